@@ -1,0 +1,27 @@
+//! Who is calling and what they may do: the one place every component asks.
+//!
+//! - [`token`]: access-token verification (header, key, signature, claims) into
+//!   [`VerifiedClaims`], then a [`Principal`].
+//! - [`jwks`]: the issuer's key set.
+//! - [`scopes`]: the scopes each endpoint needs (AUTHZ.md §2), as one table.
+//! - [`permissions`]: the permission table (AUTHZ.md §4), as data, and [`decide`], which
+//!   answers with a [`Decision`] that carries its reason.
+//!
+//! Nothing here knows about Spin, HTTP or SQL: callers bring the time, the keys and the
+//! facts from the database.
+
+pub mod config;
+pub mod jwks;
+pub mod permissions;
+pub mod principal;
+pub mod scopes;
+pub mod signing;
+pub mod token;
+
+pub use config::{AuthConfig, ConfigError};
+pub use jwks::{KeySet, KeySetError};
+pub use permissions::{decide, Authorisation, Decision, OrgStanding, Role, RoleTable};
+pub use principal::Principal;
+pub use scopes::{check_scopes, Endpoint, ScopeRule, ScopeVerdict, SCOPE_TABLE};
+pub use signing::{jwks_document, SigningError, SigningKey};
+pub use token::{check_claims, decode_verified, TokenError, VerifiedClaims};

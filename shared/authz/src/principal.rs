@@ -1,0 +1,65 @@
+//! The verified caller (AUTHZ.md §1, table "The verified token becomes a Principal").
+
+use crate::config::AuthConfig;
+use crate::token::{TokenError, VerifiedClaims};
+
+/// Who is calling, from a verified token. Says nothing about organisations: membership
+/// lives only in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub sub: String,
+    /// The user's Register Your Data id (`None` for machine tokens).
+    pub user_id: Option<String>,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+    pub is_machine: bool,
+    pub token_id: Option<String>,
+    pub expires_at: i64,
+    pub issued_at: i64,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The role every user token must carry.
+pub const REQUIRED_ROLE: &str = "iati_register_your_data";
+/// The role that makes a user superadmin.
+pub const SUPERADMIN_ROLE: &str = "iati_superadmin";
+
+impl Principal {
+    /// Builds the principal; `roles` must already hold the userinfo roles when the token
+    /// carried none (the caller fetches them).
+    pub fn from_claims(claims: &VerifiedClaims, _config: &AuthConfig) -> Result<Self, TokenError> {
+        let is_machine = claims.sub == claims.client_id;
+        if !is_machine && claims.user_id.is_none() {
+            return Err(TokenError::MissingClaim("user id"));
+        }
+        Ok(Self {
+            sub: claims.sub.clone(),
+            user_id: if is_machine { None } else { claims.user_id.clone() },
+            client_id: claims.client_id.clone(),
+            scopes: claims.scopes.clone(),
+            roles: claims.roles.clone().unwrap_or_default(),
+            is_machine,
+            token_id: claims.jti.clone(),
+            expires_at: claims.exp,
+            issued_at: claims.iat,
+            name: claims.name.clone(),
+            email: claims.email.clone(),
+        })
+    }
+
+    /// A role matches by name or by a suffix after `/` (`Internal/iati_superadmin`).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role || r.rsplit_once('/').is_some_and(|(_, tail)| tail == role))
+    }
+
+    pub fn has_superadmin_role(&self) -> bool {
+        !self.is_machine && self.has_role(SUPERADMIN_ROLE)
+    }
+
+    /// User tokens need `iati_register_your_data` (superadmins too).
+    pub fn may_use_api(&self) -> bool {
+        self.is_machine || self.has_role(REQUIRED_ROLE) || self.has_superadmin_role()
+    }
+}

@@ -1,0 +1,207 @@
+//! Coarse access: the scopes each endpoint needs (AUTHZ.md §2), as one table.
+
+/// Every endpoint of the Register Your Data API that needs a token, and the public ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    AccessCheck,
+    ListTools,
+    UserRoles,
+    UserOrgPermissions,
+    ListDiscoverableOrgs,
+    ListOrgs,
+    ReadOrg,
+    CreateOrg,
+    UpdateOrg,
+    DeleteOrg,
+    ListOrgUsers,
+    JoinOrg,
+    SetUserRole,
+    RemoveUserRole,
+    ListOrgTools,
+    GrantOrgTool,
+    RevokeOrgTool,
+    ListOrgDatasets,
+    CreateDataset,
+    ReadDataset,
+    UpdateDataset,
+    DeleteDataset,
+    /// Our additions (superadmin only, checked by the handler against the superadmin flag).
+    CreateTool,
+    UpdateTool,
+    DeleteTool,
+    SetToolAdmin,
+    RemoveToolAdmin,
+    Licences,
+}
+
+/// One row: the scopes an endpoint needs, and whether machine tokens may call it at all.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeRule {
+    pub endpoint: Endpoint,
+    pub scopes: &'static [&'static str],
+    pub user_tokens_only: bool,
+}
+
+const fn rule(endpoint: Endpoint, scopes: &'static [&'static str], user_tokens_only: bool) -> ScopeRule {
+    ScopeRule { endpoint, scopes, user_tokens_only }
+}
+
+const RYD: &[&str] = &["ryd"];
+const ORG_READ: &[&str] = &["ryd", "ryd:reporting_org"];
+const DATASET: &[&str] = &["ryd", "ryd:dataset"];
+
+/// AUTHZ.md §2, exactly (each operation's `security` in the reference YAML).
+pub const SCOPE_TABLE: &[ScopeRule] = {
+    use Endpoint::*;
+    &[
+        rule(AccessCheck, RYD, false),
+        rule(ListTools, RYD, false),
+        rule(UserRoles, RYD, true),
+        rule(UserOrgPermissions, RYD, true),
+        rule(ListDiscoverableOrgs, ORG_READ, false),
+        rule(ListOrgs, ORG_READ, false),
+        rule(ReadOrg, ORG_READ, false),
+        rule(CreateOrg, &["ryd", "ryd:reporting_org", "ryd:reporting_org:create"], true),
+        rule(UpdateOrg, &["ryd", "ryd:reporting_org", "ryd:reporting_org:update"], false),
+        rule(DeleteOrg, &["ryd", "ryd:reporting_org:delete"], false),
+        rule(ListOrgUsers, &["ryd", "ryd:reporting_org:user"], true),
+        rule(JoinOrg, &["ryd", "ryd:reporting_org:user"], true),
+        rule(SetUserRole, &["ryd", "ryd:reporting_org:user:update"], true),
+        rule(RemoveUserRole, &["ryd", "ryd:reporting_org:user:update"], true),
+        rule(ListOrgTools, &["ryd", "ryd:reporting_org:tool"], true),
+        rule(GrantOrgTool, &["ryd", "ryd:reporting_org:tool:update"], true),
+        rule(RevokeOrgTool, &["ryd", "ryd:reporting_org:tool:update"], true),
+        rule(ListOrgDatasets, DATASET, false),
+        rule(CreateDataset, DATASET, false),
+        rule(ReadDataset, DATASET, false),
+        rule(UpdateDataset, &["ryd", "ryd:dataset", "ryd:dataset:update"], false),
+        rule(DeleteDataset, &["ryd", "ryd:dataset:delete"], false),
+        rule(CreateTool, RYD, true),
+        rule(UpdateTool, RYD, true),
+        rule(DeleteTool, RYD, true),
+        rule(SetToolAdmin, RYD, true),
+        rule(RemoveToolAdmin, RYD, true),
+        rule(Licences, &[], false),
+    ]
+};
+
+impl Endpoint {
+    pub fn rule(self) -> &'static ScopeRule {
+        SCOPE_TABLE
+            .iter()
+            .find(|r| r.endpoint == self)
+            .expect("every endpoint has a row in SCOPE_TABLE (tested)")
+    }
+
+    /// Public endpoints need no token at all.
+    pub fn is_public(self) -> bool {
+        self.rule().scopes.is_empty()
+    }
+}
+
+/// The outcome of the scope check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeVerdict {
+    Allowed,
+    /// The token lacks these scopes (all the endpoint needs, for `WWW-Authenticate`).
+    MissingScope { required: String, missing: Vec<&'static str> },
+    /// A machine token on a user-tokens-only endpoint.
+    UserTokenRequired,
+}
+
+pub fn check_scopes(endpoint: Endpoint, granted: &[String], is_machine: bool) -> ScopeVerdict {
+    let rule = endpoint.rule();
+    let missing: Vec<&'static str> = rule
+        .scopes
+        .iter()
+        .copied()
+        .filter(|s| !granted.iter().any(|g| g == s))
+        .collect();
+    if !missing.is_empty() {
+        return ScopeVerdict::MissingScope { required: rule.scopes.join(" "), missing };
+    }
+    if rule.user_tokens_only && is_machine {
+        return ScopeVerdict::UserTokenRequired;
+    }
+    ScopeVerdict::Allowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Endpoint::*;
+
+    const ALL: [Endpoint; 28] = [
+        AccessCheck, ListTools, UserRoles, UserOrgPermissions, ListDiscoverableOrgs, ListOrgs, ReadOrg,
+        CreateOrg, UpdateOrg, DeleteOrg, ListOrgUsers, JoinOrg, SetUserRole, RemoveUserRole,
+        ListOrgTools, GrantOrgTool, RevokeOrgTool, ListOrgDatasets, CreateDataset, ReadDataset,
+        UpdateDataset, DeleteDataset, CreateTool, UpdateTool, DeleteTool, SetToolAdmin,
+        RemoveToolAdmin, Licences,
+    ];
+
+    fn s(list: &[&str]) -> Vec<String> {
+        list.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn every_endpoint_has_exactly_one_row() {
+        for e in ALL {
+            assert_eq!(SCOPE_TABLE.iter().filter(|r| r.endpoint == e).count(), 1, "{e:?}");
+        }
+        assert_eq!(SCOPE_TABLE.len(), ALL.len());
+    }
+
+    #[test]
+    fn each_endpoint_refuses_every_single_missing_scope() {
+        for e in ALL {
+            let rule = e.rule();
+            assert_eq!(check_scopes(e, &s(rule.scopes), false), ScopeVerdict::Allowed, "{e:?}");
+            for (i, _) in rule.scopes.iter().enumerate() {
+                let mut without: Vec<&str> = rule.scopes.to_vec();
+                let dropped = without.remove(i);
+                match check_scopes(e, &s(&without), false) {
+                    ScopeVerdict::MissingScope { required, missing } => {
+                        assert_eq!(missing, vec![dropped]);
+                        assert_eq!(required, rule.scopes.join(" "));
+                    }
+                    other => panic!("{e:?} without {dropped}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn machine_tokens_are_refused_where_the_reference_offers_only_openid_connect() {
+        let machine_refused: Vec<Endpoint> =
+            ALL.into_iter().filter(|e| check_scopes(*e, &s(e.rule().scopes), true) != ScopeVerdict::Allowed).collect();
+        assert_eq!(
+            machine_refused,
+            vec![UserRoles, UserOrgPermissions, CreateOrg, ListOrgUsers, JoinOrg, SetUserRole, RemoveUserRole,
+                 ListOrgTools, GrantOrgTool, RevokeOrgTool, CreateTool, UpdateTool, DeleteTool, SetToolAdmin,
+                 RemoveToolAdmin]
+        );
+    }
+
+    #[test]
+    fn the_table_matches_authz_md_section_2() {
+        let expect: &[(Endpoint, &str)] = &[
+            (AccessCheck, "ryd"),
+            (ListDiscoverableOrgs, "ryd ryd:reporting_org"),
+            (CreateOrg, "ryd ryd:reporting_org ryd:reporting_org:create"),
+            (UpdateOrg, "ryd ryd:reporting_org ryd:reporting_org:update"),
+            (DeleteOrg, "ryd ryd:reporting_org:delete"),
+            (ListOrgUsers, "ryd ryd:reporting_org:user"),
+            (SetUserRole, "ryd ryd:reporting_org:user:update"),
+            (ListOrgTools, "ryd ryd:reporting_org:tool"),
+            (GrantOrgTool, "ryd ryd:reporting_org:tool:update"),
+            (ListOrgDatasets, "ryd ryd:dataset"),
+            (UpdateDataset, "ryd ryd:dataset ryd:dataset:update"),
+            (DeleteDataset, "ryd ryd:dataset:delete"),
+            (Licences, ""),
+        ];
+        for (e, scopes) in expect {
+            assert_eq!(e.rule().scopes.join(" "), *scopes, "{e:?}");
+        }
+        assert!(Licences.is_public() && !AccessCheck.is_public());
+    }
+}

@@ -1,0 +1,211 @@
+//! Access-token verification (AUTHZ.md §1 steps 1–3).
+//!
+//! [`decode_verified`] checks the header, finds the key, checks the signature and reads the
+//! claims into [`VerifiedClaims`]; [`check_claims`] checks time, issuer, audience and
+//! lifetime. The second is separate because it must run on every request, also when the
+//! verified claims come from the cache.
+
+use crate::config::AuthConfig;
+use crate::jwks::{KeySet, PublicKey};
+use jwt_compact::alg::{Ed25519, Es256, Rsa};
+use jwt_compact::{AlgorithmExt, Claims, UntrustedToken, ValidationError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Why a token was refused. [`TokenError::description`] goes into
+/// `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    #[error("algorithm `{0}` is not allowed")]
+    AlgorithmNotAllowed(String),
+    #[error("token type `{0}` is not accepted")]
+    WrongType(String),
+    #[error("critical header parameter `{0}` is not supported")]
+    UnsupportedCritical(String),
+    /// No key with this `kid` (or no unambiguous key without one): worth one JWKS refetch.
+    #[error("unknown signing key `{0}`")]
+    UnknownKey(String),
+    #[error("invalid signature")]
+    BadSignature,
+    #[error("token expired")]
+    Expired,
+    #[error("token not yet valid")]
+    NotYetValid,
+    #[error("token issued in the future")]
+    IssuedInFuture,
+    #[error("wrong issuer")]
+    WrongIssuer,
+    #[error("wrong audience")]
+    WrongAudience,
+    #[error("token lifetime exceeds the maximum")]
+    LifetimeTooLong,
+    #[error("token is missing the `{0}` claim")]
+    MissingClaim(&'static str),
+    #[error("token revoked")]
+    Revoked,
+}
+
+impl TokenError {
+    pub fn description(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// The claims the API uses, after the signature has been checked. Serialisable: this is
+/// what the verified-token cache stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedClaims {
+    pub iss: String,
+    pub aud: Vec<String>,
+    pub sub: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: Option<i64>,
+    pub jti: Option<String>,
+    pub user_id: Option<String>,
+    /// From the roles claim; `None` when the token has none (then the userinfo endpoint's
+    /// answer is put here before the claims are cached).
+    pub roles: Option<Vec<String>>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Header fields jwt-compact does not model.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ExtraHeader {
+    #[serde(default)]
+    crit: Option<Vec<String>>,
+}
+
+/// Checks everything that needs the key: header rules, key lookup, signature. Then reads
+/// the claims (but checks no times: see [`check_claims`]).
+pub fn decode_verified(token: &str, keys: &KeySet, config: &AuthConfig) -> Result<VerifiedClaims, TokenError> {
+    let untrusted =
+        UntrustedToken::<ExtraHeader>::try_from(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+    let alg = untrusted.algorithm();
+    if alg.eq_ignore_ascii_case("none") || alg.starts_with("HS") || !config.allowed_algs.iter().any(|a| a == alg) {
+        return Err(TokenError::AlgorithmNotAllowed(alg.to_string()));
+    }
+    let header = untrusted.header();
+    if let Some(typ) = &header.token_type {
+        let t = typ.to_ascii_lowercase();
+        if !matches!(t.as_str(), "at+jwt" | "application/at+jwt" | "jwt") {
+            return Err(TokenError::WrongType(typ.clone()));
+        }
+    }
+    // RFC 7515 §4.1.11: we implement no extension, so any critical one is refused.
+    if let Some(crit) = header.other_fields.crit.as_ref().and_then(|c| c.first()) {
+        return Err(TokenError::UnsupportedCritical(crit.clone()));
+    }
+    // `jku`, `x5u`, `jwk` and `x5c` are never used: the key comes only from our JWKS.
+    let kid = header.key_id.as_deref();
+    let jwk = keys
+        .find(kid, alg)
+        .ok_or_else(|| TokenError::UnknownKey(kid.unwrap_or("(none)").to_string()))?;
+    let claims: Claims<Map<String, Value>> = match (&jwk.key, alg) {
+        (PublicKey::Rsa(key), "RS256") => Rsa::rs256().validator(key).validate(&untrusted),
+        (PublicKey::Rsa(key), "PS256") => Rsa::ps256().validator(key).validate(&untrusted),
+        (PublicKey::P256(key), "ES256") => Es256.validator(key).validate(&untrusted),
+        (PublicKey::Ed25519(key), "EdDSA") => Ed25519.validator(key).validate(&untrusted),
+        _ => return Err(TokenError::UnknownKey(kid.unwrap_or("(none)").to_string())),
+    }
+    .map(|t| t.claims().clone())
+    .map_err(|e| match e {
+        ValidationError::InvalidSignature
+        | ValidationError::InvalidSignatureLen { .. }
+        | ValidationError::MalformedSignature(_) => TokenError::BadSignature,
+        ValidationError::MalformedClaims(e) => TokenError::Malformed(format!("claims: {e}")),
+        other => TokenError::Malformed(other.to_string()),
+    })?;
+    read_claims(claims, config)
+}
+
+fn read_claims(claims: Claims<Map<String, Value>>, config: &AuthConfig) -> Result<VerifiedClaims, TokenError> {
+    let c = &claims.custom;
+    let string = |name: &str| c.get(name).and_then(Value::as_str).map(str::to_string);
+    let exp = claims.expiration.ok_or(TokenError::MissingClaim("exp"))?.timestamp();
+    let iat = claims.issued_at.ok_or(TokenError::MissingClaim("iat"))?.timestamp();
+    let nbf = claims.not_before.map(|t| t.timestamp());
+    let iss = string("iss").ok_or(TokenError::MissingClaim("iss"))?;
+    let sub = string("sub").ok_or(TokenError::MissingClaim("sub"))?;
+    let aud = match c.get("aud") {
+        Some(Value::String(a)) => vec![a.clone()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => return Err(TokenError::MissingClaim("aud")),
+    };
+    let scopes = match (c.get("scope"), c.get("scp")) {
+        (Some(Value::String(s)), _) => s.split_whitespace().map(str::to_string).collect(),
+        (_, Some(Value::Array(list))) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        (_, Some(Value::String(s))) => s.split_whitespace().map(str::to_string).collect(),
+        _ => return Err(TokenError::MissingClaim("scope")),
+    };
+    let client_id = string("client_id").or_else(|| string("azp")).ok_or(TokenError::MissingClaim("client_id"))?;
+    let user_id = if config.user_id_claim == "sub" { Some(sub.clone()) } else { string(&config.user_id_claim) };
+    let roles = lookup_path(c, &config.roles_claim).map(roles_of);
+    Ok(VerifiedClaims {
+        iss,
+        aud,
+        sub,
+        client_id,
+        scopes,
+        exp,
+        iat,
+        nbf,
+        jti: string("jti"),
+        user_id,
+        roles,
+        name: string("name"),
+        email: string("email"),
+    })
+}
+
+/// A dotted path into the claims (`realm_access.roles`); a literal key with dots wins.
+fn lookup_path<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(v) = claims.get(path) {
+        return Some(v);
+    }
+    let mut parts = path.split('.');
+    let mut current = claims.get(parts.next()?)?;
+    for part in parts {
+        current = current.get(part)?;
+    }
+    Some(current)
+}
+
+/// Roles as an array, a space- or comma-separated string, or one string.
+pub fn roles_of(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(list) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Value::String(s) => s.split([' ', ',']).filter(|r| !r.is_empty()).map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Time, issuer, audience and lifetime (AUTHZ.md §1 step 3), against `now` in seconds.
+/// Runs on every request, including cache hits.
+pub fn check_claims(claims: &VerifiedClaims, config: &AuthConfig, now: i64) -> Result<(), TokenError> {
+    let leeway = config.leeway_seconds;
+    if claims.iss != config.issuer {
+        return Err(TokenError::WrongIssuer);
+    }
+    if !claims.aud.iter().any(|a| *a == config.audience) {
+        return Err(TokenError::WrongAudience);
+    }
+    if claims.exp + leeway <= now {
+        return Err(TokenError::Expired);
+    }
+    if claims.nbf.is_some_and(|nbf| nbf - leeway > now) {
+        return Err(TokenError::NotYetValid);
+    }
+    if claims.iat - leeway > now {
+        return Err(TokenError::IssuedInFuture);
+    }
+    if claims.exp - claims.iat > config.max_lifetime_seconds {
+        return Err(TokenError::LifetimeTooLong);
+    }
+    Ok(())
+}
