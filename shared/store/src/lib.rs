@@ -1,1 +1,20 @@
+//! Storage: the schema as numbered migrations, and every query the application runs.
+//!
+//! All SQL goes through [`Sql`], a one-method port with two implementations: Spin's
+//! `sqlite::Connection` (in `ryd-spin-adapter`) and rusqlite ([`native::NativeSql`], behind
+//! the `native` feature) for native tests and tools. The same SQL runs in both.
 
+pub mod audit;
+pub mod datasets;
+pub mod idempotency;
+pub mod members;
+pub mod migrate;
+#[cfg(feature = "native")]
+pub mod native;
+pub mod orgs;
+pub mod sql;
+pub mod tokens;
+pub mod tools;
+
+pub use migrate::{migrate, ensure_schema, SCHEMA_VERSION};
+pub use sql::{transaction, Row, Rows, Sql, SqlError, SqlErrorKind, Value};

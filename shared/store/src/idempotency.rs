@@ -1,0 +1,33 @@
+//! Idempotency records for POST (API.md: a retry within 24 h returns the first answer).
+
+use crate::sql::{Sql, SqlError};
+
+pub const WINDOW_SECONDS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub body: String,
+}
+
+pub fn find(sql: &dyn Sql, principal: &str, key: &str, now: i64) -> Result<Option<Recorded>, SqlError> {
+    let rows = sql.execute(
+        "SELECT method, path, status, body FROM idempotency WHERE principal = ? AND key = ? AND created_at > ?",
+        &[principal.into(), key.into(), (now - WINDOW_SECONDS).into()],
+    )?;
+    Ok(rows.first().map(|r| Recorded { method: r.text(0), path: r.text(1), status: r.int(2) as u16, body: r.text(3) }))
+}
+
+pub fn record(sql: &dyn Sql, principal: &str, key: &str, r: &Recorded, now: i64) -> Result<(), SqlError> {
+    sql.execute(
+        "INSERT OR REPLACE INTO idempotency (principal, key, method, path, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        &[principal.into(), key.into(), r.method.as_str().into(), r.path.as_str().into(), (r.status as i64).into(), r.body.as_str().into(), now.into()],
+    )?;
+    sql.execute(
+        "DELETE FROM idempotency WHERE (principal, key) IN (SELECT principal, key FROM idempotency WHERE created_at <= ? LIMIT 8)",
+        &[(now - WINDOW_SECONDS).into()],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! Numbered migrations, applied when `PRAGMA user_version` is behind.
+
+use crate::sql::{Sql, SqlError};
+
+/// The migrations, in order; each one's number is its position (from 1).
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// The version a fully migrated database has.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn current_version(sql: &dyn Sql) -> Result<i64, SqlError> {
+    Ok(sql.execute("PRAGMA user_version", &[])?.first().map(|r| r.int(0)).unwrap_or(0))
+}
+
+/// Brings the schema up to date. Safe when two instances start at once: the version is
+/// re-read under the write lock, so each migration runs exactly once.
+pub fn migrate(sql: &dyn Sql) -> Result<i64, SqlError> {
+    if current_version(sql)? >= SCHEMA_VERSION {
+        return Ok(SCHEMA_VERSION);
+    }
+    // journal_mode cannot change inside a transaction: WAL is set before (idempotent).
+    sql.execute("PRAGMA journal_mode = WAL", &[])?;
+    crate::sql::transaction(sql, || -> Result<(), SqlError> {
+        let from = current_version(sql)?;
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            for statement in split_statements(migration) {
+                sql.execute(&statement, &[])
+                    .map_err(|e| SqlError { message: format!("migration {}: {}", i + 1, e.message), ..e })?;
+            }
+        }
+        sql.execute(&format!("PRAGMA user_version = {SCHEMA_VERSION}"), &[])?;
+        Ok(())
+    })?;
+    Ok(SCHEMA_VERSION)
+}
+
+/// Cheap check for the per-request path: one `PRAGMA`, and migrations only when behind.
+pub fn ensure_schema(sql: &dyn Sql) -> Result<(), SqlError> {
+    if current_version(sql)? < SCHEMA_VERSION {
+        migrate(sql)?;
+    }
+    Ok(())
+}
+
+/// Splits a migration file into statements (`;` at the end of a line; no triggers with
+/// inner semicolons are written without `-- end` markers).
+fn split_statements(text: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut in_trigger = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        if trimmed.to_ascii_uppercase().starts_with("CREATE TRIGGER") {
+            in_trigger = true;
+        }
+        current.push_str(line);
+        current.push('\n');
+        let ends = if in_trigger { trimmed.eq_ignore_ascii_case("END;") } else { trimmed.ends_with(';') };
+        if ends {
+            statements.push(std::mem::take(&mut current));
+            in_trigger = false;
+        }
+    }
+    if !current.trim().is_empty() {
+        statements.push(current);
+    }
+    statements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_split_on_line_ends_and_keep_triggers_whole() {
+        let s = split_statements("CREATE TABLE a(x);\n-- c\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\nEND;\nCREATE INDEX i ON a(x);");
+        assert_eq!(s.len(), 3);
+        assert!(s[1].contains("SELECT 1;"));
+    }
+}

@@ -1,0 +1,166 @@
+//! Every query against real SQLite (rusqlite, bundled): the same SQL Spin runs.
+
+use ryd_store::native::NativeSql;
+use ryd_store::{datasets, members, migrate, orgs, tokens, tools, transaction, Sql, SqlError, SqlErrorKind, SCHEMA_VERSION};
+use std::collections::BTreeMap;
+
+fn db() -> NativeSql {
+    let db = NativeSql::in_memory();
+    migrate(&db).unwrap();
+    db
+}
+
+fn org(id: &str, short: &str, name: &str) -> orgs::Organisation {
+    let mut metadata: BTreeMap<String, String> = orgs::METADATA_COLUMNS.iter().map(|c| (c.to_string(), String::new())).collect();
+    metadata.insert("short_name".into(), short.into());
+    metadata.insert("human_readable_name".into(), name.into());
+    orgs::Organisation {
+        id: id.into(),
+        metadata,
+        registry_approved: false,
+        first_publication_date: String::new(),
+        created_date: "2026-01-01T00:00:00Z".into(),
+        number_of_published_datasets: 0,
+        version: 1,
+    }
+}
+
+#[test]
+fn migrations_are_idempotent_and_versioned() {
+    let db = db();
+    assert_eq!(migrate(&db).unwrap(), SCHEMA_VERSION);
+    let v = db.execute("PRAGMA user_version", &[]).unwrap();
+    assert_eq!(v.first().unwrap().int(0), SCHEMA_VERSION);
+}
+
+#[test]
+fn the_token_lookup_on_an_empty_database_reads_as_version_zero() {
+    let db = NativeSql::in_memory();
+    let l = tokens::lookup(&db, b"x", 0).unwrap();
+    assert_eq!(l.schema_version, 0);
+    assert_eq!(l.claims, None);
+}
+
+#[test]
+fn organisations_names_are_unique_among_live_ones_only() {
+    let db = db();
+    orgs::insert(&db, &org("a", "aid", "Aid")).unwrap();
+    let err = orgs::insert(&db, &org("b", "aid", "Aid 2")).unwrap_err();
+    assert_eq!(err.kind, SqlErrorKind::Unique);
+    assert!(orgs::soft_delete(&db, "a", "2026-01-02T00:00:00Z", 1).unwrap());
+    orgs::insert(&db, &org("b", "aid", "Aid 2")).unwrap();
+    assert!(orgs::get(&db, "a").unwrap().is_none());
+    assert_eq!(orgs::get(&db, "b").unwrap().unwrap().field("human_readable_name"), "Aid 2");
+}
+
+#[test]
+fn optimistic_updates_lose_to_a_newer_version() {
+    let db = db();
+    orgs::insert(&db, &org("a", "aid", "Aid")).unwrap();
+    let change: BTreeMap<String, String> = [("description".to_string(), "x".to_string())].into();
+    assert!(orgs::update(&db, "a", &change, None, 1).unwrap());
+    assert!(!orgs::update(&db, "a", &change, None, 1).unwrap());
+    assert_eq!(orgs::get(&db, "a").unwrap().unwrap().version, 2);
+    assert!(orgs::update(&db, "a", &[("id; DROP".to_string(), String::new())].into(), None, 2).is_err());
+}
+
+#[test]
+fn standing_lists_and_pages() {
+    let db = db();
+    for i in 0..5 {
+        orgs::insert(&db, &org(&format!("o{i}"), &format!("s{i}"), &format!("Org {i}"))).unwrap();
+    }
+    members::upsert_user(&db, "u1", "sub1", "Ann", "ann@example.org", "t").unwrap();
+    members::set_role(&db, "o1", "u1", "editor", "t").unwrap();
+    members::set_role(&db, "o3", "u1", "contributor_pending", "t").unwrap();
+    tools::insert(&db, &tools::Tool { id: "t1".into(), name: "Tool".into(), provider: "P".into(), client_id: "c1".into(), version: 1 }, "t").unwrap();
+    tools::add_admin(&db, "t1", "u1").unwrap();
+    tools::grant(&db, "o4", "t1", "t").unwrap();
+
+    let s = orgs::get_with_standing(&db, "o1", "u1", "c1", false).unwrap().unwrap();
+    assert_eq!((s.role.as_deref(), s.provider_admin), (Some("editor"), false));
+    let s = orgs::get_with_standing(&db, "o4", "u1", "c1", false).unwrap().unwrap();
+    assert_eq!((s.role, s.provider_admin), (None, true));
+    // The grant does not follow the tool's admin into another application.
+    let s = orgs::get_with_standing(&db, "o4", "u1", "other-client", false).unwrap().unwrap();
+    assert!(!s.provider_admin);
+    // The tool's machine client holds it without being an admin.
+    let s = orgs::get_with_standing(&db, "o4", "", "c1", true).unwrap().unwrap();
+    assert!(s.provider_admin);
+
+    let mine = orgs::list_for_caller(&db, "u1", "c1", false, 10, 0).unwrap();
+    let got: Vec<(String, Option<String>)> = mine.items.iter().map(|(o, r)| (o.id.clone(), r.clone())).collect();
+    assert_eq!(got, vec![("o1".into(), Some("editor".into())), ("o3".into(), Some("contributor_pending".into())), ("o4".into(), Some("provider_admin".into()))]);
+    assert_eq!(mine.total, 3);
+    let past = orgs::list_for_caller(&db, "u1", "c1", false, 10, 10).unwrap();
+    assert_eq!((past.items.len(), past.total), (0, 3));
+
+    let all = orgs::list_all(&db, 2, 2).unwrap();
+    assert_eq!((all.items.len(), all.total), (2, 5));
+    let found = orgs::list_discoverable(&db, Some("g 3"), 10, 0).unwrap();
+    assert_eq!(found.items.len(), 1);
+    let none = orgs::list_discoverable(&db, Some("%"), 10, 0).unwrap();
+    assert_eq!(none.items.len(), 0, "LIKE wildcards in q are literal");
+}
+
+#[test]
+fn datasets_round_trip_and_count_as_published() {
+    let db = db();
+    orgs::insert(&db, &org("o", "o", "O")).unwrap();
+    let d = datasets::Dataset {
+        id: "d".into(),
+        organisation_id: "o".into(),
+        short_name: "d1".into(),
+        human_readable_name: "D".into(),
+        url: "https://x/y.xml".into(),
+        source_type: "primary_source".into(),
+        licence_id: "cc-by".into(),
+        visibility: "public".into(),
+        last_url_update_date: "t".into(),
+        last_metadata_update_date: "t".into(),
+        created_date: "t".into(),
+        version: 1,
+    };
+    datasets::insert(&db, &d).unwrap();
+    assert_eq!(datasets::get(&db, "d").unwrap().unwrap(), d);
+    assert_eq!(orgs::get(&db, "o").unwrap().unwrap().number_of_published_datasets, 1);
+    assert_eq!(datasets::update(&db, &d, 1).unwrap(), Some(2));
+    assert_eq!(datasets::update(&db, &d, 1).unwrap(), None);
+    assert_eq!(datasets::list_for_org(&db, "o", 10, 0).unwrap().total, 1);
+    assert!(datasets::short_name_taken(&db, "d1", "other").unwrap());
+    orgs::soft_delete(&db, "o", "t", 1).unwrap();
+    assert!(datasets::get(&db, "d").unwrap().is_none());
+}
+
+#[test]
+fn token_cache_sees_revocations_and_sweeps_expired_rows() {
+    let db = db();
+    tokens::store(&db, b"h1", "{}", "s", "c", "u", 100, 1000, 50).unwrap();
+    members::add_superadmin(&db, "u", "t").unwrap();
+    let hit = tokens::lookup(&db, b"h1", 500).unwrap();
+    assert_eq!(hit.schema_version, SCHEMA_VERSION);
+    assert_eq!(hit.claims.as_deref(), Some("{}"));
+    assert!(hit.facts.superadmin_row && !hit.facts.revokes(100));
+    tokens::revoke(&db, "sub", "s", 101).unwrap();
+    assert!(tokens::lookup(&db, b"h1", 500).unwrap().facts.revokes(100));
+    assert_eq!(tokens::lookup(&db, b"h1", 1000).unwrap().claims, None, "an expired row is never a hit");
+    for i in 0..20u8 {
+        tokens::store(&db, &[i], "{}", "s", "c", "u", 0, 10, 5).unwrap();
+    }
+    tokens::store(&db, b"new", "{}", "s", "c", "u", 0, 5000, 2000).unwrap();
+    tokens::store(&db, b"new2", "{}", "s", "c", "u", 0, 5000, 2000).unwrap();
+    tokens::store(&db, b"new3", "{}", "s", "c", "u", 0, 5000, 2000).unwrap();
+    assert!(tokens::cached_rows(&db).unwrap() <= 24 - 3 * 8 + 3 + 1, "{}", tokens::cached_rows(&db).unwrap());
+}
+
+#[test]
+fn a_failed_transaction_changes_nothing() {
+    let db = db();
+    let r: Result<(), SqlError> = transaction(&db, || {
+        orgs::insert(&db, &org("a", "aid", "Aid"))?;
+        orgs::insert(&db, &org("b", "aid", "Aid again"))?; // unique violation
+        Ok(())
+    });
+    assert!(r.is_err());
+    assert!(orgs::get(&db, "a").unwrap().is_none());
+}
