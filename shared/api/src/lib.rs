@@ -1,1 +1,94 @@
+//! The Register Your Data API, independent of Spin.
+//!
+//! [`handle`] takes a [`Request`] and the host's [`Ports`] and answers a [`Response`]:
+//! route (the [`routes::ROUTES`] table) → token ([`auth`]) → scope (`ryd_authz`'s scope
+//! table) → the handler, which asks the permission table about the object. Components
+//! are thin shells around this function.
 
+pub mod auth;
+pub mod codelists;
+pub mod context;
+pub mod error;
+mod handlers;
+pub mod http;
+pub mod ids;
+pub mod openapi;
+pub mod ports;
+pub mod routes;
+pub mod time;
+pub mod validate;
+mod views;
+
+pub use context::{Ctx, Reply};
+pub use error::{ApiError, ApiResult};
+pub use http::{Request, Response};
+pub use ports::{Fetched, Ports};
+
+use ryd_authz::{check_scopes, AuthConfig, ScopeVerdict};
+use routes::{Access, Match};
+
+/// Bodies over this size are refused with 413.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The application's version, reported by `/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Answers one request.
+pub fn handle(req: &Request, ports: &dyn Ports) -> Response {
+    let request_id = req
+        .header("x-request-id")
+        .filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(ids::new_id);
+    let mut response = match answer(req, ports) {
+        Ok(reply) => reply.into_response(),
+        Err(e) => {
+            if let Some(log) = &e.log {
+                ports.log(&format!("request {request_id} {} {}: {log}", req.method, req.path));
+            }
+            e.into_response()
+        }
+    };
+    response.set_header("x-request-id", request_id);
+    response
+}
+
+fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
+    let (route, params) = match routes::find(&req.method, &req.path) {
+        Match::Found(route, params) => (route, params),
+        Match::WrongMethod(allow) => {
+            return Err(ApiError::new(405, format!("Method {} is not allowed here; use {}.", req.method, allow.join(", ")))
+                .header("allow", allow.join(", ")))
+        }
+        Match::NotFound => return Err(ApiError::new(404, format!("No such endpoint: {}", req.path))),
+    };
+    let now_millis = ports.now_millis();
+    let endpoint = match route.access {
+        Access::Public => {
+            let ctx = Ctx { ports, req, caller: None, config: None, params, now_millis };
+            return (route.handler)(&ctx);
+        }
+        Access::Token(endpoint) => endpoint,
+    };
+    let config = AuthConfig::from_lookup(|name| ports.variable(name))
+        .map_err(|e| ApiError::internal(format!("configuration: {e}")))?;
+    let caller = auth::authenticate(req, ports, &config)?;
+    let p = &caller.principal;
+    if !p.may_use_api() {
+        return Err(ApiError::forbidden(format!(
+            "This user account lacks the role {} needed to use the Register Your Data API.",
+            ryd_authz::principal::REQUIRED_ROLE
+        )));
+    }
+    match check_scopes(endpoint, &p.scopes, p.is_machine) {
+        ScopeVerdict::Allowed => {}
+        ScopeVerdict::MissingScope { required, missing } => return Err(ApiError::insufficient_scope(&required, &missing)),
+        ScopeVerdict::UserTokenRequired => {
+            return Err(ApiError::forbidden(
+                "This operation needs a user's token (OpenID Connect); machine-to-machine tokens cannot perform it.",
+            ))
+        }
+    }
+    let ctx = Ctx { ports, req, caller: Some(caller), config: Some(config), params, now_millis };
+    (route.handler)(&ctx)
+}

@@ -67,6 +67,9 @@ CREATE TABLE users (
     sub        TEXT NOT NULL DEFAULT '',
     name       TEXT NOT NULL DEFAULT '',
     email      TEXT NOT NULL DEFAULT '',
+    -- Whether their last token carried the superadmin role (refreshed with the profile;
+    -- unlike the superadmins table, it goes when the Identity Service removes the role).
+    superadmin_role INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL
 );
 

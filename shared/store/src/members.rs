@@ -12,12 +12,12 @@ pub struct Member {
 
 /// Records the user's profile from the token (or userinfo). Writes only when something
 /// changed, so a known user costs one read-locked statement.
-pub fn upsert_user(sql: &dyn Sql, id: &str, sub: &str, name: &str, email: &str, at: &str) -> Result<(), SqlError> {
+pub fn upsert_user(sql: &dyn Sql, id: &str, sub: &str, name: &str, email: &str, superadmin_role: bool, at: &str) -> Result<(), SqlError> {
     sql.execute(
-        "INSERT INTO users (id, sub, name, email, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (id) DO UPDATE SET sub = ?2, name = ?3, email = ?4, updated_at = ?5 \
-         WHERE users.sub <> ?2 OR users.name <> ?3 OR users.email <> ?4",
-        &[id.into(), sub.into(), name.into(), email.into(), at.into()],
+        "INSERT INTO users (id, sub, name, email, superadmin_role, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (id) DO UPDATE SET sub = ?2, name = ?3, email = ?4, superadmin_role = ?5, updated_at = ?6 \
+         WHERE users.sub <> ?2 OR users.name <> ?3 OR users.email <> ?4 OR users.superadmin_role <> ?5",
+        &[id.into(), sub.into(), name.into(), email.into(), superadmin_role.into(), at.into()],
     )?;
     Ok(())
 }
@@ -83,8 +83,14 @@ pub fn admin_and_member_counts(sql: &dyn Sql, org_id: &str) -> Result<(i64, i64)
     Ok(rows.first().map(|r| (r.int(0), r.int(1))).unwrap_or((0, 0)))
 }
 
+/// A superadmin by the superadmin table, or by the role in their last token.
 pub fn is_superadmin(sql: &dyn Sql, user_id: &str) -> Result<bool, SqlError> {
-    Ok(!sql.execute("SELECT 1 FROM superadmins WHERE user_id = ?", &[user_id.into()])?.is_empty())
+    Ok(!sql
+        .execute(
+            "SELECT 1 FROM superadmins WHERE user_id = ?1 UNION ALL SELECT 1 FROM users WHERE id = ?1 AND superadmin_role",
+            &[user_id.into()],
+        )?
+        .is_empty())
 }
 
 pub fn add_superadmin(sql: &dyn Sql, user_id: &str, at: &str) -> Result<(), SqlError> {

@@ -70,7 +70,7 @@ fn standing_lists_and_pages() {
     for i in 0..5 {
         orgs::insert(&db, &org(&format!("o{i}"), &format!("s{i}"), &format!("Org {i}"))).unwrap();
     }
-    members::upsert_user(&db, "u1", "sub1", "Ann", "ann@example.org", "t").unwrap();
+    members::upsert_user(&db, "u1", "sub1", "Ann", "ann@example.org", false, "t").unwrap();
     members::set_role(&db, "o1", "u1", "editor", "t").unwrap();
     members::set_role(&db, "o3", "u1", "contributor_pending", "t").unwrap();
     tools::insert(&db, &tools::Tool { id: "t1".into(), name: "Tool".into(), provider: "P".into(), client_id: "c1".into(), version: 1 }, "t").unwrap();

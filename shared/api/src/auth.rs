@@ -1,0 +1,231 @@
+//! From a bearer token to a caller, on every request (AUTHZ.md §1): the verified-token
+//! cache first (one SQLite statement), full verification only on a miss.
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::Request;
+use crate::ports::Ports;
+use ryd_authz::token::roles_of;
+use ryd_authz::{check_claims, decode_verified, AuthConfig, KeySet, Principal, TokenError, VerifiedClaims};
+use ryd_store::tokens::{self, SubjectFacts};
+use ryd_store::{members, SCHEMA_VERSION};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub superadmin: bool,
+}
+
+impl Caller {
+    /// The user id, or `""` for machine tokens (matches no row).
+    pub fn user_id(&self) -> &str {
+        self.principal.user_id.as_deref().unwrap_or("")
+    }
+}
+
+/// At most one JWKS refetch per this many seconds, however many unknown `kid`s arrive.
+pub const REFETCH_INTERVAL_MS: i64 = 30_000;
+
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    let h = req.header("authorization")?.trim();
+    let (scheme, token) = h.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn int_var(ports: &dyn Ports, name: &str, default: i64) -> i64 {
+    ports.variable(name).and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+}
+
+pub fn authenticate(req: &Request, ports: &dyn Ports, config: &AuthConfig) -> ApiResult<Caller> {
+    let token = bearer_token(req).ok_or_else(ApiError::no_token)?;
+    let now_ms = ports.now_millis();
+    let now = now_ms / 1000;
+    let sql = ports.sql();
+    let hash = Sha256::digest(token.as_bytes()).to_vec();
+    let mut found = tokens::lookup(sql, &hash, now)?;
+    if found.schema_version < SCHEMA_VERSION {
+        ryd_store::migrate(sql)?;
+        found = tokens::lookup(sql, &hash, now)?;
+    }
+    let invalid = |e: TokenError| ApiError::invalid_token(&e);
+    let (claims, facts) = match found.claims.as_deref().and_then(|c| serde_json::from_str::<VerifiedClaims>(c).ok()) {
+        Some(claims) => {
+            ports.count("token_cache_hit");
+            check_claims(&claims, config, now).map_err(invalid)?;
+            (claims, found.facts)
+        }
+        None => {
+            ports.count("token_cache_miss");
+            let mut claims = verify_in_full(token, ports, config)?;
+            check_claims(&claims, config, now).map_err(invalid)?;
+            if claims.roles.is_none() {
+                fill_from_userinfo(&mut claims, token, ports, config)?;
+            }
+            let user_id = claims.user_id.clone().unwrap_or_default();
+            let mut facts = tokens::subject_facts(sql, &claims.sub, &claims.client_id, &user_id)?;
+            if !facts.revokes(claims.iat) {
+                remember(ports, &hash, &claims, &mut facts, now);
+            }
+            (claims, facts)
+        }
+    };
+    if facts.revokes(claims.iat) {
+        return Err(invalid(TokenError::Revoked));
+    }
+    let principal = Principal::from_claims(&claims, config).map_err(invalid)?;
+    let superadmin = !principal.is_machine && (principal.has_superadmin_role() || facts.superadmin_row);
+    Ok(Caller { principal, superadmin })
+}
+
+/// After a full verification: cache the claims, seed a bootstrap superadmin, refresh
+/// the user's profile. None of these may fail the request: they are logged.
+fn remember(ports: &dyn Ports, hash: &[u8], claims: &VerifiedClaims, facts: &mut SubjectFacts, now: i64) {
+    let sql = ports.sql();
+    let ttl = int_var(ports, "token_cache_seconds", 300);
+    let expires_at = claims.exp.min(now + ttl);
+    let is_machine = claims.sub == claims.client_id;
+    let user_id = claims.user_id.clone().filter(|_| !is_machine).unwrap_or_default();
+    let at = crate::time::rfc3339(now * 1000);
+    let result = (|| -> Result<(), ryd_store::SqlError> {
+        sql.execute("PRAGMA busy_timeout = 5000", &[])?;
+        if !user_id.is_empty() {
+            let bootstrap = ports.variable("bootstrap_superadmins").unwrap_or_default();
+            if !facts.superadmin_row && bootstrap.split([',', ' ']).any(|u| !u.is_empty() && u.eq_ignore_ascii_case(&user_id)) {
+                members::add_superadmin(sql, &user_id, &at)?;
+                facts.superadmin_row = true;
+            }
+            let role_superadmin = claims.roles.iter().flatten().any(|r| {
+                r == ryd_authz::principal::SUPERADMIN_ROLE || r.rsplit_once('/').is_some_and(|(_, t)| t == ryd_authz::principal::SUPERADMIN_ROLE)
+            });
+            let (name, email) = (claims.name.as_deref().unwrap_or(""), claims.email.as_deref().unwrap_or(""));
+            members::upsert_user(sql, &user_id, &claims.sub, name, email, role_superadmin, &at)?;
+        }
+        let json = serde_json::to_string(claims).unwrap_or_default();
+        tokens::store(sql, hash, &json, &claims.sub, &claims.client_id, &user_id, claims.iat, expires_at, now)
+    })();
+    if let Err(e) = result {
+        ports.log(&format!("token cache write failed (request continues): {e}"));
+    }
+}
+
+fn verify_in_full(token: &str, ports: &dyn Ports, config: &AuthConfig) -> ApiResult<VerifiedClaims> {
+    let invalid = |e: TokenError| ApiError::invalid_token(&e);
+    let keys = key_set(ports, config, false)?;
+    ports.count("signature_verified");
+    match decode_verified(token, &keys, config) {
+        Err(TokenError::UnknownKey(kid)) => {
+            // The issuer may have rotated its keys: refetch once (rate-limited), retry.
+            let keys = key_set(ports, config, true)?;
+            decode_verified(token, &keys, config).map_err(|e| match e {
+                TokenError::UnknownKey(_) => invalid(TokenError::UnknownKey(kid)),
+                other => invalid(other),
+            })
+        }
+        other => other.map_err(invalid),
+    }
+}
+
+/// The issuer's keys: pinned (`oidc_jwks`), or fetched from `oidc_jwks_uri` (or
+/// discovery) and cached in the key-value store for `jwks_cache_seconds`.
+fn key_set(ports: &dyn Ports, config: &AuthConfig, refetch: bool) -> ApiResult<KeySet> {
+    if let Some(inline) = ports.variable("oidc_jwks") {
+        return KeySet::parse(&inline).map_err(|e| ApiError::internal(format!("variable oidc_jwks: {e}")));
+    }
+    let uri = match ports.variable("oidc_jwks_uri") {
+        Some(uri) => uri,
+        None => discovered(ports, config, "jwks_uri")?.ok_or_else(|| {
+            ApiError::internal("no signing keys: set oidc_jwks, oidc_jwks_uri, or an issuer with discovery")
+        })?,
+    };
+    let doc = cached_fetch(ports, &format!("jwks:{uri}"), &uri, int_var(ports, "jwks_cache_seconds", 300), refetch)?;
+    match doc {
+        Some(doc) => KeySet::parse(&doc).map_err(|e| {
+            ports.log(&format!("JWKS at {uri} unusable: {e}"));
+            ApiError::invalid_token(&TokenError::UnknownKey("(signing keys unavailable)".into()))
+        }),
+        None => Err(ApiError::invalid_token(&TokenError::UnknownKey("(signing keys unavailable)".into()))),
+    }
+}
+
+/// A value from the issuer's OpenID Connect discovery document (cached like the JWKS).
+fn discovered(ports: &dyn Ports, config: &AuthConfig, field: &str) -> ApiResult<Option<String>> {
+    let url = format!("{}/.well-known/openid-configuration", config.issuer.trim_end_matches('/'));
+    let doc = cached_fetch(ports, &format!("discovery:{url}"), &url, int_var(ports, "jwks_cache_seconds", 300), false)?;
+    Ok(doc
+        .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+        .and_then(|d| d.get(field).and_then(Value::as_str).map(str::to_string)))
+}
+
+/// A document fetched over HTTP and kept in the key-value store: fresh for `ttl_s`; on
+/// `refetch`, fetched again only if the copy is older than [`REFETCH_INTERVAL_MS`]; when
+/// the fetch fails, any copy (even stale) is used.
+fn cached_fetch(ports: &dyn Ports, key: &str, url: &str, ttl_s: i64, refetch: bool) -> ApiResult<Option<String>> {
+    let now = ports.now_millis();
+    let cached: Option<(i64, String)> = ports
+        .kv_get(key)
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| Some((v.get("fetched_at")?.as_i64()?, v.get("doc")?.as_str()?.to_string())));
+    if let Some((at, doc)) = &cached {
+        let age = now - at;
+        let fresh = age < ttl_s * 1000;
+        if (!refetch && fresh) || (refetch && age < REFETCH_INTERVAL_MS) {
+            return Ok(Some(doc.clone()));
+        }
+    }
+    ports.count("identity_fetch");
+    match ports.http_get(url, None) {
+        Ok(r) if r.status == 200 => {
+            let doc = String::from_utf8_lossy(&r.body).into_owned();
+            ports.kv_set(key, json!({"fetched_at": now, "doc": doc}).to_string().as_bytes());
+            Ok(Some(doc))
+        }
+        outcome => {
+            let why = match outcome {
+                Ok(r) => format!("status {}", r.status),
+                Err(e) => e,
+            };
+            ports.log(&format!("fetching {url} failed: {why}"));
+            // Remember the failure too, so a dead Identity Service is asked at most once
+            // per interval (no amplification).
+            if let Some((_, doc)) = &cached {
+                ports.kv_set(key, json!({"fetched_at": now, "doc": doc}).to_string().as_bytes());
+            }
+            Ok(cached.map(|(_, d)| d))
+        }
+    }
+}
+
+/// Roles (and name, email when missing) from the userinfo endpoint, when the token has
+/// no roles claim. Cached with the verified claims.
+fn fill_from_userinfo(claims: &mut VerifiedClaims, token: &str, ports: &dyn Ports, config: &AuthConfig) -> ApiResult<()> {
+    let url = match ports.variable("oidc_userinfo_uri") {
+        Some(u) => Some(u),
+        None if ports.variable("oidc_jwks").is_none() => discovered(ports, config, "userinfo_endpoint")?,
+        None => None,
+    };
+    let Some(url) = url else {
+        claims.roles = Some(Vec::new());
+        return Ok(());
+    };
+    ports.count("userinfo_fetch");
+    let info = match ports.http_get(&url, Some(token)) {
+        Ok(r) if r.status == 200 => serde_json::from_slice::<Value>(&r.body).unwrap_or(Value::Null),
+        Ok(r) if r.status == 401 => return Err(ApiError::invalid_token(&TokenError::Revoked)),
+        outcome => {
+            ports.log(&format!("userinfo at {url} failed: {:?}", outcome.map(|r| r.status)));
+            return Err(ApiError::new(503, "The Identity Service did not answer; please retry shortly.").header("retry-after", "5"));
+        }
+    };
+    let mut node = Some(&info);
+    for part in config.roles_claim.split('.') {
+        node = node.and_then(|n| n.get(part));
+    }
+    claims.roles = Some(info.get(&config.roles_claim).or(node).map(roles_of).unwrap_or_default());
+    let text = |k: &str| info.get(k).and_then(Value::as_str).map(str::to_string);
+    claims.name = claims.name.take().or_else(|| text("name"));
+    claims.email = claims.email.take().or_else(|| text("email"));
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! What a handler works with: the request, the caller, the ports, and the shared steps
+//! every handler takes (ids from the path, the caller's standing on an organisation, the
+//! body, paging, If-Match, audit events, write transactions with idempotency).
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{percent_encode, Request, Response};
+use crate::ports::Ports;
+use ryd_authz::{decide, Authorisation, AuthConfig, Decision, OrgStanding, Role, RoleTable};
+use ryd_store::audit::{self, AuditEvent};
+use ryd_store::{idempotency, orgs, tools, Sql, SqlError};
+use serde_json::{json, Map, Value};
+
+pub struct Ctx<'a> {
+    pub ports: &'a dyn Ports,
+    pub req: &'a Request,
+    pub caller: Option<Caller>,
+    pub config: Option<AuthConfig>,
+    pub params: Vec<(&'static str, String)>,
+    pub now_millis: i64,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    /// The reference envelope around `data`.
+    pub fn ok(data: Value) -> Self {
+        Self::with_status(200, data)
+    }
+    pub fn created(data: Value) -> Self {
+        Self::with_status(201, data)
+    }
+    pub fn with_status(status: u16, data: Value) -> Self {
+        Self { status, body: json!({"status": "success", "error": null, "data": data}), headers: Vec::new() }
+    }
+    /// A body without the envelope (`GET /licences`, `/health`, the OpenAPI document).
+    pub fn bare(status: u16, body: Value) -> Self {
+        Self { status, body, headers: Vec::new() }
+    }
+    pub fn etag(mut self, version: i64) -> Self {
+        self.headers.push(("etag".into(), format!("\"{version}\"")));
+        self
+    }
+    pub fn into_response(self) -> Response {
+        let mut r = Response::json(self.status, &self.body);
+        for (n, v) in self.headers {
+            r.set_header(&n, v);
+        }
+        r
+    }
+}
+
+/// An organisation with the caller's standing on it.
+pub struct OrgAccess {
+    pub org: orgs::Organisation,
+    pub role: Option<Role>,
+    pub standing: OrgStanding,
+}
+
+impl OrgAccess {
+    /// `user_role` as the reference shows it: the role, `provider_admin` through a tool,
+    /// and `admin` for superadmins.
+    pub fn user_role(&self) -> Option<&'static str> {
+        if self.standing.superadmin {
+            Some("admin")
+        } else if let Some(r) = self.role {
+            Some(r.as_str())
+        } else if self.standing.provider_admin {
+            Some("provider_admin")
+        } else {
+            None
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub fn sql(&self) -> &dyn Sql {
+        self.ports.sql()
+    }
+
+    pub fn caller(&self) -> ApiResult<&Caller> {
+        self.caller.as_ref().ok_or_else(ApiError::no_token)
+    }
+
+    pub fn role_table(&self) -> RoleTable {
+        self.config.as_ref().map(|c| c.role_table).unwrap_or_default()
+    }
+
+    pub fn now(&self) -> String {
+        crate::time::rfc3339(self.now_millis)
+    }
+
+    /// A path id, canonical; anything not 8-4-4-4-12 hex is a 400 naming the parameter.
+    pub fn id_param(&self, name: &str) -> ApiResult<String> {
+        let raw = self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("");
+        crate::ids::parse_id(raw)
+            .ok_or_else(|| ApiError::bad_request(format!("Path parameter `{name}` must be a UUID, got {raw:?}.")))
+    }
+
+    /// The caller's standing on an organisation; `None` when it does not exist (or is
+    /// deleted).
+    pub fn org_access(&self, oid: &str) -> ApiResult<Option<OrgAccess>> {
+        let caller = self.caller()?;
+        let p = &caller.principal;
+        let found = orgs::get_with_standing(self.sql(), oid, caller.user_id(), &p.client_id, p.is_machine)?;
+        Ok(found.map(|s| {
+            let role = s.role.as_deref().and_then(Role::parse).filter(|_| !p.is_machine);
+            OrgAccess {
+                standing: OrgStanding { superadmin: caller.superadmin, role, provider_admin: s.provider_admin, is_machine: p.is_machine },
+                role,
+                org: s.org,
+            }
+        }))
+    }
+
+    pub fn decide(&self, access: &OrgAccess, auth: Authorisation) -> Decision {
+        decide(self.role_table(), &access.standing, auth)
+    }
+
+    /// The organisation, if the caller may read it (`not_found` otherwise: no existence
+    /// leak) and holds `auth` there (403 naming it otherwise).
+    pub fn org_requiring(&self, oid: &str, auth: Authorisation, not_found: fn() -> ApiError) -> ApiResult<OrgAccess> {
+        let access = self.org_access(oid)?.ok_or_else(not_found)?;
+        if !self.decide(&access, Authorisation::ReadOrg).allowed {
+            return Err(not_found());
+        }
+        let d = self.decide(&access, auth);
+        if !d.allowed {
+            return Err(ApiError::lacks(auth, &d));
+        }
+        Ok(access)
+    }
+
+    pub fn require_superadmin(&self, what: &str) -> ApiResult<()> {
+        if self.caller()?.superadmin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("Only a superadmin may {what}.")))
+        }
+    }
+
+    /// The JSON object body (413, 415 and 400 as API.md says).
+    pub fn body(&self) -> ApiResult<Map<String, Value>> {
+        crate::validate::parse_object(&self.req.body)
+    }
+
+    /// `page` (≥ 1) and `page_size` (1–500, default 100).
+    pub fn paging(&self) -> ApiResult<(i64, i64)> {
+        let int = |name: &str, default: i64, min: i64, max: i64| -> ApiResult<i64> {
+            match self.req.query_param(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| ApiError::bad_request(format!("Query parameter `{name}` must be an integer from {min} to {max}, got {v:?}."))),
+            }
+        };
+        Ok((int("page", 1, 1, i64::MAX / 1000)?, int("page_size", 100, 1, 500)?))
+    }
+
+    pub fn include_actions(&self) -> ApiResult<bool> {
+        match self.req.query_param("include_actions").as_deref() {
+            None | Some("no") | Some("") => Ok(false),
+            Some("yes") => Ok(true),
+            Some(other) => Err(ApiError::bad_request(format!("Query parameter `include_actions` must be yes or no, got {other:?}."))),
+        }
+    }
+
+    /// The reference pagination object, with links that keep the other query parameters.
+    pub fn pagination(&self, page: i64, size: i64, total: i64) -> Value {
+        let total_pages = ((total + size - 1) / size).max(1);
+        let others: Vec<String> = self
+            .req
+            .query_pairs()
+            .into_iter()
+            .filter(|(k, _)| k != "page" && k != "page_size")
+            .map(|(k, v)| format!("{}={}", percent_encode(&k), percent_encode(&v)))
+            .collect();
+        let path = self.req.path.trim_end_matches('/');
+        let link = |p: i64| {
+            let mut q = vec![format!("page={p}"), format!("page_size={size}")];
+            q.extend(others.iter().cloned());
+            Value::String(format!("{}{}?{}", self.req.base_url, path, q.join("&")))
+        };
+        json!({
+            "page": page,
+            "page_size": size,
+            "total_pages": total_pages,
+            "total_records": total,
+            "links": {
+                "first": link(1),
+                "last": link(total_pages),
+                "next": if page < total_pages { link(page + 1) } else { Value::Null },
+                "prev": if page > 1 { link((page - 1).min(total_pages)) } else { Value::Null },
+            }
+        })
+    }
+
+    /// 412 when `If-Match` is sent and names another version (`*` matches any).
+    pub fn check_if_match(&self, current: i64) -> ApiResult<()> {
+        let Some(h) = self.req.header("if-match") else { return Ok(()) };
+        let ok = h.split(',').map(|t| t.trim().trim_start_matches("W/").trim_matches('"')).any(|t| t == "*" || t == current.to_string());
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::precondition_failed(current))
+        }
+    }
+
+    /// Appends an audit event for the caller.
+    pub fn audit(&self, action: &str, target_type: &str, target_id: &str, org: Option<&orgs::Organisation>, before: Option<Value>, after: Option<Value>) -> ApiResult<()> {
+        let caller = self.caller()?;
+        let p = &caller.principal;
+        let tool = tools::by_client_id(self.sql(), &p.client_id)?;
+        let (application_id, application_name) = match tool {
+            Some(t) => (t.id, t.name),
+            None => (String::new(), p.client_id.clone()),
+        };
+        let user_name = match (&p.name, p.is_machine) {
+            (Some(n), _) => n.clone(),
+            (None, true) => application_name.clone(),
+            (None, false) => ryd_store::members::user_name(self.sql(), caller.user_id())?,
+        };
+        audit::append(
+            self.sql(),
+            &AuditEvent {
+                id: crate::ids::new_id(),
+                at: self.now(),
+                sub: p.sub.clone(),
+                user_id: caller.user_id().to_string(),
+                user_name,
+                client_id: p.client_id.clone(),
+                application_id,
+                application_name,
+                action: action.into(),
+                target_type: target_type.into(),
+                target_id: target_id.into(),
+                organisation_id: org.map(|o| o.id.clone()).unwrap_or_default(),
+                organisation_name: org.map(|o| o.field("human_readable_name").to_string()).unwrap_or_default(),
+                before: before.map(|v| v.to_string()),
+                after: after.map(|v| v.to_string()),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Runs a write in one transaction, so a failure halfway changes nothing. With an
+    /// `Idempotency-Key` on a POST, a retry within 24 h answers as the first did and
+    /// writes nothing; the record is written in the same transaction as the change.
+    pub fn write(&self, f: impl FnOnce() -> ApiResult<Reply>) -> ApiResult<Reply> {
+        let key = self.req.header("idempotency-key").filter(|_| self.req.method == "POST").map(str::to_string);
+        if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 255) {
+            return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 characters."));
+        }
+        let principal = self.caller.as_ref().map(|c| format!("{}|{}", c.principal.sub, c.principal.client_id)).unwrap_or_default();
+        let now = self.now_millis / 1000;
+        let sql = self.sql();
+        ryd_store::transaction(sql, || -> ApiResult<Reply> {
+            if let Some(key) = &key {
+                if let Some(rec) = idempotency::find(sql, &principal, key, now)? {
+                    if rec.method != self.req.method || rec.path != self.req.path {
+                        return Err(ApiError::new(422, "This Idempotency-Key was used for a different request."));
+                    }
+                    let body = serde_json::from_str(&rec.body).unwrap_or(Value::Null);
+                    let mut reply = Reply::bare(rec.status, body);
+                    reply.headers.push(("idempotent-replayed".into(), "true".into()));
+                    return Ok(reply);
+                }
+            }
+            let reply = f()?;
+            if let Some(key) = &key {
+                let rec = idempotency::Recorded {
+                    method: self.req.method.clone(),
+                    path: self.req.path.clone(),
+                    status: reply.status,
+                    body: reply.body.to_string(),
+                };
+                idempotency::record(sql, &principal, key, &rec, now).map_err(|e: SqlError| ApiError::from(e))?;
+            }
+            Ok(reply)
+        })
+    }
+}

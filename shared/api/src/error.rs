@@ -1,0 +1,128 @@
+//! Errors at the API boundary, answered in the reference envelope (API.md).
+
+use crate::http::Response;
+use ryd_authz::{Authorisation, Decision, TokenError};
+use ryd_store::{SqlError, SqlErrorKind};
+use serde_json::{json, Map, Value};
+
+pub const REALM: &str = "register-your-data";
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub message: String,
+    /// Extra members of the `error` object (`fields`, `required_scope`, …).
+    pub extra: Map<String, Value>,
+    pub headers: Vec<(String, String)>,
+    /// Logged, never shown (internal errors).
+    pub log: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), extra: Map::new(), headers: Vec::new(), log: None }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, message)
+    }
+
+    /// A 400 naming each invalid field.
+    pub fn invalid_fields(fields: Vec<(String, String)>) -> Self {
+        let summary: Vec<String> = fields.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        let map: Map<String, Value> = fields.into_iter().map(|(f, m)| (f, Value::String(m))).collect();
+        Self::new(400, format!("Invalid request: {}", summary.join("; "))).with("fields", Value::Object(map))
+    }
+
+    pub fn org_not_found() -> Self {
+        Self::new(404, "Organisation UUID is not known in the registry.")
+    }
+
+    pub fn dataset_not_found() -> Self {
+        Self::new(404, "Dataset UUID is not known in the registry.")
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(404, format!("{what} is not known in the registry."))
+    }
+
+    /// 403 naming the missing authorisation and the reason from the decision.
+    pub fn lacks(auth: Authorisation, decision: &Decision) -> Self {
+        Self::new(403, format!("No authorisation to perform this operation on this resource: {}.", decision.reason))
+            .with("missing_authorisation", auth.as_str())
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(409, message)
+    }
+
+    pub fn no_token() -> Self {
+        Self::new(401, "No authorisation information provided. Send an access token as `Authorization: Bearer <token>`.")
+            .header("www-authenticate", format!("Bearer realm=\"{REALM}\""))
+    }
+
+    pub fn invalid_token(e: &TokenError) -> Self {
+        let d = e.description().replace('"', "'");
+        Self::new(401, format!("The access token is not valid: {d}."))
+            .header("www-authenticate", format!("Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{d}\""))
+    }
+
+    pub fn insufficient_scope(required: &str, missing: &[&str]) -> Self {
+        Self::new(403, format!("The access token lacks the scope this operation needs: {}.", missing.join(" ")))
+            .with("required_scope", required)
+            .header(
+                "www-authenticate",
+                format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{required}\""),
+            )
+    }
+
+    pub fn precondition_failed(current: i64) -> Self {
+        Self::new(412, format!("The resource has changed: If-Match does not match the current ETag \"{current}\"."))
+            .with("current_version", current)
+    }
+
+    pub fn internal(log: impl Into<String>) -> Self {
+        let mut e = Self::new(500, "An internal error occurred. If this persists please report it to IATI Support.");
+        e.log = Some(log.into());
+        e
+    }
+
+    pub fn into_response(self) -> Response {
+        let mut error = Map::new();
+        error.insert("status_code".into(), self.status.into());
+        error.insert("error_msg".into(), self.message.into());
+        error.extend(self.extra);
+        let mut r = Response::json(self.status, &json!({"status": "failed", "data": null, "error": Value::Object(error)}));
+        for (n, v) in self.headers {
+            r.set_header(&n, v);
+        }
+        r
+    }
+}
+
+impl From<SqlError> for ApiError {
+    fn from(e: SqlError) -> Self {
+        if e.kind == SqlErrorKind::Busy {
+            let mut err = ApiError::new(503, "The registry is busy; please retry shortly.").header("retry-after", "1");
+            err.log = Some(e.to_string());
+            return err;
+        }
+        ApiError::internal(e.to_string())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

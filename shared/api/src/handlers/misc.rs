@@ -1,0 +1,31 @@
+use crate::context::{Ctx, Reply};
+use crate::error::ApiResult;
+use serde_json::{json, Value};
+
+pub fn health(ctx: &Ctx) -> ApiResult<Reply> {
+    let db = ryd_store::ensure_schema(ctx.sql());
+    Ok(match db {
+        Ok(()) => Reply::bare(200, json!({"status": "ok", "version": crate::VERSION, "database": "ok"})),
+        Err(e) => {
+            ctx.ports.log(&format!("health: database unavailable: {e}"));
+            Reply::bare(503, json!({"status": "unavailable", "version": crate::VERSION, "database": "unavailable"}))
+        }
+    })
+}
+
+pub fn openapi(_ctx: &Ctx) -> ApiResult<Reply> {
+    Ok(Reply::bare(200, crate::openapi::document().clone()))
+}
+
+/// The one answer without the envelope (the reference's `Licences` schema).
+pub fn licences(_ctx: &Ctx) -> ApiResult<Reply> {
+    let list: Vec<Value> = crate::codelists::licences()
+        .iter()
+        .map(|l| json!({"id": l.id, "full_label": l.full_label, "short_label": l.short_label, "status": l.status}))
+        .collect();
+    Ok(Reply::bare(200, Value::Array(list)))
+}
+
+pub fn access_check(_ctx: &Ctx) -> ApiResult<Reply> {
+    Ok(Reply::ok(json!({"message": "Access token is valid"})))
+}

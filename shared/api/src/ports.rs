@@ -1,0 +1,27 @@
+//! What the API needs from its host, as one trait: Spin provides it in components, tests
+//! provide it natively.
+
+use ryd_store::Sql;
+
+/// A response from an outbound GET.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+pub trait Ports {
+    fn sql(&self) -> &dyn Sql;
+    /// A Spin variable (`None` when unset or empty).
+    fn variable(&self, name: &str) -> Option<String>;
+    /// The key-value store: only for what requests need rarely (JWKS documents).
+    fn kv_get(&self, key: &str) -> Option<Vec<u8>>;
+    fn kv_set(&self, key: &str, value: &[u8]);
+    /// Outbound HTTPS GET, optionally with a bearer token (JWKS, userinfo, discovery).
+    fn http_get(&self, url: &str, bearer: Option<&str>) -> Result<Fetched, String>;
+    /// Unix time in milliseconds.
+    fn now_millis(&self) -> i64;
+    fn log(&self, message: &str);
+    /// Counts events for tests and benchmarks (`token_cache_hit`, `signature_verified`…).
+    fn count(&self, _event: &'static str) {}
+}

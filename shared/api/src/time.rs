@@ -1,0 +1,15 @@
+//! Dates as the reference writes them: RFC 3339 with `+00:00`.
+
+pub fn rfc3339(millis: i64) -> String {
+    chrono::DateTime::from_timestamp(millis.div_euclid(1000), 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn format() {
+        assert_eq!(super::rfc3339(1_673_798_054_000), "2023-01-15T15:54:14+00:00");
+    }
+}

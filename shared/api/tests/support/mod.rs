@@ -1,0 +1,263 @@
+//! A native world for the API: real SQLite (rusqlite), real signed tokens, in-memory
+//! key-value store and variables, a controllable clock and fake outbound HTTP.
+
+#![allow(dead_code)]
+
+use ryd_api::{handle, Fetched, Ports, Request, Response};
+use ryd_authz::{jwks_document, SigningKey};
+use ryd_store::native::NativeSql;
+use ryd_store::Sql;
+use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+pub const ISS: &str = "https://id.example.org/oauth2/token";
+pub const AUD: &str = "https://registry.example.org/api/v1";
+pub const APP: &str = "iati-publisher";
+pub const ALL_SCOPES: &str = "ryd ryd:reporting_org ryd:reporting_org:create ryd:reporting_org:update ryd:reporting_org:delete \
+    ryd:reporting_org:user ryd:reporting_org:user:update ryd:reporting_org:tool ryd:reporting_org:tool:update \
+    ryd:dataset ryd:dataset:update ryd:dataset:delete";
+
+pub fn signing_key() -> &'static SigningKey {
+    static K: OnceLock<SigningKey> = OnceLock::new();
+    K.get_or_init(|| SigningKey::generate("EdDSA").unwrap())
+}
+
+pub struct TestPorts {
+    pub sql: NativeSql,
+    pub vars: RefCell<HashMap<String, String>>,
+    pub kv: RefCell<HashMap<String, Vec<u8>>>,
+    pub now_ms: Cell<i64>,
+    pub counts: RefCell<BTreeMap<&'static str, u32>>,
+    pub http: RefCell<HashMap<String, (u16, String)>>,
+    pub logs: RefCell<Vec<String>>,
+}
+
+impl Ports for TestPorts {
+    fn sql(&self) -> &dyn Sql {
+        &self.sql
+    }
+    fn variable(&self, name: &str) -> Option<String> {
+        self.vars.borrow().get(name).cloned().filter(|v| !v.is_empty())
+    }
+    fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
+        self.count("kv_open");
+        self.kv.borrow().get(key).cloned()
+    }
+    fn kv_set(&self, key: &str, value: &[u8]) {
+        self.count("kv_open");
+        self.kv.borrow_mut().insert(key.into(), value.to_vec());
+    }
+    fn http_get(&self, url: &str, _bearer: Option<&str>) -> Result<Fetched, String> {
+        self.count("http_get");
+        match self.http.borrow().get(url) {
+            Some((status, body)) => Ok(Fetched { status: *status, body: body.clone().into_bytes() }),
+            None => Err(format!("connection refused: {url}")),
+        }
+    }
+    fn now_millis(&self) -> i64 {
+        self.now_ms.get()
+    }
+    fn log(&self, message: &str) {
+        self.logs.borrow_mut().push(message.into());
+    }
+    fn count(&self, event: &'static str) {
+        *self.counts.borrow_mut().entry(event).or_default() += 1;
+    }
+}
+
+/// A user of the world.
+#[derive(Clone, Debug)]
+pub struct Who {
+    pub uid: String,
+    pub sub: String,
+    pub client_id: String,
+    pub roles: Vec<String>,
+    pub scopes: String,
+    pub name: String,
+}
+
+impl Who {
+    pub fn user(uid: &str, name: &str) -> Self {
+        Who {
+            uid: uid.into(),
+            sub: format!("sub-{uid}"),
+            client_id: APP.into(),
+            roles: vec!["iati_register_your_data".into()],
+            scopes: ALL_SCOPES.into(),
+            name: name.into(),
+        }
+    }
+    pub fn superadmin(uid: &str) -> Self {
+        let mut w = Self::user(uid, "Super");
+        w.roles.push("Internal/iati_superadmin".into());
+        w
+    }
+    pub fn machine(client_id: &str) -> Self {
+        Who { uid: String::new(), sub: client_id.into(), client_id: client_id.into(), roles: vec![], scopes: ALL_SCOPES.into(), name: String::new() }
+    }
+    pub fn via(mut self, client_id: &str) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+    pub fn scopes(mut self, scopes: &str) -> Self {
+        self.scopes = scopes.into();
+        self
+    }
+}
+
+pub struct World {
+    pub ports: TestPorts,
+}
+
+pub const T0: i64 = 1_800_000_000;
+
+impl World {
+    pub fn new() -> Self {
+        let vars: HashMap<String, String> = [
+            ("oidc_issuer", ISS.to_string()),
+            ("oidc_audience", AUD.to_string()),
+            ("oidc_jwks", jwks_document(&[("k1", signing_key())]).to_string()),
+            ("user_id_claim", "iatiRegistryId".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        World {
+            ports: TestPorts {
+                sql: NativeSql::in_memory(),
+                vars: RefCell::new(vars),
+                kv: RefCell::default(),
+                now_ms: Cell::new(T0 * 1000),
+                counts: RefCell::default(),
+                http: RefCell::default(),
+                logs: RefCell::default(),
+            },
+        }
+    }
+
+    pub fn set_var(&self, k: &str, v: &str) {
+        self.ports.vars.borrow_mut().insert(k.into(), v.into());
+    }
+
+    pub fn count(&self, event: &str) -> u32 {
+        self.ports.counts.borrow().get(event).copied().unwrap_or(0)
+    }
+
+    pub fn claims(&self, who: &Who) -> Value {
+        let now = self.ports.now_ms.get() / 1000;
+        let mut c = json!({
+            "iss": ISS, "aud": AUD, "sub": who.sub, "client_id": who.client_id,
+            "scope": who.scopes, "iat": now - 5, "exp": now + 600, "jti": format!("j-{now}")
+        });
+        if !who.uid.is_empty() {
+            c["iatiRegistryId"] = json!(who.uid);
+            c["roles"] = json!(who.roles);
+            c["name"] = json!(who.name);
+            c["email"] = json!(format!("{}@example.org", who.name.to_lowercase()));
+        }
+        c
+    }
+
+    pub fn token(&self, who: &Who) -> String {
+        signing_key().sign(Some("k1"), Some("at+jwt"), &self.claims(who)).unwrap()
+    }
+
+    pub fn raw(&self, req: Request) -> Response {
+        let mut req = req;
+        req.base_url = "https://registry.example.org".into();
+        handle(&req, &self.ports)
+    }
+
+    pub fn call(&self, who: Option<&Who>, method: &str, path: &str, body: Option<Value>) -> Response {
+        let mut req = Request::new(method, path).with_header("content-type", "application/json");
+        if let Some(who) = who {
+            req = req.with_header("authorization", &format!("Bearer {}", self.token(who)));
+        }
+        if let Some(b) = body {
+            req = req.with_body(b.to_string());
+        }
+        self.raw(req)
+    }
+
+    /// Every row of every table, for "a refused write changed nothing".
+    pub fn snapshot(&self) -> String {
+        let tables = ["organisations", "datasets", "users", "roles", "superadmins", "tools", "tool_admins", "tool_grants", "audit_events", "revocations", "idempotency"];
+        let mut out = String::new();
+        for t in tables {
+            let rows = self.ports.sql.execute(&format!("SELECT * FROM {t} ORDER BY 1, 2"), &[]).unwrap();
+            out.push_str(&format!("{t}: {:?}\n", rows.rows));
+        }
+        out
+    }
+}
+
+/// Asserts status and returns the body.
+#[track_caller]
+pub fn expect(r: &Response, status: u16) -> Value {
+    let body = r.json_body();
+    assert_eq!(r.status, status, "body: {body}");
+    body
+}
+
+pub fn uid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+/// The usual cast: an organisation with an admin, an editor, a contributor, a pending
+/// user, an outsider, a superadmin, a tool granted there with its admin, and a dataset.
+pub struct Cast {
+    pub world: World,
+    pub admin: Who,
+    pub editor: Who,
+    pub contributor: Who,
+    pub pending: Who,
+    pub outsider: Who,
+    pub superadmin: Who,
+    pub tool_admin: Who,
+    pub tool_client: String,
+    pub tool_id: String,
+    pub oid: String,
+    pub other_oid: String,
+    pub did: String,
+}
+
+pub fn org_body(short: &str) -> Value {
+    json!({"short_name": short, "human_readable_name": format!("Org {short}"), "contact_email": "a@example.org", "hq_country": "KE", "organisation_identifier": format!("XM-DAC-{short}")})
+}
+
+pub fn dataset_body(oid: &str, short: &str, visibility: &str) -> Value {
+    json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": format!("Dataset {short}"),
+           "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source", "visibility": visibility})
+}
+
+impl Cast {
+    pub fn new() -> Self {
+        let world = World::new();
+        let admin = Who::user(&uid(1), "Admin");
+        let editor = Who::user(&uid(2), "Editor");
+        let contributor = Who::user(&uid(3), "Contributor");
+        let pending = Who::user(&uid(4), "Pending");
+        let outsider = Who::user(&uid(5), "Outsider");
+        let superadmin = Who::superadmin(&uid(6));
+        let tool_client = "aid-tool-client".to_string();
+        let tool_admin = Who::user(&uid(7), "ToolStaff").via(&tool_client);
+        let oid = expect(&world.call(Some(&admin), "POST", "/api/v1/reporting-orgs", Some(org_body("aidorg"))), 201)["data"]["id"].as_str().unwrap().to_string();
+        let other_oid = expect(&world.call(Some(&outsider), "POST", "/api/v1/reporting-orgs", Some(org_body("otherorg"))), 201)["data"]["id"].as_str().unwrap().to_string();
+        for w in [&editor, &contributor, &pending, &tool_admin, &superadmin] {
+            expect(&world.call(Some(w), "GET", "/api/v1/access-check", None), 200);
+        }
+        for (w, role) in [(&editor, "editor"), (&contributor, "contributor")] {
+            expect(&world.call(Some(w), "POST", &format!("/api/v1/users/{}/reporting-org", w.uid), Some(json!({"oid": oid}))), 200);
+            expect(&world.call(Some(&admin), "PUT", &format!("/api/v1/users/{}/reporting-org/{oid}", w.uid), Some(json!({"role": role}))), 200);
+        }
+        expect(&world.call(Some(&pending), "POST", &format!("/api/v1/users/{}/reporting-org", pending.uid), Some(json!({"oid": oid}))), 200);
+        let tool = expect(&world.call(Some(&superadmin), "POST", "/api/v1/tools", Some(json!({"name": "Aid Tool", "provider": "Aid Co", "client_id": tool_client}))), 201);
+        let tool_id = tool["data"]["id"].as_str().unwrap().to_string();
+        expect(&world.call(Some(&superadmin), "PUT", &format!("/api/v1/tools/{tool_id}/admins/{}", tool_admin.uid), None), 200);
+        expect(&world.call(Some(&admin), "POST", &format!("/api/v1/reporting-orgs/{oid}/tools"), Some(json!({"tid": tool_id}))), 201);
+        let did = expect(&world.call(Some(&admin), "POST", "/api/v1/datasets", Some(dataset_body(&oid, "aid-activities", "public"))), 201)["data"]["id"].as_str().unwrap().to_string();
+        Cast { world, admin, editor, contributor, pending, outsider, superadmin, tool_admin, tool_client, tool_id, oid, other_oid, did }
+    }
+}
