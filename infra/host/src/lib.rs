@@ -1,1 +1,164 @@
+//! A local Spin-compatible host for this application (RUNTIME.md "Running it").
+//!
+//! It reads `spin.toml`, builds the components with their build commands, compiles each
+//! once, and serves HTTP, instantiating a fresh instance per request with WASI 0.2,
+//! `wasi:http` and `fermyon:spin/{sqlite,key-value,variables}@2.0.0`, storing data in
+//! `.spin/` as Spin does. [`start`] runs it in-process (the end-to-end tests do);
+//! `ryd-host up` is the command line.
 
+pub mod build;
+pub mod dev;
+pub mod manifest;
+pub mod outbound;
+mod output;
+pub mod router;
+pub mod runtime;
+mod spin;
+pub mod stats;
+
+use anyhow::{Context, Result};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use runtime::App;
+pub use stats::Stats;
+
+/// How to run the application.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    pub manifest: PathBuf,
+    pub listen: SocketAddr,
+    /// Where Spin keeps state: `.spin/` beside the manifest unless set.
+    pub data_dir: Option<PathBuf>,
+    /// Development identity: a signing key in `.spin/`, its JWKS and issuer as defaults.
+    pub dev: bool,
+    /// SQL run against the default database before serving (`--sqlite`).
+    pub sqlite: Vec<String>,
+    /// `SPIN_VARIABLE_*` values; the process environment when `None`.
+    pub env: Option<BTreeMap<String, String>>,
+}
+
+impl HostOptions {
+    pub fn new(manifest: impl Into<PathBuf>) -> Self {
+        HostOptions {
+            manifest: manifest.into(),
+            listen: "127.0.0.1:3000".parse().expect("a valid address"),
+            data_dir: None,
+            dev: false,
+            sqlite: Vec::new(),
+            env: None,
+        }
+    }
+
+    pub fn data_dir(&self, manifest: &manifest::Manifest) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| manifest.dir.join(".spin"))
+    }
+
+    fn env_lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
+        move |k: &str| match &self.env {
+            Some(map) => map.get(k).cloned(),
+            None => std::env::var(k).ok(),
+        }
+    }
+}
+
+/// A running host.
+pub struct RunningHost {
+    pub addr: SocketAddr,
+    pub stats: Arc<Stats>,
+    pub dev: Option<dev::DevIdentity>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningHost {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving and waits for the server thread.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Blocks until the server thread ends (Ctrl-C for `up`).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RunningHost {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// Loads the application and serves it on a thread of its own.
+pub fn start(opts: &HostOptions) -> Result<RunningHost> {
+    let manifest = manifest::Manifest::load(&opts.manifest)?;
+    let data_dir = opts.data_dir(&manifest);
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let env = opts.env_lookup();
+    let dev = if opts.dev { Some(dev::DevIdentity::load_or_create(&data_dir)?) } else { None };
+    let overrides = dev.as_ref().map(|d| d.variable_defaults()).unwrap_or_default();
+    let variables = manifest::resolve_variables(&manifest.variables, &env, &overrides)?;
+    // The dev identity is only offered when it is the issuer actually in force.
+    let dev = dev.filter(|d| variables.get("oidc_issuer") == Some(&d.issuer) && variables.get("oidc_jwks").is_some_and(|j| *j == d.jwks));
+    let stats = Arc::new(Stats::default());
+    let app = Arc::new(App::load(&manifest, &variables, &data_dir, stats.clone())?);
+    if !opts.sqlite.is_empty() {
+        let conn = rusqlite::Connection::open(data_dir.join("sqlite_db.db"))?;
+        for s in &opts.sqlite {
+            let sql = match s.strip_prefix('@') {
+                Some(file) => std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?,
+                None => s.clone(),
+            };
+            conn.execute_batch(&sql).with_context(|| format!("--sqlite {s}"))?;
+        }
+    }
+    let std_listener = std::net::TcpListener::bind(opts.listen).with_context(|| format!("listening on {}", opts.listen))?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new().name("ryd-host".into()).spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).expect("a listener");
+            let mut rx = rx;
+            loop {
+                tokio::select! {
+                    _ = &mut rx => break,
+                    accepted = listener.accept() => {
+                        let Ok((stream, client)) = accepted else { continue };
+                        let _ = stream.set_nodelay(true);
+                        let app = app.clone();
+                        tokio::spawn(async move {
+                            let service = service_fn(move |req| {
+                                let app = app.clone();
+                                async move { Ok::<_, std::convert::Infallible>(app.handle(req, client).await) }
+                            });
+                            let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+                        });
+                    }
+                }
+            }
+        });
+    })?;
+    Ok(RunningHost { addr, stats, dev, shutdown: Some(tx), thread: Some(thread) })
+}

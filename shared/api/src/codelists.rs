@@ -98,7 +98,8 @@ pub fn licences() -> &'static [Licence] {
     L.get_or_init(|| {
         let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(include_str!("../data/licences.json")).unwrap_or_default();
-        map.into_iter()
+        let mut list = map
+            .into_iter()
             .map(|(id, label)| {
                 let full = label.as_str().unwrap_or_default().to_string();
                 let (group, short) = full.split_once("::").unwrap_or(("", full.as_str()));
@@ -109,7 +110,9 @@ pub fn licences() -> &'static [Licence] {
                 };
                 Licence { id, short_label: short.to_string(), full_label: full.clone(), status }
             })
-            .collect()
+            .collect::<Vec<_>>();
+        list.sort_by_key(|l| l.id.to_lowercase());
+        list
     })
 }
 

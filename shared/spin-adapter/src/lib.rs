@@ -1,1 +1,163 @@
+//! The Spin edge, and nothing else: Spin's SQLite, key-value store, variables and
+//! outbound HTTP as `ryd_api::Ports`, and Spin's request and response types converted to
+//! and from `ryd_api`'s. Every component is `serve(request)`.
+//!
+//! Stores are opened lazily: a request that never needs the key-value store never opens
+//! it (on real Spin, opening it costs the worker thread; AUTHZ.md §1.5).
 
+use ryd_api::{Fetched, Ports};
+use ryd_store::{Rows, Sql, SqlError, Value};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::{key_value, sqlite, variables};
+use std::cell::OnceCell;
+
+/// Spin's SQLite connection (`default` database), opened on first use.
+#[derive(Default)]
+pub struct SpinSql {
+    conn: OnceCell<Result<sqlite::Connection, String>>,
+}
+
+fn to_spin(v: &Value) -> sqlite::Value {
+    match v {
+        Value::Null => sqlite::Value::Null,
+        Value::Integer(n) => sqlite::Value::Integer(*n),
+        Value::Real(n) => sqlite::Value::Real(*n),
+        Value::Text(s) => sqlite::Value::Text(s.clone()),
+        Value::Blob(b) => sqlite::Value::Blob(b.clone()),
+    }
+}
+
+fn from_spin(v: sqlite::Value) -> Value {
+    match v {
+        sqlite::Value::Null => Value::Null,
+        sqlite::Value::Integer(n) => Value::Integer(n),
+        sqlite::Value::Real(n) => Value::Real(n),
+        sqlite::Value::Text(s) => Value::Text(s),
+        sqlite::Value::Blob(b) => Value::Blob(b),
+    }
+}
+
+impl Sql for SpinSql {
+    fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        let conn = self
+            .conn
+            .get_or_init(|| sqlite::Connection::open_default().map_err(|e| format!("opening the default database: {e}")))
+            .as_ref()
+            .map_err(|e| SqlError::other(e.clone()))?;
+        let params: Vec<sqlite::Value> = params.iter().map(to_spin).collect();
+        let result = conn.execute(statement, &params).map_err(|e| match e {
+            sqlite::Error::Io(message) => SqlError::from_message(message),
+            other => SqlError::other(other.to_string()),
+        })?;
+        Ok(Rows {
+            columns: result.columns,
+            rows: result.rows.into_iter().map(|r| r.values.into_iter().map(from_spin).collect()).collect(),
+        })
+    }
+}
+
+/// `ryd_api::Ports` on Spin.
+#[derive(Default)]
+pub struct SpinPorts {
+    sql: SpinSql,
+    kv: OnceCell<Option<key_value::Store>>,
+}
+
+impl SpinPorts {
+    fn kv(&self) -> Option<&key_value::Store> {
+        self.kv
+            .get_or_init(|| match key_value::Store::open_default() {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("key-value store unavailable: {e}");
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
+impl Ports for SpinPorts {
+    fn sql(&self) -> &dyn Sql {
+        &self.sql
+    }
+
+    fn variable(&self, name: &str) -> Option<String> {
+        variables::get(name).ok().filter(|v| !v.trim().is_empty())
+    }
+
+    fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
+        self.kv()?.get(key).ok().flatten()
+    }
+
+    fn kv_set(&self, key: &str, value: &[u8]) {
+        if let Some(store) = self.kv() {
+            if let Err(e) = store.set(key, value) {
+                eprintln!("key-value write of {key} failed: {e}");
+            }
+        }
+    }
+
+    fn http_get(&self, url: &str, bearer: Option<&str>) -> Result<Fetched, String> {
+        let mut builder = Request::builder();
+        builder.method(Method::Get).uri(url).header("accept", "application/json");
+        if let Some(token) = bearer {
+            builder.header("authorization", format!("Bearer {token}"));
+        }
+        let response: Response =
+            spin_sdk::http::run(spin_sdk::http::send(builder.build())).map_err(|e| format!("GET {url}: {e}"))?;
+        Ok(Fetched { status: *response.status(), body: response.into_body() })
+    }
+
+    fn now_millis(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    fn log(&self, message: &str) {
+        eprintln!("{message}");
+    }
+}
+
+/// Converts Spin's request, answers it, converts the answer back.
+pub fn serve(req: Request) -> Response {
+    let method = match req.method() {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+        Method::Head => "HEAD",
+        Method::Options => "OPTIONS",
+        Method::Connect => "CONNECT",
+        Method::Trace => "TRACE",
+        Method::Other(m) => m.as_str(),
+    }
+    .to_string();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .filter_map(|(n, v)| Some((n.to_ascii_lowercase(), v.as_str()?.to_string())))
+        .collect();
+    let full_url = req.header("spin-full-url").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let base_url = full_url
+        .split_once("://")
+        .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or("")))
+        .unwrap_or_default();
+    let api_req = ryd_api::Request {
+        method,
+        path: req.path().to_string(),
+        query: req.query().to_string(),
+        headers,
+        body: req.into_body(),
+        base_url,
+    };
+    let answer = ryd_api::handle(&api_req, &SpinPorts::default());
+    let mut builder = Response::builder();
+    builder.status(answer.status);
+    for (name, value) in answer.headers {
+        builder.header(name, value);
+    }
+    builder.body(answer.body).build()
+}

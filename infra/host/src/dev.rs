@@ -1,0 +1,96 @@
+//! The development identity of `up --dev`: a signing key kept in `.spin/`, configured as
+//! the issuer's pinned JWKS, and tokens signed with it. Never used unless asked for.
+
+use anyhow::{Context, Result};
+use ryd_authz::{jwks_document, SigningKey};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const DEV_ISSUER: &str = "https://dev-identity.localhost/register-your-data";
+pub const DEV_KID: &str = "dev-key-1";
+/// The development superadmin's user id.
+pub const DEV_SUPERADMIN: &str = "00000000-0000-4000-8000-000000000001";
+pub const ALL_SCOPES: &str = "ryd ryd:reporting_org ryd:reporting_org:create ryd:reporting_org:update ryd:reporting_org:delete \
+ryd:reporting_org:user ryd:reporting_org:user:update ryd:reporting_org:tool ryd:reporting_org:tool:update \
+ryd:dataset ryd:dataset:update ryd:dataset:delete";
+
+#[derive(Debug, Clone)]
+pub struct DevIdentity {
+    pub key: SigningKey,
+    pub issuer: String,
+    pub jwks: String,
+}
+
+/// What a token should say.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub sub: String,
+    pub roles: Vec<String>,
+    pub scope: String,
+    pub client_id: String,
+    pub audience: String,
+    pub lifetime_seconds: i64,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl TokenRequest {
+    pub fn superadmin(audience: &str) -> Self {
+        TokenRequest {
+            sub: DEV_SUPERADMIN.into(),
+            roles: vec!["iati_register_your_data".into(), "iati_superadmin".into()],
+            scope: ALL_SCOPES.into(),
+            client_id: "dev-client".into(),
+            audience: audience.into(),
+            lifetime_seconds: 8 * 3600,
+            name: Some("Development Superadmin".into()),
+            email: Some("superadmin@dev.localhost".into()),
+        }
+    }
+}
+
+impl DevIdentity {
+    /// The key in `.spin/dev-signing-key.json`, made on first use (RS256, as IATI's
+    /// Identity Service signs).
+    pub fn load_or_create(data_dir: &Path) -> Result<Self> {
+        let path = data_dir.join("dev-signing-key.json");
+        let key = if path.exists() {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&path)?).context("reading the development key")?;
+            SigningKey::from_private_jwk(&v).context("the development key is unusable: delete .spin/dev-signing-key.json")?
+        } else {
+            std::fs::create_dir_all(data_dir)?;
+            let key = SigningKey::generate("RS256")?;
+            std::fs::write(&path, key.private_jwk().to_string())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).ok();
+            }
+            key
+        };
+        let jwks = jwks_document(&[(DEV_KID, &key)]).to_string();
+        Ok(DevIdentity { key, issuer: DEV_ISSUER.into(), jwks })
+    }
+
+    /// Defaults for the variables; explicit `SPIN_VARIABLE_*` values still win.
+    pub fn variable_defaults(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([("oidc_issuer".to_string(), self.issuer.clone()), ("oidc_jwks".to_string(), self.jwks.clone())])
+    }
+
+    pub fn mint(&self, t: &TokenRequest) -> Result<String> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+        let mut claims = json!({
+            "iss": self.issuer, "aud": t.audience, "sub": t.sub, "client_id": t.client_id,
+            "scope": t.scope, "roles": t.roles, "iat": now, "nbf": now, "exp": now + t.lifetime_seconds,
+            "jti": format!("dev-{now}-{}", std::process::id()),
+        });
+        if let Some(n) = &t.name {
+            claims["name"] = json!(n);
+        }
+        if let Some(e) = &t.email {
+            claims["email"] = json!(e);
+        }
+        Ok(self.key.sign(Some(DEV_KID), Some("at+jwt"), &claims)?)
+    }
+}

@@ -1,0 +1,218 @@
+//! `fermyon:spin/sqlite`, `key-value` and `variables` @2.0.0, as Spin's defaults provide
+//! them: SQLite files in the application's `.spin/` directory, one connection per `open`,
+//! a component reaching only the stores and variables its manifest entry declares.
+
+use crate::stats::Stats;
+use anyhow::Result;
+use ryd_store::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "ryd:host/spin-imports",
+        with: {
+            "fermyon:spin/sqlite@2.0.0.connection": super::SqliteConnection,
+            "fermyon:spin/key-value@2.0.0.store": super::KvStore,
+        },
+    });
+}
+
+use bindings::fermyon::spin::{key_value as kv, sqlite, variables};
+
+/// State shared by every instance of the application.
+pub struct AppStores {
+    pub data_dir: PathBuf,
+    /// Spin's default key-value store is one SQLite file behind one connection.
+    kv: Mutex<Option<rusqlite::Connection>>,
+    pub stats: Arc<Stats>,
+}
+
+impl AppStores {
+    pub fn new(data_dir: PathBuf, stats: Arc<Stats>) -> Self {
+        AppStores { data_dir, kv: Mutex::new(None), stats }
+    }
+
+    pub fn sqlite_path(&self, label: &str) -> PathBuf {
+        // Spin's file name for the `default` database.
+        self.data_dir.join(if label == "default" { "sqlite_db.db".to_string() } else { format!("sqlite_db_{label}.db") })
+    }
+}
+
+/// What one component may reach.
+pub struct ComponentGrants {
+    pub sqlite_databases: Vec<String>,
+    pub key_value_stores: Vec<String>,
+    /// Component variable → value (templates expanded when the host started).
+    pub variables: BTreeMap<String, String>,
+}
+
+pub struct SqliteConnection(rusqlite::Connection);
+pub struct KvStore(String);
+
+/// The Spin part of a request's state.
+pub struct SpinCtx {
+    pub grants: Arc<ComponentGrants>,
+    pub stores: Arc<AppStores>,
+    pub table: wasmtime::component::ResourceTable,
+}
+
+pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut SpinCtx) -> Result<()> {
+    Ok(bindings::SpinImports::add_to_linker::<T, HasSelf<SpinCtx>>(linker, get)?)
+}
+
+fn io(e: impl std::fmt::Display) -> sqlite::Error {
+    sqlite::Error::Io(e.to_string())
+}
+
+impl sqlite::Host for SpinCtx {}
+
+impl sqlite::HostConnection for SpinCtx {
+    fn open(&mut self, database: String) -> Result<Resource<SqliteConnection>, sqlite::Error> {
+        if !self.grants.sqlite_databases.contains(&database) {
+            return Err(sqlite::Error::AccessDenied);
+        }
+        if database != "default" {
+            return Err(sqlite::Error::NoSuchDatabase);
+        }
+        let path = self.stores.sqlite_path(&database);
+        let conn = tokio::task::block_in_place(|| rusqlite::Connection::open(&path)).map_err(io)?;
+        self.stores.stats.sqlite_opens.fetch_add(1, Ordering::Relaxed);
+        self.table.push(SqliteConnection(conn)).map_err(io)
+    }
+
+    fn execute(&mut self, conn: Resource<SqliteConnection>, statement: String, parameters: Vec<sqlite::Value>) -> Result<sqlite::QueryResult, sqlite::Error> {
+        let conn = self.table.get(&conn).map_err(|_| sqlite::Error::InvalidConnection)?;
+        let params: Vec<Value> = parameters
+            .into_iter()
+            .map(|v| match v {
+                sqlite::Value::Integer(n) => Value::Integer(n),
+                sqlite::Value::Real(n) => Value::Real(n),
+                sqlite::Value::Text(s) => Value::Text(s),
+                sqlite::Value::Blob(b) => Value::Blob(b),
+                sqlite::Value::Null => Value::Null,
+            })
+            .collect();
+        let rows = tokio::task::block_in_place(|| ryd_store::native::execute_on(&conn.0, &statement, &params))
+            .map_err(|e| sqlite::Error::Io(e.message))?;
+        Ok(sqlite::QueryResult {
+            columns: rows.columns,
+            rows: rows
+                .rows
+                .into_iter()
+                .map(|r| sqlite::RowResult {
+                    values: r
+                        .into_iter()
+                        .map(|v| match v {
+                            Value::Integer(n) => sqlite::Value::Integer(n),
+                            Value::Real(n) => sqlite::Value::Real(n),
+                            Value::Text(s) => sqlite::Value::Text(s),
+                            Value::Blob(b) => sqlite::Value::Blob(b),
+                            Value::Null => sqlite::Value::Null,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+
+    fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
+        self.table.delete(conn)?;
+        Ok(())
+    }
+}
+
+fn other(e: impl std::fmt::Display) -> kv::Error {
+    kv::Error::Other(e.to_string())
+}
+
+impl SpinCtx {
+    fn with_kv<R>(&self, f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>) -> Result<R, kv::Error> {
+        tokio::task::block_in_place(|| {
+            let mut guard = self.stores.kv.lock().map_err(other)?;
+            if guard.is_none() {
+                let conn = rusqlite::Connection::open(self.stores.data_dir.join("sqlite_key_value.db")).map_err(other)?;
+                conn.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))",
+                )
+                .map_err(other)?;
+                *guard = Some(conn);
+            }
+            f(guard.as_ref().expect("opened above")).map_err(other)
+        })
+    }
+
+    fn store_name(&self, store: &Resource<KvStore>) -> Result<String, kv::Error> {
+        Ok(self.table.get(store).map_err(other)?.0.clone())
+    }
+}
+
+impl kv::Host for SpinCtx {}
+
+impl kv::HostStore for SpinCtx {
+    fn open(&mut self, label: String) -> Result<Resource<KvStore>, kv::Error> {
+        if !self.grants.key_value_stores.contains(&label) {
+            return Err(kv::Error::AccessDenied);
+        }
+        if label != "default" {
+            return Err(kv::Error::NoSuchStore);
+        }
+        self.stores.stats.kv_opens.fetch_add(1, Ordering::Relaxed);
+        self.table.push(KvStore(label)).map_err(other)
+    }
+
+    fn get(&mut self, store: Resource<KvStore>, key: String) -> Result<Option<Vec<u8>>, kv::Error> {
+        let s = self.store_name(&store)?;
+        self.with_kv(|c| {
+            use rusqlite::OptionalExtension;
+            c.query_row("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2", (&s, &key), |r| r.get(0)).optional()
+        })
+    }
+
+    fn set(&mut self, store: Resource<KvStore>, key: String, value: Vec<u8>) -> Result<(), kv::Error> {
+        let s = self.store_name(&store)?;
+        self.with_kv(|c| {
+            c.execute(
+                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (store, key) DO UPDATE SET value = ?3",
+                (&s, &key, &value),
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn delete(&mut self, store: Resource<KvStore>, key: String) -> Result<(), kv::Error> {
+        let s = self.store_name(&store)?;
+        self.with_kv(|c| c.execute("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2", (&s, &key)).map(|_| ()))
+    }
+
+    fn exists(&mut self, store: Resource<KvStore>, key: String) -> Result<bool, kv::Error> {
+        Ok(self.get(store, key)?.is_some())
+    }
+
+    fn get_keys(&mut self, store: Resource<KvStore>) -> Result<Vec<String>, kv::Error> {
+        let s = self.store_name(&store)?;
+        self.with_kv(|c| {
+            let mut stmt = c.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
+            let keys = stmt.query_map([&s], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>();
+            keys
+        })
+    }
+
+    fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        Ok(())
+    }
+}
+
+impl variables::Host for SpinCtx {
+    fn get(&mut self, name: String) -> Result<String, variables::Error> {
+        if !crate::manifest::valid_variable_name(&name) {
+            return Err(variables::Error::InvalidName(name));
+        }
+        self.grants.variables.get(&name).cloned().ok_or(variables::Error::Undefined(name))
+    }
+}
