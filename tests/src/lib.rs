@@ -1,1 +1,253 @@
+//! Harness for the end-to-end tests: builds the real components with their spin.toml
+//! build commands, checks the `.wasm` files are fresh, starts the local host on an
+//! ephemeral port with a test Identity Service's keys, and talks HTTP to it.
 
+use ryd_authz::{jwks_document, SigningKey};
+use ryd_host::manifest::Manifest;
+use ryd_host::{start, HostOptions, RunningHost};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::SystemTime;
+
+pub const ISS: &str = "https://identity.test/oauth2/token";
+pub const AUD: &str = "https://registry.test/api/v1";
+pub const APP: &str = "publisher-app";
+pub const ALL_SCOPES: &str = ryd_host::dev::ALL_SCOPES;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
+}
+
+/// The test Identity Service's signing key (RS256, as IATI's).
+pub fn idp_key() -> &'static SigningKey {
+    static K: OnceLock<SigningKey> = OnceLock::new();
+    K.get_or_init(|| SigningKey::generate("RS256").expect("an RSA key"))
+}
+
+pub fn idp_jwks() -> String {
+    jwks_document(&[("idp-1", idp_key())]).to_string()
+}
+
+fn newest_mtime(dir: &Path, exts: &[&str], newest: &mut SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if !p.ends_with("target") && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                newest_mtime(&p, exts, newest);
+            }
+        } else if p.extension().is_some_and(|x| exts.iter().any(|e| x == *e)) {
+            if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+                *newest = (*newest).max(t);
+            }
+        }
+    }
+}
+
+/// Builds a manifest's components (their own build commands, as `spin build`) once per
+/// test process, then fails, never skips, if any `.wasm` is missing or older than the
+/// sources it is built from.
+pub fn built(manifest: &Path) -> Manifest {
+    static BUILT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let m = Manifest::load(manifest).expect("the manifest loads");
+    let mut done = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !done.contains(&manifest.to_path_buf()) {
+        ryd_host::build::build(&m).expect("the components build");
+        done.push(manifest.to_path_buf());
+    }
+    let mut sources = SystemTime::UNIX_EPOCH;
+    for dir in ["shared", "components", "infra/bench-hello"] {
+        newest_mtime(&root().join(dir), &["rs", "sql", "toml", "json", "tsv"], &mut sources);
+    }
+    for c in m.components.values() {
+        let wasm = std::fs::metadata(&c.source)
+            .unwrap_or_else(|_| panic!("{} is missing after the build", c.source.display()));
+        let built_at = wasm.modified().expect("an mtime");
+        assert!(built_at >= sources, "{} is older than its sources: stale build", c.source.display());
+    }
+    m
+}
+
+pub fn app_manifest() -> PathBuf {
+    root().join("spin.toml")
+}
+
+/// A fresh data directory under target/.
+pub fn data_dir(name: &str) -> PathBuf {
+    let d = root().join("target").join("e2e").join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("a data dir");
+    d
+}
+
+pub fn test_env(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut env: BTreeMap<String, String> = [
+        ("SPIN_VARIABLE_OIDC_ISSUER", ISS.to_string()),
+        ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD.to_string()),
+        ("SPIN_VARIABLE_OIDC_JWKS", idp_jwks()),
+        ("SPIN_VARIABLE_USER_ID_CLAIM", "iatiRegistryId".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    env
+}
+
+/// Starts the application's real components in the host.
+pub fn serve(data: &Path, env: BTreeMap<String, String>) -> RunningHost {
+    built(&app_manifest());
+    let mut opts = HostOptions::new(app_manifest());
+    opts.listen = "127.0.0.1:0".parse().expect("an address");
+    opts.data_dir = Some(data.to_path_buf());
+    opts.env = Some(env);
+    start(&opts).expect("the host starts")
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).expect("after 1970").as_secs() as i64
+}
+
+/// Someone calling the API.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub uid: String,
+    pub sub: String,
+    pub client_id: String,
+    pub roles: Vec<String>,
+    pub scopes: String,
+    pub name: String,
+}
+
+pub fn uid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+impl Who {
+    pub fn user(n: u32, name: &str) -> Self {
+        Who {
+            uid: uid(n),
+            sub: format!("sub-{n}"),
+            client_id: APP.into(),
+            roles: vec!["iati_register_your_data".into()],
+            scopes: ALL_SCOPES.into(),
+            name: name.into(),
+        }
+    }
+    pub fn superadmin(n: u32) -> Self {
+        let mut w = Self::user(n, "Super");
+        w.roles.push("iati_superadmin".into());
+        w
+    }
+    pub fn machine(client_id: &str) -> Self {
+        Who {
+            uid: String::new(),
+            sub: client_id.into(),
+            client_id: client_id.into(),
+            roles: vec![],
+            scopes: ALL_SCOPES.into(),
+            name: String::new(),
+        }
+    }
+    pub fn via(mut self, client_id: &str) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+    pub fn scopes(mut self, s: &str) -> Self {
+        self.scopes = s.into();
+        self
+    }
+
+    pub fn claims(&self) -> Value {
+        let now = now();
+        let mut c = json!({"iss": ISS, "aud": AUD, "sub": self.sub, "client_id": self.client_id, "scope": self.scopes,
+                           "iat": now - 1, "exp": now + 600, "jti": format!("{}-{now}", self.sub)});
+        if !self.uid.is_empty() {
+            c["iatiRegistryId"] = json!(self.uid);
+            c["roles"] = json!(self.roles);
+            c["name"] = json!(self.name);
+            c["email"] = json!(format!("{}@example.org", self.name.to_lowercase()));
+        }
+        c
+    }
+
+    pub fn token(&self) -> String {
+        sign(&self.claims())
+    }
+}
+
+pub fn sign(claims: &Value) -> String {
+    idp_key().sign(Some("idp-1"), Some("at+jwt"), claims).expect("signing")
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        self.json()
+    }
+}
+
+pub struct Client {
+    pub base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(host: &RunningHost) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        Client { base: host.url(), agent }
+    }
+
+    /// Any request; `token` is sent as a bearer token.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Answer {
+        let url = format!("{}{}", self.base, path);
+        let mut req = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        for (n, v) in headers {
+            req = req.header(*n, *v);
+        }
+        let req = req.body(body.unwrap_or("").to_string()).expect("a request");
+        let mut resp = self.agent.run(req).unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let headers =
+            resp.headers().iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        Answer { status, headers, text }
+    }
+
+    pub fn call(&self, who: &Who, method: &str, path: &str, body: Option<Value>) -> Answer {
+        let b = body.map(|b| b.to_string());
+        self.send(method, path, Some(&who.token()), &[], b.as_deref())
+    }
+}

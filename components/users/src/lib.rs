@@ -1,9 +1,10 @@
 //! The `users` component: a thin shell; everything else is in `ryd-api`.
+//!
+//! The export exists only on wasm32: natively (`cargo test --workspace`) this crate is
+//! empty, since a native cdylib cannot carry WIT export names.
 
-use spin_sdk::http::{Request, Response};
-use spin_sdk::http_component;
-
-#[http_component]
-fn handle(req: Request) -> Response {
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
     ryd_spin_adapter::serve(req)
 }

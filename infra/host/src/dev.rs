@@ -11,7 +11,8 @@ pub const DEV_ISSUER: &str = "https://dev-identity.localhost/register-your-data"
 pub const DEV_KID: &str = "dev-key-1";
 /// The development superadmin's user id.
 pub const DEV_SUPERADMIN: &str = "00000000-0000-4000-8000-000000000001";
-pub const ALL_SCOPES: &str = "ryd ryd:reporting_org ryd:reporting_org:create ryd:reporting_org:update ryd:reporting_org:delete \
+pub const ALL_SCOPES: &str =
+    "ryd ryd:reporting_org ryd:reporting_org:create ryd:reporting_org:update ryd:reporting_org:delete \
 ryd:reporting_org:user ryd:reporting_org:user:update ryd:reporting_org:tool ryd:reporting_org:tool:update \
 ryd:dataset ryd:dataset:update ryd:dataset:delete";
 
@@ -56,8 +57,10 @@ impl DevIdentity {
     pub fn load_or_create(data_dir: &Path) -> Result<Self> {
         let path = data_dir.join("dev-signing-key.json");
         let key = if path.exists() {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&path)?).context("reading the development key")?;
-            SigningKey::from_private_jwk(&v).context("the development key is unusable: delete .spin/dev-signing-key.json")?
+            let v: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path)?).context("reading the development key")?;
+            SigningKey::from_private_jwk(&v)
+                .context("the development key is unusable: delete .spin/dev-signing-key.json")?
         } else {
             std::fs::create_dir_all(data_dir)?;
             let key = SigningKey::generate("RS256")?;

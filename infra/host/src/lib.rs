@@ -119,7 +119,9 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
     let overrides = dev.as_ref().map(|d| d.variable_defaults()).unwrap_or_default();
     let variables = manifest::resolve_variables(&manifest.variables, &env, &overrides)?;
     // The dev identity is only offered when it is the issuer actually in force.
-    let dev = dev.filter(|d| variables.get("oidc_issuer") == Some(&d.issuer) && variables.get("oidc_jwks").is_some_and(|j| *j == d.jwks));
+    let dev = dev.filter(|d| {
+        variables.get("oidc_issuer") == Some(&d.issuer) && variables.get("oidc_jwks").is_some_and(|j| *j == d.jwks)
+    });
     let stats = Arc::new(Stats::default());
     let app = Arc::new(App::load(&manifest, &variables, &data_dir, stats.clone())?);
     if !opts.sqlite.is_empty() {
@@ -132,7 +134,8 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
             conn.execute_batch(&sql).with_context(|| format!("--sqlite {s}"))?;
         }
     }
-    let std_listener = std::net::TcpListener::bind(opts.listen).with_context(|| format!("listening on {}", opts.listen))?;
+    let std_listener =
+        std::net::TcpListener::bind(opts.listen).with_context(|| format!("listening on {}", opts.listen))?;
     std_listener.set_nonblocking(true)?;
     let addr = std_listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -158,7 +158,13 @@ impl Manifest {
             }
             routes.push(Route { route: t.route, component: t.component });
         }
-        Ok(Manifest { dir: dir.to_path_buf(), application: raw.application, variables: raw.variables, routes, components })
+        Ok(Manifest {
+            dir: dir.to_path_buf(),
+            application: raw.application,
+            variables: raw.variables,
+            routes,
+            components,
+        })
     }
 }
 
@@ -242,7 +248,8 @@ greeting = "hello {{ host }}"
         assert_eq!(m.components["c"].source, PathBuf::from("/app/c.wasm"));
         let err = resolve_variables(&m.variables, &|_| None, &BTreeMap::new()).unwrap_err();
         assert!(err.to_string().contains("SPIN_VARIABLE_TOKEN"));
-        let overrides = BTreeMap::from([("host".to_string(), "https://dev".to_string()), ("token".to_string(), "d".to_string())]);
+        let overrides =
+            BTreeMap::from([("host".to_string(), "https://dev".to_string()), ("token".to_string(), "d".to_string())]);
         let env = |k: &str| (k == "SPIN_VARIABLE_HOST").then(|| "https://env".to_string());
         let vals = resolve_variables(&m.variables, &env, &overrides).unwrap();
         assert_eq!(vals["host"], "https://env");
@@ -253,7 +260,8 @@ greeting = "hello {{ host }}"
     #[test]
     fn refuses_bad_manifests() {
         assert!(Manifest::parse(&M.replace("{{ host }}\"\n", "{{ nope }}\"\n"), Path::new(".")).is_err());
-        assert!(Manifest::parse(&M.replace("spin_manifest_version = 2", "spin_manifest_version = 1"), Path::new(".")).is_err());
+        assert!(Manifest::parse(&M.replace("spin_manifest_version = 2", "spin_manifest_version = 1"), Path::new("."))
+            .is_err());
         assert!(Manifest::parse(&M.replace("component = \"c\"", "component = \"x\""), Path::new(".")).is_err());
     }
 }

@@ -39,13 +39,19 @@ struct LineWriter {
 
 impl LineWriter {
     fn emit(&mut self, all: bool) {
-        while let Some(pos) = self.buf.iter().position(|b| *b == b'\n').or((all && !self.buf.is_empty()).then(|| self.buf.len() - 1)) {
+        while let Some(pos) =
+            self.buf.iter().position(|b| *b == b'\n').or((all && !self.buf.is_empty()).then(|| self.buf.len() - 1))
+        {
             let line: Vec<u8> = self.buf.drain(..=pos).collect();
             let text = String::from_utf8_lossy(&line);
             let text = text.trim_end_matches('\n');
             // One write per line, so lines of concurrent requests do not interleave.
             let out = format!("{}{}\n", self.prefix, text);
-            let _ = if self.stderr { std::io::stderr().write_all(out.as_bytes()) } else { std::io::stdout().write_all(out.as_bytes()) };
+            let _ = if self.stderr {
+                std::io::stderr().write_all(out.as_bytes())
+            } else {
+                std::io::stdout().write_all(out.as_bytes())
+            };
         }
     }
 }

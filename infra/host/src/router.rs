@@ -103,7 +103,8 @@ mod tests {
 
     #[test]
     fn most_specific_wins() {
-        let r = Router::new(["/api/v1/reporting-orgs/...", "/api/v1/reporting-orgs/:oid/datasets/...", "/health", "/..."]);
+        let r =
+            Router::new(["/api/v1/reporting-orgs/...", "/api/v1/reporting-orgs/:oid/datasets/...", "/health", "/..."]);
         let m = r.route("/api/v1/reporting-orgs/abc/datasets").unwrap();
         assert_eq!((m.index, m.params.clone()), (1, vec![("oid".to_string(), "abc".to_string())]));
         assert_eq!(r.route("/api/v1/reporting-orgs/abc").unwrap().index, 0);

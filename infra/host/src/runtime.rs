@@ -66,7 +66,11 @@ impl WasiHttpHooks for Hooks {
         drop(fut);
         if !self.policy.allows_uri(request.uri()) {
             self.stats.outbound_denied.fetch_add(1, Ordering::Relaxed);
-            eprintln!("[{}] outbound request to {} denied: not in allowed_outbound_hosts", self.component, request.uri());
+            eprintln!(
+                "[{}] outbound request to {} denied: not in allowed_outbound_hosts",
+                self.component,
+                request.uri()
+            );
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
         Box::new(async move {
@@ -106,7 +110,8 @@ pub fn engine() -> Result<Engine> {
 
 /// Compiles a component, or loads the copy compiled before for the same engine and bytes.
 fn compile(engine: &Engine, path: &Path, cache_dir: &Path) -> Result<Component> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading component {} (run the build first)", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading component {} (run the build first)", path.display()))?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
     bytes.hash(&mut h);
@@ -118,7 +123,10 @@ fn compile(engine: &Engine, path: &Path, cache_dir: &Path) -> Result<Component> 
             return Ok(c);
         }
     }
-    let compiled = engine.precompile_component(&bytes).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", path.display()))?;
+    let compiled = engine
+        .precompile_component(&bytes)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("compiling {}", path.display()))?;
     std::fs::create_dir_all(cache_dir).ok();
     let tmp = cached.with_extension("tmp");
     if std::fs::write(&tmp, &compiled).is_ok() {
@@ -129,7 +137,12 @@ fn compile(engine: &Engine, path: &Path, cache_dir: &Path) -> Result<Component> 
 }
 
 impl App {
-    pub fn load(manifest: &Manifest, variables: &BTreeMap<String, String>, data_dir: &Path, stats: Arc<Stats>) -> Result<App> {
+    pub fn load(
+        manifest: &Manifest,
+        variables: &BTreeMap<String, String>,
+        data_dir: &Path,
+        stats: Arc<Stats>,
+    ) -> Result<App> {
         let engine = engine()?;
         let mut linker = Linker::<RequestState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -145,14 +158,20 @@ impl App {
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("component `{id}` imports something this host does not provide"))?;
-            let pre = ProxyPre::new(pre).map_err(anyhow::Error::from).with_context(|| format!("component `{id}` is not a wasi:http component"))?;
+            let pre = ProxyPre::new(pre)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("component `{id}` is not a wasi:http component"))?;
             let mut vars = BTreeMap::new();
             for (name, template) in &c.variables {
-                vars.insert(name.clone(), expand(template, variables).with_context(|| format!("component `{id}`, variable `{name}`"))?);
+                vars.insert(
+                    name.clone(),
+                    expand(template, variables).with_context(|| format!("component `{id}`, variable `{name}`"))?,
+                );
             }
             let mut allowed = Vec::new();
             for h in &c.allowed_outbound_hosts {
-                let expanded = expand(h, variables).with_context(|| format!("component `{id}`, allowed_outbound_hosts"))?;
+                let expanded =
+                    expand(h, variables).with_context(|| format!("component `{id}`, allowed_outbound_hosts"))?;
                 allowed.push(AllowedHost::parse(&expanded).with_context(|| format!("component `{id}`"))?);
             }
             index.insert(id.clone(), components.len());
@@ -177,7 +196,11 @@ impl App {
 
     /// Answers one request: route, set Spin's headers, instantiate, call the handler. A
     /// trap answers 500 and the host keeps serving.
-    pub async fn handle(self: Arc<Self>, mut req: hyper::Request<hyper::body::Incoming>, client: SocketAddr) -> hyper::Response<HyperOutgoingBody> {
+    pub async fn handle(
+        self: Arc<Self>,
+        mut req: hyper::Request<hyper::body::Incoming>,
+        client: SocketAddr,
+    ) -> hyper::Response<HyperOutgoingBody> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let path = req.uri().path().to_string();
         let Some(m) = self.router.route(&path) else {
@@ -185,13 +208,15 @@ impl App {
         };
         let component = &self.components[self.route_component[m.index]];
         let pattern = self.router.pattern(m.index).raw.clone();
-        let host = req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
+        let host =
+            req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
         let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
         let full_url = format!("http://{host}{path_and_query}");
         let component_route = pattern.strip_suffix("/...").unwrap_or(&pattern).to_string();
         let h = req.headers_mut();
         let mut set = |name: &str, value: &str| {
-            if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value)) {
+            if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))
+            {
                 h.insert(n, v);
             }
         };
@@ -219,7 +244,11 @@ impl App {
         }
     }
 
-    async fn run(self: Arc<Self>, component: &LoadedComponent, req: hyper::Request<hyper::body::Incoming>) -> Result<hyper::Response<HyperOutgoingBody>> {
+    async fn run(
+        self: Arc<Self>,
+        component: &LoadedComponent,
+        req: hyper::Request<hyper::body::Incoming>,
+    ) -> Result<hyper::Response<HyperOutgoingBody>> {
         let id = component.id.clone();
         let wasi = WasiCtxBuilder::new()
             .stdout(crate::output::Prefixed::new(&id, false))
@@ -230,11 +259,18 @@ impl App {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: Hooks { component: id.clone(), policy: component.policy.clone(), stats: self.stats.clone() },
-            spin: SpinCtx { grants: component.grants.clone(), stores: self.stores.clone(), table: ResourceTable::new() },
+            spin: SpinCtx {
+                grants: component.grants.clone(),
+                stores: self.stores.clone(),
+                table: ResourceTable::new(),
+            },
         };
         let mut store = Store::new(&self.engine, state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let req = store.data_mut().http().new_incoming_request(wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http, req)?;
+        let req = store
+            .data_mut()
+            .http()
+            .new_incoming_request(wasmtime_wasi_http::p2::bindings::http::types::Scheme::Http, req)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = component.pre.clone();
         let stats = self.stats.clone();

@@ -7,8 +7,8 @@ use anyhow::Result;
 use ryd_store::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 mod bindings {
@@ -39,7 +39,11 @@ impl AppStores {
 
     pub fn sqlite_path(&self, label: &str) -> PathBuf {
         // Spin's file name for the `default` database.
-        self.data_dir.join(if label == "default" { "sqlite_db.db".to_string() } else { format!("sqlite_db_{label}.db") })
+        self.data_dir.join(if label == "default" {
+            "sqlite_db.db".to_string()
+        } else {
+            format!("sqlite_db_{label}.db")
+        })
     }
 }
 
@@ -85,7 +89,12 @@ impl sqlite::HostConnection for SpinCtx {
         self.table.push(SqliteConnection(conn)).map_err(io)
     }
 
-    fn execute(&mut self, conn: Resource<SqliteConnection>, statement: String, parameters: Vec<sqlite::Value>) -> Result<sqlite::QueryResult, sqlite::Error> {
+    fn execute(
+        &mut self,
+        conn: Resource<SqliteConnection>,
+        statement: String,
+        parameters: Vec<sqlite::Value>,
+    ) -> Result<sqlite::QueryResult, sqlite::Error> {
         let conn = self.table.get(&conn).map_err(|_| sqlite::Error::InvalidConnection)?;
         let params: Vec<Value> = parameters
             .into_iter()
@@ -135,7 +144,8 @@ impl SpinCtx {
         tokio::task::block_in_place(|| {
             let mut guard = self.stores.kv.lock().map_err(other)?;
             if guard.is_none() {
-                let conn = rusqlite::Connection::open(self.stores.data_dir.join("sqlite_key_value.db")).map_err(other)?;
+                let conn =
+                    rusqlite::Connection::open(self.stores.data_dir.join("sqlite_key_value.db")).map_err(other)?;
                 conn.execute_batch(
                     "CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))",
                 )
@@ -169,7 +179,8 @@ impl kv::HostStore for SpinCtx {
         let s = self.store_name(&store)?;
         self.with_kv(|c| {
             use rusqlite::OptionalExtension;
-            c.query_row("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2", (&s, &key), |r| r.get(0)).optional()
+            c.query_row("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2", (&s, &key), |r| r.get(0))
+                .optional()
         })
     }
 

@@ -93,12 +93,15 @@ fn remember(ports: &dyn Ports, hash: &[u8], claims: &VerifiedClaims, facts: &mut
         sql.execute("PRAGMA busy_timeout = 5000", &[])?;
         if !user_id.is_empty() {
             let bootstrap = ports.variable("bootstrap_superadmins").unwrap_or_default();
-            if !facts.superadmin_row && bootstrap.split([',', ' ']).any(|u| !u.is_empty() && u.eq_ignore_ascii_case(&user_id)) {
+            if !facts.superadmin_row
+                && bootstrap.split([',', ' ']).any(|u| !u.is_empty() && u.eq_ignore_ascii_case(&user_id))
+            {
                 members::add_superadmin(sql, &user_id, &at)?;
                 facts.superadmin_row = true;
             }
             let role_superadmin = claims.roles.iter().flatten().any(|r| {
-                r == ryd_authz::principal::SUPERADMIN_ROLE || r.rsplit_once('/').is_some_and(|(_, t)| t == ryd_authz::principal::SUPERADMIN_ROLE)
+                r == ryd_authz::principal::SUPERADMIN_ROLE
+                    || r.rsplit_once('/').is_some_and(|(_, t)| t == ryd_authz::principal::SUPERADMIN_ROLE)
             });
             let (name, email) = (claims.name.as_deref().unwrap_or(""), claims.email.as_deref().unwrap_or(""));
             members::upsert_user(sql, &user_id, &claims.sub, name, email, role_superadmin, &at)?;
@@ -200,7 +203,12 @@ fn cached_fetch(ports: &dyn Ports, key: &str, url: &str, ttl_s: i64, refetch: bo
 
 /// Roles (and name, email when missing) from the userinfo endpoint, when the token has
 /// no roles claim. Cached with the verified claims.
-fn fill_from_userinfo(claims: &mut VerifiedClaims, token: &str, ports: &dyn Ports, config: &AuthConfig) -> ApiResult<()> {
+fn fill_from_userinfo(
+    claims: &mut VerifiedClaims,
+    token: &str,
+    ports: &dyn Ports,
+    config: &AuthConfig,
+) -> ApiResult<()> {
     let url = match ports.variable("oidc_userinfo_uri") {
         Some(u) => Some(u),
         None if ports.variable("oidc_jwks").is_none() => discovered(ports, config, "userinfo_endpoint")?,
@@ -216,7 +224,8 @@ fn fill_from_userinfo(claims: &mut VerifiedClaims, token: &str, ports: &dyn Port
         Ok(r) if r.status == 401 => return Err(ApiError::invalid_token(&TokenError::Revoked)),
         outcome => {
             ports.log(&format!("userinfo at {url} failed: {:?}", outcome.map(|r| r.status)));
-            return Err(ApiError::new(503, "The Identity Service did not answer; please retry shortly.").header("retry-after", "5"));
+            return Err(ApiError::new(503, "The Identity Service did not answer; please retry shortly.")
+                .header("retry-after", "5"));
         }
     };
     let mut node = Some(&info);

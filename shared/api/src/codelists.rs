@@ -76,7 +76,9 @@ pub fn country_code_for(name: &str) -> Option<&'static str> {
     let n = name.trim().to_lowercase();
     countries()
         .iter()
-        .find(|(c, common, official)| common.to_lowercase() == n || official.to_lowercase() == n || c.to_lowercase() == n)
+        .find(|(c, common, official)| {
+            common.to_lowercase() == n || official.to_lowercase() == n || c.to_lowercase() == n
+        })
         .map(|(c, _, _)| c.as_str())
 }
 

@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{percent_encode, Request, Response};
 use crate::ports::Ports;
-use ryd_authz::{decide, Authorisation, AuthConfig, Decision, OrgStanding, Role, RoleTable};
+use ryd_authz::{decide, AuthConfig, Authorisation, Decision, OrgStanding, Role, RoleTable};
 use ryd_store::audit::{self, AuditEvent};
 use ryd_store::{idempotency, orgs, tools, Sql, SqlError};
 use serde_json::{json, Map, Value};
@@ -112,7 +112,12 @@ impl<'a> Ctx<'a> {
         Ok(found.map(|s| {
             let role = s.role.as_deref().and_then(Role::parse).filter(|_| !p.is_machine);
             OrgAccess {
-                standing: OrgStanding { superadmin: caller.superadmin, role, provider_admin: s.provider_admin, is_machine: p.is_machine },
+                standing: OrgStanding {
+                    superadmin: caller.superadmin,
+                    role,
+                    provider_admin: s.provider_admin,
+                    is_machine: p.is_machine,
+                },
                 role,
                 org: s.org,
             }
@@ -155,12 +160,11 @@ impl<'a> Ctx<'a> {
         let int = |name: &str, default: i64, min: i64, max: i64| -> ApiResult<i64> {
             match self.req.query_param(name) {
                 None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or_else(|| ApiError::bad_request(format!("Query parameter `{name}` must be an integer from {min} to {max}, got {v:?}."))),
+                Some(v) => v.trim().parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "Query parameter `{name}` must be an integer from {min} to {max}, got {v:?}."
+                    ))
+                }),
             }
         };
         Ok((int("page", 1, 1, i64::MAX / 1000)?, int("page_size", 100, 1, 500)?))
@@ -170,7 +174,9 @@ impl<'a> Ctx<'a> {
         match self.req.query_param("include_actions").as_deref() {
             None | Some("no") | Some("") => Ok(false),
             Some("yes") => Ok(true),
-            Some(other) => Err(ApiError::bad_request(format!("Query parameter `include_actions` must be yes or no, got {other:?}."))),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "Query parameter `include_actions` must be yes or no, got {other:?}."
+            ))),
         }
     }
 
@@ -207,7 +213,10 @@ impl<'a> Ctx<'a> {
     /// 412 when `If-Match` is sent and names another version (`*` matches any).
     pub fn check_if_match(&self, current: i64) -> ApiResult<()> {
         let Some(h) = self.req.header("if-match") else { return Ok(()) };
-        let ok = h.split(',').map(|t| t.trim().trim_start_matches("W/").trim_matches('"')).any(|t| t == "*" || t == current.to_string());
+        let ok = h
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+            .any(|t| t == "*" || t == current.to_string());
         if ok {
             Ok(())
         } else {
@@ -216,7 +225,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// Appends an audit event for the caller.
-    pub fn audit(&self, action: &str, target_type: &str, target_id: &str, org: Option<&orgs::Organisation>, before: Option<Value>, after: Option<Value>) -> ApiResult<()> {
+    pub fn audit(
+        &self,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        org: Option<&orgs::Organisation>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> ApiResult<()> {
         let caller = self.caller()?;
         let p = &caller.principal;
         let tool = tools::by_client_id(self.sql(), &p.client_id)?;
@@ -260,7 +277,8 @@ impl<'a> Ctx<'a> {
         if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 255) {
             return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 characters."));
         }
-        let principal = self.caller.as_ref().map(|c| format!("{}|{}", c.principal.sub, c.principal.client_id)).unwrap_or_default();
+        let principal =
+            self.caller.as_ref().map(|c| format!("{}|{}", c.principal.sub, c.principal.client_id)).unwrap_or_default();
         let now = self.now_millis / 1000;
         let sql = self.sql();
         ryd_store::transaction(sql, || -> ApiResult<Reply> {

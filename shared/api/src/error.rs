@@ -71,14 +71,19 @@ impl ApiError {
     }
 
     pub fn no_token() -> Self {
-        Self::new(401, "No authorisation information provided. Send an access token as `Authorization: Bearer <token>`.")
-            .header("www-authenticate", format!("Bearer realm=\"{REALM}\""))
+        Self::new(
+            401,
+            "No authorisation information provided. Send an access token as `Authorization: Bearer <token>`.",
+        )
+        .header("www-authenticate", format!("Bearer realm=\"{REALM}\""))
     }
 
     pub fn invalid_token(e: &TokenError) -> Self {
         let d = e.description().replace('"', "'");
-        Self::new(401, format!("The access token is not valid: {d}."))
-            .header("www-authenticate", format!("Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{d}\""))
+        Self::new(401, format!("The access token is not valid: {d}.")).header(
+            "www-authenticate",
+            format!("Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{d}\""),
+        )
     }
 
     pub fn insufficient_scope(required: &str, missing: &[&str]) -> Self {
@@ -106,7 +111,8 @@ impl ApiError {
         error.insert("status_code".into(), self.status.into());
         error.insert("error_msg".into(), self.message.into());
         error.extend(self.extra);
-        let mut r = Response::json(self.status, &json!({"status": "failed", "data": null, "error": Value::Object(error)}));
+        let mut r =
+            Response::json(self.status, &json!({"status": "failed", "data": null, "error": Value::Object(error)}));
         for (n, v) in self.headers {
             r.set_header(&n, v);
         }

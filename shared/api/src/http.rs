@@ -128,12 +128,15 @@ mod tests {
 
     #[test]
     fn form_decoding() {
-        assert_eq!(parse_form("a=1&b=x%20y+z&c&d=%zz"), vec![
-            ("a".into(), "1".into()),
-            ("b".into(), "x y z".into()),
-            ("c".into(), "".into()),
-            ("d".into(), "%zz".into())
-        ]);
+        assert_eq!(
+            parse_form("a=1&b=x%20y+z&c&d=%zz"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y z".into()),
+                ("c".into(), "".into()),
+                ("d".into(), "%zz".into())
+            ]
+        );
         assert_eq!(percent_decode("%E2%82%AC"), "€");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_encode("a b/é"), "a%20b%2F%C3%A9");

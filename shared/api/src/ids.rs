@@ -4,9 +4,8 @@
 pub fn parse_id(s: &str) -> Option<String> {
     let parts: Vec<&str> = s.split('-').collect();
     let lens = [8, 4, 4, 4, 12];
-    (parts.len() == 5
-        && parts.iter().zip(lens).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit())))
-    .then(|| s.to_ascii_lowercase())
+    (parts.len() == 5 && parts.iter().zip(lens).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit())))
+        .then(|| s.to_ascii_lowercase())
 }
 
 /// A new server-generated id (UUID v7: time-ordered, so inserts stay index-friendly).
@@ -20,8 +19,14 @@ mod tests {
 
     #[test]
     fn ids() {
-        assert_eq!(parse_id("5401C7F4-E9FD-4CE3-B184-BFE1CB71A9F8").as_deref(), Some("5401c7f4-e9fd-4ce3-b184-bfe1cb71a9f8"));
-        assert_eq!(parse_id("00000000-0000-0000-0000-000000000000").as_deref(), Some("00000000-0000-0000-0000-000000000000"));
+        assert_eq!(
+            parse_id("5401C7F4-E9FD-4CE3-B184-BFE1CB71A9F8").as_deref(),
+            Some("5401c7f4-e9fd-4ce3-b184-bfe1cb71a9f8")
+        );
+        assert_eq!(
+            parse_id("00000000-0000-0000-0000-000000000000").as_deref(),
+            Some("00000000-0000-0000-0000-000000000000")
+        );
         for bad in ["", "abc", "5401c7f4e9fd4ce3b184bfe1cb71a9f8", "5401c7f4-e9fd-4ce3-b184-bfe1cb71a9fg", "../etc"] {
             assert_eq!(parse_id(bad), None, "{bad}");
         }

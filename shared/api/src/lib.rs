@@ -24,8 +24,8 @@ pub use error::{ApiError, ApiResult};
 pub use http::{Request, Response};
 pub use ports::{Fetched, Ports};
 
-use ryd_authz::{check_scopes, AuthConfig, ScopeVerdict};
 use routes::{Access, Match};
+use ryd_authz::{check_scopes, AuthConfig, ScopeVerdict};
 
 /// Bodies over this size are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -57,8 +57,11 @@ fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
     let (route, params) = match routes::find(&req.method, &req.path) {
         Match::Found(route, params) => (route, params),
         Match::WrongMethod(allow) => {
-            return Err(ApiError::new(405, format!("Method {} is not allowed here; use {}.", req.method, allow.join(", ")))
-                .header("allow", allow.join(", ")))
+            return Err(ApiError::new(
+                405,
+                format!("Method {} is not allowed here; use {}.", req.method, allow.join(", ")),
+            )
+            .header("allow", allow.join(", ")))
         }
         Match::NotFound => return Err(ApiError::new(404, format!("No such endpoint: {}", req.path))),
     };
@@ -82,7 +85,9 @@ fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
     }
     match check_scopes(endpoint, &p.scopes, p.is_machine) {
         ScopeVerdict::Allowed => {}
-        ScopeVerdict::MissingScope { required, missing } => return Err(ApiError::insufficient_scope(&required, &missing)),
+        ScopeVerdict::MissingScope { required, missing } => {
+            return Err(ApiError::insufficient_scope(&required, &missing))
+        }
         ScopeVerdict::UserTokenRequired => {
             return Err(ApiError::forbidden(
                 "This operation needs a user's token (OpenID Connect); machine-to-machine tokens cannot perform it.",

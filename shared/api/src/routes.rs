@@ -23,7 +23,13 @@ pub struct Route {
     pub component: &'static str,
 }
 
-const fn r(method: &'static str, pattern: &'static str, access: Access, handler: Handler, component: &'static str) -> Route {
+const fn r(
+    method: &'static str,
+    pattern: &'static str,
+    access: Access,
+    handler: Handler,
+    component: &'static str,
+) -> Route {
     Route { method, pattern, access, handler, component }
 }
 
@@ -55,7 +61,13 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/api/v1/users/{uid}/reporting-org/{oid}", Token(E::SetUserRole), users::set_role, USERS),
     r("DELETE", "/api/v1/users/{uid}/reporting-org/{oid}", Token(E::RemoveUserRole), users::remove_role, USERS),
     r("GET", "/api/v1/users/{uid}/roles", Token(E::UserRoles), users::roles, USERS),
-    r("GET", "/api/v1/users/{uid}/roles/reporting-org-permissions/{oid}", Token(E::UserOrgPermissions), users::permissions, USERS),
+    r(
+        "GET",
+        "/api/v1/users/{uid}/roles/reporting-org-permissions/{oid}",
+        Token(E::UserOrgPermissions),
+        users::permissions,
+        USERS,
+    ),
     r("GET", "/api/v1/reporting-orgs/{oid}/tools", Token(E::ListOrgTools), tools::list_granted, USERS),
     r("POST", "/api/v1/reporting-orgs/{oid}/tools", Token(E::GrantOrgTool), tools::grant, USERS),
     r("DELETE", "/api/v1/reporting-orgs/{oid}/tools/{tid}", Token(E::RevokeOrgTool), tools::revoke, USERS),

@@ -60,7 +60,15 @@ pub const ORG_FIELDS: &[FieldSpec] = &[
 ];
 
 /// Read-only organisation fields a tool may send back with their current values.
-pub const ORG_READ_ONLY: &[&str] = &["id", "registry_approved", "first_publication_date", "number_of_published_datasets", "created_date", "version", "user_role"];
+pub const ORG_READ_ONLY: &[&str] = &[
+    "id",
+    "registry_approved",
+    "first_publication_date",
+    "number_of_published_datasets",
+    "created_date",
+    "version",
+    "user_role",
+];
 
 /// Dataset fields (DatasetFullUpdateableData + DatasetOwnerOrg).
 pub const DATASET_FIELDS: &[FieldSpec] = &[
@@ -154,7 +162,14 @@ pub fn check(spec: &FieldSpec, value: &str) -> Result<(), String> {
         Check::Url => {
             let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
             match rest {
-                Some(r) if !r.is_empty() && !r.starts_with('/') && !value.contains(char::is_whitespace) && value.len() <= 2000 => Ok(()),
+                Some(r)
+                    if !r.is_empty()
+                        && !r.starts_with('/')
+                        && !value.contains(char::is_whitespace)
+                        && value.len() <= 2000 =>
+                {
+                    Ok(())
+                }
                 _ => Err("must be an http(s) URL".into()),
             }
         }
@@ -162,7 +177,11 @@ pub fn check(spec: &FieldSpec, value: &str) -> Result<(), String> {
             let ok = value.len() <= 254
                 && !value.contains(char::is_whitespace)
                 && value.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
                 });
             ok.then_some(()).ok_or_else(|| "must be an email address".into())
         }
@@ -173,13 +192,15 @@ pub fn check(spec: &FieldSpec, value: &str) -> Result<(), String> {
         Check::Licence => codelists::is_licence(value)
             .then_some(())
             .ok_or_else(|| format!("\"{value}\" is not a licence id from GET /api/v1/licences")),
-        Check::OneOf(options) => options
-            .contains(&value)
-            .then_some(())
-            .ok_or_else(|| format!("must be one of {}", options.join(", "))),
+        Check::OneOf(options) => {
+            options.contains(&value).then_some(()).ok_or_else(|| format!("must be one of {}", options.join(", ")))
+        }
         Check::Uuid => crate::ids::parse_id(value).map(|_| ()).ok_or_else(|| "must be a UUID".into()),
     }
 }
+
+/// The record's current value of a field, as text (for PATCH).
+pub type Current<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// What a body asks to set: `Some(value)` or `None` for an explicit `null` (PATCH: clear).
 pub type Changes = BTreeMap<String, Option<String>>;
@@ -194,7 +215,7 @@ pub type Changes = BTreeMap<String, Option<String>>;
 pub fn validate(
     body: &Map<String, Value>,
     specs: &[FieldSpec],
-    current: Option<&dyn Fn(&str) -> Option<String>>,
+    current: Option<Current<'_>>,
     read_only: &[&str],
 ) -> Result<Changes, ApiError> {
     let mut errors: Vec<(String, String)> = Vec::new();
@@ -204,7 +225,9 @@ pub fn validate(
             if value.is_null() {
                 match current {
                     None => {} // POST: null means absent
-                    Some(_) if spec.required_on_create => errors.push((name.clone(), "is required and cannot be null".into())),
+                    Some(_) if spec.required_on_create => {
+                        errors.push((name.clone(), "is required and cannot be null".into()))
+                    }
                     Some(_) if !spec.updatable => errors.push((name.clone(), "cannot be changed".into())),
                     Some(_) => {
                         changes.insert(name.clone(), None);
@@ -290,9 +313,18 @@ mod tests {
 
     #[test]
     fn create_requires_the_required_fields_and_names_every_problem() {
-        let e = validate(&obj(json!({"short_name": "Bad Name", "extra": 1, "hq_country": "Kenya"})), ORG_FIELDS, None, ORG_READ_ONLY).unwrap_err();
+        let e = validate(
+            &obj(json!({"short_name": "Bad Name", "extra": 1, "hq_country": "Kenya"})),
+            ORG_FIELDS,
+            None,
+            ORG_READ_ONLY,
+        )
+        .unwrap_err();
         assert_eq!(e.status, 400);
-        assert_eq!(fields(e.clone()), vec!["contact_email", "extra", "hq_country", "human_readable_name", "short_name"]);
+        assert_eq!(
+            fields(e.clone()),
+            vec!["contact_email", "extra", "hq_country", "human_readable_name", "short_name"]
+        );
         assert!(e.message.contains("did you mean \"KE\""), "{}", e.message);
     }
 
@@ -303,11 +335,24 @@ mod tests {
             "registry_approved" => Some("false".to_string()),
             _ => Some(String::new()),
         };
-        let ok = validate(&obj(json!({"short_name": "aid", "registry_approved": false, "description": "d"})), ORG_FIELDS, Some(&current), ORG_READ_ONLY).unwrap();
+        let ok = validate(
+            &obj(json!({"short_name": "aid", "registry_approved": false, "description": "d"})),
+            ORG_FIELDS,
+            Some(&current),
+            ORG_READ_ONLY,
+        )
+        .unwrap();
         assert_eq!(ok.len(), 1);
-        let e = validate(&obj(json!({"short_name": "other", "registry_approved": true})), ORG_FIELDS, Some(&current), ORG_READ_ONLY).unwrap_err();
+        let e = validate(
+            &obj(json!({"short_name": "other", "registry_approved": true})),
+            ORG_FIELDS,
+            Some(&current),
+            ORG_READ_ONLY,
+        )
+        .unwrap_err();
         assert_eq!(fields(e), vec!["registry_approved", "short_name"]);
-        let e = validate(&obj(json!({"human_readable_name": null})), ORG_FIELDS, Some(&current), ORG_READ_ONLY).unwrap_err();
+        let e = validate(&obj(json!({"human_readable_name": null})), ORG_FIELDS, Some(&current), ORG_READ_ONLY)
+            .unwrap_err();
         assert_eq!(fields(e), vec!["human_readable_name"]);
         let cleared = validate(&obj(json!({"website": null})), ORG_FIELDS, Some(&current), ORG_READ_ONLY).unwrap();
         assert_eq!(cleared.get("website"), Some(&None));

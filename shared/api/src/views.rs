@@ -11,7 +11,8 @@ pub const ORG_ACTIONS: &[&str] = &["create", "update_metadata", "delete"];
 pub const DATASET_ACTIONS: &[&str] = &["create", "update_metadata", "update_url", "change_visibility", "delete"];
 
 pub fn org_metadata(org: &Organisation) -> Value {
-    let mut m: Map<String, Value> = METADATA_COLUMNS.iter().map(|c| (c.to_string(), Value::String(org.field(c).to_string()))).collect();
+    let mut m: Map<String, Value> =
+        METADATA_COLUMNS.iter().map(|c| (c.to_string(), Value::String(org.field(c).to_string()))).collect();
     m.insert("registry_approved".into(), org.registry_approved.into());
     m.insert("first_publication_date".into(), org.first_publication_date.clone().into());
     m.insert("number_of_published_datasets".into(), org.number_of_published_datasets.into());
@@ -20,7 +21,8 @@ pub fn org_metadata(org: &Organisation) -> Value {
 }
 
 /// DiscoverableReportingOrgReadableData: the public subset.
-pub const PUBLIC_FIELDS: [&str; 6] = ["human_readable_name", "hq_country", "organisation_identifier", "region", "short_name", "website"];
+pub const PUBLIC_FIELDS: [&str; 6] =
+    ["human_readable_name", "hq_country", "organisation_identifier", "region", "short_name", "website"];
 
 pub fn org_public_metadata(org: &Organisation) -> Value {
     Value::Object(PUBLIC_FIELDS.iter().map(|c| (c.to_string(), Value::String(org.field(c).to_string()))).collect())

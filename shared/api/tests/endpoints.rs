@@ -13,9 +13,26 @@ fn keys(v: &Value) -> Vec<String> {
 }
 
 const ORG_META_KEYS: [&str; 20] = [
-    "address", "contact_email", "created_date", "data_portal_url", "default_licence_id", "description", "exclusions_policy_url", "fax",
-    "first_publication_date", "hq_country", "human_readable_name", "number_of_published_datasets", "organisation_identifier",
-    "organisation_type", "phone", "region", "registry_approved", "reporting_source_type", "short_name", "website",
+    "address",
+    "contact_email",
+    "created_date",
+    "data_portal_url",
+    "default_licence_id",
+    "description",
+    "exclusions_policy_url",
+    "fax",
+    "first_publication_date",
+    "hq_country",
+    "human_readable_name",
+    "number_of_published_datasets",
+    "organisation_identifier",
+    "organisation_type",
+    "phone",
+    "region",
+    "registry_approved",
+    "reporting_source_type",
+    "short_name",
+    "website",
 ];
 
 #[test]
@@ -45,12 +62,32 @@ fn create_org_validation_and_conflicts_change_nothing() {
     let cases = [
         (json!({"short_name": "Bad!", "human_readable_name": "x", "contact_email": "a@b.org"}), 400, "short_name"),
         (json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "nope"}), 400, "contact_email"),
-        (json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "a@b.org", "hq_country": "Kenya"}), 400, "hq_country"),
-        (json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "a@b.org", "registry_approved": true}), 400, "registry_approved"),
-        (json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "a@b.org", "organisation_identifier": "GB COH"}), 400, "organisation_identifier"),
-        (json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "a@b.org", "default_licence_id": "nope"}), 400, "default_licence_id"),
+        (
+            json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "a@b.org", "hq_country": "Kenya"}),
+            400,
+            "hq_country",
+        ),
+        (
+            json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "a@b.org", "registry_approved": true}),
+            400,
+            "registry_approved",
+        ),
+        (
+            json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "a@b.org", "organisation_identifier": "GB COH"}),
+            400,
+            "organisation_identifier",
+        ),
+        (
+            json!({"short_name": "okname", "human_readable_name": "x", "contact_email": "a@b.org", "default_licence_id": "nope"}),
+            400,
+            "default_licence_id",
+        ),
         (json!({"short_name": "aidorg", "human_readable_name": "x", "contact_email": "a@b.org"}), 409, "short_name"),
-        (json!({"short_name": "newone", "human_readable_name": "x", "contact_email": "a@b.org", "organisation_identifier": "XM-DAC-aidorg"}), 409, "organisation_identifier"),
+        (
+            json!({"short_name": "newone", "human_readable_name": "x", "contact_email": "a@b.org", "organisation_identifier": "XM-DAC-aidorg"}),
+            409,
+            "organisation_identifier",
+        ),
     ];
     for (body, status, field) in cases {
         let r = expect(&w.call(Some(&c.outsider), "POST", "/api/v1/reporting-orgs", Some(body.clone())), status);
@@ -59,7 +96,8 @@ fn create_org_validation_and_conflicts_change_nothing() {
     }
     let r = expect(&w.call(Some(&c.outsider), "POST", "/api/v1/reporting-orgs", Some(json!({"short_name": "x", "human_readable_name": "Y", "contact_email": "a@b.org", "hq_country": "Kenya"}))), 400);
     assert!(r["error"]["error_msg"].as_str().unwrap().contains("did you mean \"KE\""));
-    let mut req = ryd_api::Request::new("POST", "/api/v1/reporting-orgs").with_header("authorization", &format!("Bearer {}", w.token(&c.outsider)));
+    let mut req = ryd_api::Request::new("POST", "/api/v1/reporting-orgs")
+        .with_header("authorization", &format!("Bearer {}", w.token(&c.outsider)));
     req = req.with_body("this is not json");
     expect(&w.raw(req.clone()), 415);
     expect(&w.raw(req.with_body(vec![b' '; 70 * 1024])), 413);
@@ -80,7 +118,13 @@ fn reading_an_org_you_cannot_read_is_404_and_lacking_an_authorisation_is_403() {
     let r = expect(&w.call(Some(&c.admin), "GET", "/api/v1/reporting-orgs/not-a-uuid", None), 400);
     assert!(r["error"]["error_msg"].as_str().unwrap().contains("oid"));
     // Roles per the table.
-    for (who, role) in [(&c.admin, "admin"), (&c.editor, "editor"), (&c.contributor, "contributor"), (&c.superadmin, "admin"), (&c.tool_admin, "provider_admin")] {
+    for (who, role) in [
+        (&c.admin, "admin"),
+        (&c.editor, "editor"),
+        (&c.contributor, "contributor"),
+        (&c.superadmin, "admin"),
+        (&c.tool_admin, "provider_admin"),
+    ] {
         let r = w.call(Some(who), "GET", &path, None);
         assert_eq!(expect(&r, 200)["data"]["user_role"], role);
     }
@@ -101,7 +145,10 @@ fn patch_org_validates_keeps_read_only_fields_and_audits() {
     let before = w.snapshot();
     let r = expect(&w.call(Some(&c.editor), "PATCH", &path, Some(json!({"short_name": "renamed"}))), 400);
     assert!(r["error"]["fields"]["short_name"].is_string());
-    let r = expect(&w.call(Some(&c.editor), "PATCH", &path, Some(json!({"hq_country": "Kenya", "description": "new"}))), 400);
+    let r = expect(
+        &w.call(Some(&c.editor), "PATCH", &path, Some(json!({"hq_country": "Kenya", "description": "new"}))),
+        400,
+    );
     assert!(r["error"]["error_msg"].as_str().unwrap().contains("did you mean \"KE\""), "{r}");
     expect(&w.call(Some(&c.editor), "PATCH", &path, Some(json!({"human_readable_name": null}))), 400);
     expect(&w.call(Some(&c.editor), "PATCH", &path, Some(json!({"registry_approved": true}))), 400);
@@ -115,7 +162,10 @@ fn patch_org_validates_keeps_read_only_fields_and_audits() {
     assert_eq!(r["data"]["metadata"]["description"], "A description");
     assert_eq!(r["data"]["id"], c.oid.as_str());
     let actions = r["data"]["reporting_org_actions"].as_array().unwrap();
-    assert_eq!(actions.iter().map(|a| a["action_type"].as_str().unwrap()).collect::<Vec<_>>(), vec!["create", "update_metadata"]);
+    assert_eq!(
+        actions.iter().map(|a| a["action_type"].as_str().unwrap()).collect::<Vec<_>>(),
+        vec!["create", "update_metadata"]
+    );
     assert_eq!(actions[1]["user_name"], "Editor");
     assert_eq!(actions[1]["user_application_name"], APP);
     // Superadmin approves.
@@ -173,7 +223,10 @@ fn lists_page_and_show_pending_requests_with_public_metadata_only() {
     let r = expect(&w.call(Some(&c.pending), "GET", "/api/v1/reporting-orgs/?include_meta=yes", None), 200);
     assert_eq!(r["data"].as_array().unwrap().len(), 1);
     assert_eq!(r["data"][0]["user_role"], "contributor_pending");
-    assert_eq!(keys(&r["data"][0]["metadata"]), ["hq_country", "human_readable_name", "organisation_identifier", "region", "short_name", "website"]);
+    assert_eq!(
+        keys(&r["data"][0]["metadata"]),
+        ["hq_country", "human_readable_name", "organisation_identifier", "region", "short_name", "website"]
+    );
     assert_eq!(r["pagination"]["total_records"], 1);
     assert_eq!(r["pagination"]["links"]["prev"], Value::Null);
 
@@ -182,7 +235,10 @@ fn lists_page_and_show_pending_requests_with_public_metadata_only() {
     assert_eq!(r["data"].as_array().unwrap().len(), 1);
     assert_eq!(r["data"][0]["user_role"], "admin");
     assert_eq!(r["pagination"]["links"]["next"], Value::Null);
-    assert_eq!(r["pagination"]["links"]["prev"], "https://registry.example.org/api/v1/reporting-orgs?page=1&page_size=1");
+    assert_eq!(
+        r["pagination"]["links"]["prev"],
+        "https://registry.example.org/api/v1/reporting-orgs?page=1&page_size=1"
+    );
     let past = expect(&w.call(Some(&c.superadmin), "GET", "/api/v1/reporting-orgs?page=9", None), 200);
     assert_eq!((past["data"].as_array().unwrap().len(), past["pagination"]["total_records"].as_i64()), (0, Some(2)));
     for bad in ["page=0", "page_size=501", "page_size=x", "include_actions=maybe"] {
@@ -201,7 +257,10 @@ fn discoverable_lists_every_live_org_with_the_public_subset() {
     let w = &c.world;
     let r = expect(&w.call(Some(&c.outsider), "GET", "/api/v1/discoverable-reporting-orgs?q=aidorg", None), 200);
     assert_eq!(r["data"].as_array().unwrap().len(), 1);
-    assert_eq!(keys(&r["data"][0]["metadata"]), ["hq_country", "human_readable_name", "organisation_identifier", "region", "short_name", "website"]);
+    assert_eq!(
+        keys(&r["data"][0]["metadata"]),
+        ["hq_country", "human_readable_name", "organisation_identifier", "region", "short_name", "website"]
+    );
     expect(&w.call(Some(&c.outsider), "GET", "/api/v1/discoverable-reporting-orgs?q=a", None), 400);
     let all = expect(&w.call(Some(&c.outsider), "GET", "/api/v1/discoverable-reporting-orgs", None), 200);
     assert_eq!(all["pagination"]["total_records"], 2);
@@ -213,7 +272,10 @@ fn datasets_create_read_update_delete_with_visibility_rules() {
     let w = &c.world;
     let before = w.snapshot();
     // A contributor may create private but not public datasets.
-    let r = expect(&w.call(Some(&c.contributor), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "pub-one", "public"))), 403);
+    let r = expect(
+        &w.call(Some(&c.contributor), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "pub-one", "public"))),
+        403,
+    );
     assert_eq!(r["error"]["missing_authorisation"], "update-dataset-visibility");
     // Outsider: 404 for the organisation, even with a bad body.
     let mut bad = dataset_body(&c.oid, "Bad Name", "public");
@@ -221,16 +283,34 @@ fn datasets_create_read_update_delete_with_visibility_rules() {
     expect(&w.call(Some(&c.outsider), "POST", "/api/v1/datasets", Some(bad.clone())), 404);
     let r = expect(&w.call(Some(&c.admin), "POST", "/api/v1/datasets", Some(bad)), 400);
     assert_eq!(keys(&r["error"]["fields"]), ["short_name", "url"]);
-    expect(&w.call(Some(&c.admin), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "aid-activities", "public"))), 409);
+    expect(
+        &w.call(Some(&c.admin), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "aid-activities", "public"))),
+        409,
+    );
     let mut unknown = dataset_body(&c.oid, "x-one", "private");
     unknown["colour"] = json!("blue");
     expect(&w.call(Some(&c.admin), "POST", "/api/v1/datasets", Some(unknown)), 400);
     assert_eq!(before, w.snapshot());
 
-    let r = expect(&w.call(Some(&c.contributor), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "priv-one", "private"))), 201);
+    let r = expect(
+        &w.call(Some(&c.contributor), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "priv-one", "private"))),
+        201,
+    );
     let did = r["data"]["id"].as_str().unwrap().to_string();
     assert_eq!(keys(&r["data"]), ["id", "metadata", "owner_organisation_id", "version"]);
-    assert_eq!(keys(&r["data"]["metadata"]), ["human_readable_name", "last_metadata_update_date", "last_url_update_date", "licence_id", "short_name", "source_type", "url", "visibility"]);
+    assert_eq!(
+        keys(&r["data"]["metadata"]),
+        [
+            "human_readable_name",
+            "last_metadata_update_date",
+            "last_url_update_date",
+            "licence_id",
+            "short_name",
+            "source_type",
+            "url",
+            "visibility"
+        ]
+    );
     let path = format!("/api/v1/datasets/{did}");
     // Editor updates but may not change visibility (documented table); sending it unchanged is fine.
     let r = expect(&w.call(Some(&c.editor), "PATCH", &path, Some(json!({"visibility": "public"}))), 403);
@@ -238,7 +318,7 @@ fn datasets_create_read_update_delete_with_visibility_rules() {
     let mut whole = dataset_body(&c.oid, "priv-one", "private");
     whole["url"] = json!("https://data.example.org/moved.xml");
     whole["licence_id"] = Value::Null;
-    let r = expect(&w.call(Some(&c.editor), "PATCH", &format!("{path}"), Some(whole)), 200);
+    let r = expect(&w.call(Some(&c.editor), "PATCH", &path, Some(whole)), 200);
     assert_eq!(r["data"]["metadata"]["url"], "https://data.example.org/moved.xml");
     expect(&w.call(Some(&c.contributor), "PATCH", &path, Some(json!({"human_readable_name": "x"}))), 403);
     // owner_organisation_id cannot move.
@@ -246,19 +326,26 @@ fn datasets_create_read_update_delete_with_visibility_rules() {
     let r = expect(&w.call(Some(&c.admin), "PATCH", &path, Some(json!({"visibility": "public"}))), 200);
     assert_eq!(r["data"]["metadata"]["visibility"], "public");
     let r = expect(&w.call(Some(&c.admin), "GET", &format!("{path}?include_actions=yes"), None), 200);
-    let kinds: Vec<&str> = r["data"]["dataset_actions"].as_array().unwrap().iter().map(|a| a["action_type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        r["data"]["dataset_actions"].as_array().unwrap().iter().map(|a| a["action_type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["create", "update_url", "change_visibility"]);
     // Outsider cannot see it; the pending user neither.
     expect(&w.call(Some(&c.outsider), "GET", &path, None), 404);
     expect(&w.call(Some(&c.pending), "GET", &path, None), 404);
     // Lists.
-    let r = expect(&w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}/datasets?page_size=1", c.oid), None), 200);
+    let r = expect(
+        &w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}/datasets?page_size=1", c.oid), None),
+        200,
+    );
     assert_eq!(r["pagination"]["total_records"], 2);
     // Delete: contributor cannot, editor can; the short name is free again.
     expect(&w.call(Some(&c.contributor), "DELETE", &path, None), 403);
     expect(&w.call(Some(&c.editor), "DELETE", &path, None), 200);
     expect(&w.call(Some(&c.editor), "GET", &path, None), 404);
-    expect(&w.call(Some(&c.contributor), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "priv-one", "private"))), 201);
+    expect(
+        &w.call(Some(&c.contributor), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "priv-one", "private"))),
+        201,
+    );
 }
 
 #[test]
@@ -285,10 +372,21 @@ fn provider_admin_holds_its_column_only_through_the_tools_own_client() {
     // The tool's machine token: the column minus what machines may never do.
     let machine = Who::machine(&c.tool_client);
     expect(&w.call(Some(&machine), "PATCH", &dpath, Some(json!({"visibility": "public"}))), 200);
-    expect(&w.call(Some(&machine), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "by-machine", "public"))), 201);
+    expect(
+        &w.call(Some(&machine), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "by-machine", "public"))),
+        201,
+    );
     let before = w.snapshot();
     expect(&w.call(Some(&machine), "GET", &format!("/api/v1/reporting-orgs/{}/users", c.oid), None), 403);
-    expect(&w.call(Some(&machine), "POST", &format!("/api/v1/reporting-orgs/{}/tools", c.oid), Some(json!({"tid": c.tool_id}))), 403);
+    expect(
+        &w.call(
+            Some(&machine),
+            "POST",
+            &format!("/api/v1/reporting-orgs/{}/tools", c.oid),
+            Some(json!({"tid": c.tool_id})),
+        ),
+        403,
+    );
     expect(&w.call(Some(&machine), "POST", "/api/v1/reporting-orgs", Some(org_body("machineorg"))), 403);
     expect(&w.call(Some(&machine), "DELETE", &format!("/api/v1/reporting-orgs/{}", c.oid), None), 403);
     // Another organisation is invisible to it.
@@ -297,7 +395,10 @@ fn provider_admin_holds_its_column_only_through_the_tools_own_client() {
     expect(&w.call(Some(&Who::machine("stranger")), "GET", &format!("/api/v1/reporting-orgs/{}", c.oid), None), 404);
     assert_eq!(before, w.snapshot());
     // Revoking the tool ends both at once.
-    expect(&w.call(Some(&c.editor), "DELETE", &format!("/api/v1/reporting-orgs/{}/tools/{}", c.oid, c.tool_id), None), 200);
+    expect(
+        &w.call(Some(&c.editor), "DELETE", &format!("/api/v1/reporting-orgs/{}/tools/{}", c.oid, c.tool_id), None),
+        200,
+    );
     expect(&w.call(Some(&machine), "GET", &dpath, None), 404);
     expect(&w.call(Some(&c.tool_admin), "GET", &dpath, None), 404);
 }
@@ -309,15 +410,55 @@ fn membership_requests_roles_and_the_last_admin() {
     let member = |who: &Who| format!("/api/v1/users/{}/reporting-org/{}", who.uid, c.oid);
     let before = w.snapshot();
     // Joining is only for oneself; superadmins cannot join; a second request is refused.
-    expect(&w.call(Some(&c.outsider), "POST", &format!("/api/v1/users/{}/reporting-org", c.pending.uid), Some(json!({"oid": c.oid}))), 403);
-    expect(&w.call(Some(&c.superadmin), "POST", &format!("/api/v1/users/{}/reporting-org", c.superadmin.uid), Some(json!({"oid": c.oid}))), 400);
-    expect(&w.call(Some(&c.pending), "POST", &format!("/api/v1/users/{}/reporting-org", c.pending.uid), Some(json!({"oid": c.oid}))), 400);
-    expect(&w.call(Some(&c.outsider), "POST", &format!("/api/v1/users/{}/reporting-org", c.outsider.uid), Some(json!({"oid": uid(999)}))), 404);
+    expect(
+        &w.call(
+            Some(&c.outsider),
+            "POST",
+            &format!("/api/v1/users/{}/reporting-org", c.pending.uid),
+            Some(json!({"oid": c.oid})),
+        ),
+        403,
+    );
+    expect(
+        &w.call(
+            Some(&c.superadmin),
+            "POST",
+            &format!("/api/v1/users/{}/reporting-org", c.superadmin.uid),
+            Some(json!({"oid": c.oid})),
+        ),
+        400,
+    );
+    expect(
+        &w.call(
+            Some(&c.pending),
+            "POST",
+            &format!("/api/v1/users/{}/reporting-org", c.pending.uid),
+            Some(json!({"oid": c.oid})),
+        ),
+        400,
+    );
+    expect(
+        &w.call(
+            Some(&c.outsider),
+            "POST",
+            &format!("/api/v1/users/{}/reporting-org", c.outsider.uid),
+            Some(json!({"oid": uid(999)})),
+        ),
+        404,
+    );
     // Only set-org-user-authz sets roles.
     let r = expect(&w.call(Some(&c.editor), "PUT", &member(&c.pending), Some(json!({"role": "contributor"}))), 403);
     assert_eq!(r["error"]["missing_authorisation"], "set-org-user-authz");
     expect(&w.call(Some(&c.admin), "PUT", &member(&c.pending), Some(json!({"role": "owner"}))), 400);
-    expect(&w.call(Some(&c.admin), "PUT", &format!("/api/v1/users/{}/reporting-org/{}", uid(999), c.oid), Some(json!({"role": "editor"}))), 404);
+    expect(
+        &w.call(
+            Some(&c.admin),
+            "PUT",
+            &format!("/api/v1/users/{}/reporting-org/{}", uid(999), c.oid),
+            Some(json!({"role": "editor"})),
+        ),
+        404,
+    );
     expect(&w.call(Some(&c.admin), "PUT", &member(&c.superadmin), Some(json!({"role": "editor"}))), 400);
     // The last admin cannot leave or be demoted.
     expect(&w.call(Some(&c.admin), "PUT", &member(&c.admin), Some(json!({"role": "editor"}))), 400);
@@ -325,8 +466,13 @@ fn membership_requests_roles_and_the_last_admin() {
     assert_eq!(before, w.snapshot());
 
     expect(&w.call(Some(&c.admin), "PUT", &member(&c.pending), Some(json!({"role": "contributor"}))), 200);
-    let users = expect(&w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}/users", c.oid), None), 200);
-    assert!(users["data"].as_array().unwrap().iter().any(|u| u["id"] == c.pending.uid.as_str() && u["role"] == "contributor"));
+    let users =
+        expect(&w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}/users", c.oid), None), 200);
+    assert!(users["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["id"] == c.pending.uid.as_str() && u["role"] == "contributor"));
     // Anyone may leave.
     expect(&w.call(Some(&c.contributor), "DELETE", &member(&c.contributor), None), 200);
     expect(&w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}", c.oid), None), 404);
@@ -338,18 +484,39 @@ fn membership_requests_roles_and_the_last_admin() {
 fn user_roles_and_permissions_are_for_the_user_or_a_superadmin() {
     let c = Cast::new();
     let w = &c.world;
-    let r = expect(&w.call(Some(&c.tool_admin), "GET", &format!("/api/v1/users/{}/roles", c.tool_admin.uid), None), 200);
+    let r =
+        expect(&w.call(Some(&c.tool_admin), "GET", &format!("/api/v1/users/{}/roles", c.tool_admin.uid), None), 200);
     assert_eq!(r["data"]["superadmin"], false);
     assert_eq!(r["data"]["tools"], json!([c.tool_id]));
     assert_eq!(r["data"]["reporting_orgs"], json!([{"id": c.oid, "role": "provider_admin"}]));
-    let r = expect(&w.call(Some(&c.editor), "GET", &format!("/api/v1/users/{}/roles/reporting-org-permissions/{}", c.editor.uid, c.oid), None), 200);
-    assert_eq!(r["data"], json!(["read-org", "update-org", "set-org-tool-authz", "read-dataset", "create-dataset", "update-dataset", "delete-dataset"]));
+    let r = expect(
+        &w.call(
+            Some(&c.editor),
+            "GET",
+            &format!("/api/v1/users/{}/roles/reporting-org-permissions/{}", c.editor.uid, c.oid),
+            None,
+        ),
+        200,
+    );
+    assert_eq!(
+        r["data"],
+        json!([
+            "read-org",
+            "update-org",
+            "set-org-tool-authz",
+            "read-dataset",
+            "create-dataset",
+            "update-dataset",
+            "delete-dataset"
+        ])
+    );
     expect(&w.call(Some(&c.outsider), "GET", &format!("/api/v1/users/{}/roles", c.editor.uid), None), 403);
     expect(&w.call(Some(&c.outsider), "GET", &format!("/api/v1/users/{}/roles", uid(999)), None), 403);
     expect(&w.call(Some(&c.superadmin), "GET", &format!("/api/v1/users/{}/roles", uid(999)), None), 404);
     let r = expect(&w.call(Some(&c.superadmin), "GET", &format!("/api/v1/users/{}/roles", c.admin.uid), None), 200);
     assert_eq!(r["data"]["reporting_orgs"], json!([{"id": c.oid, "role": "admin"}]));
-    let r = expect(&w.call(Some(&c.superadmin), "GET", &format!("/api/v1/users/{}/roles", c.superadmin.uid), None), 200);
+    let r =
+        expect(&w.call(Some(&c.superadmin), "GET", &format!("/api/v1/users/{}/roles", c.superadmin.uid), None), 200);
     assert_eq!(r["data"]["superadmin"], true);
 }
 
@@ -358,27 +525,65 @@ fn tools_are_registered_by_superadmins_and_granted_by_admins_and_editors() {
     let c = Cast::new();
     let w = &c.world;
     let before = w.snapshot();
-    expect(&w.call(Some(&c.admin), "POST", "/api/v1/tools", Some(json!({"name": "T", "provider": "P", "client_id": "c"}))), 403);
-    expect(&w.call(Some(&c.superadmin), "POST", "/api/v1/tools", Some(json!({"name": "T", "provider": "P", "client_id": c.tool_client}))), 409);
+    expect(
+        &w.call(Some(&c.admin), "POST", "/api/v1/tools", Some(json!({"name": "T", "provider": "P", "client_id": "c"}))),
+        403,
+    );
+    expect(
+        &w.call(
+            Some(&c.superadmin),
+            "POST",
+            "/api/v1/tools",
+            Some(json!({"name": "T", "provider": "P", "client_id": c.tool_client})),
+        ),
+        409,
+    );
     expect(&w.call(Some(&c.superadmin), "POST", "/api/v1/tools", Some(json!({"name": "T"}))), 400);
-    expect(&w.call(Some(&c.contributor), "POST", &format!("/api/v1/reporting-orgs/{}/tools", c.oid), Some(json!({"tid": c.tool_id}))), 403);
-    expect(&w.call(Some(&c.admin), "POST", &format!("/api/v1/reporting-orgs/{}/tools", c.oid), Some(json!({"tid": uid(999)}))), 404);
+    expect(
+        &w.call(
+            Some(&c.contributor),
+            "POST",
+            &format!("/api/v1/reporting-orgs/{}/tools", c.oid),
+            Some(json!({"tid": c.tool_id})),
+        ),
+        403,
+    );
+    expect(
+        &w.call(
+            Some(&c.admin),
+            "POST",
+            &format!("/api/v1/reporting-orgs/{}/tools", c.oid),
+            Some(json!({"tid": uid(999)})),
+        ),
+        404,
+    );
     assert_eq!(before, w.snapshot());
     let list = expect(&w.call(Some(&Who::machine("anyone")), "GET", "/api/v1/tools", None), 200);
     assert_eq!(list["data"], json!([{"id": c.tool_id, "name": "Aid Tool", "provider": "Aid Co"}]));
-    let granted = expect(&w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}/tools", c.oid), None), 200);
+    let granted =
+        expect(&w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}/tools", c.oid), None), 200);
     assert_eq!(granted["data"], list["data"]);
-    let r = expect(&w.call(Some(&c.superadmin), "PATCH", &format!("/api/v1/tools/{}", c.tool_id), Some(json!({"name": "Renamed"}))), 200);
+    let r = expect(
+        &w.call(
+            Some(&c.superadmin),
+            "PATCH",
+            &format!("/api/v1/tools/{}", c.tool_id),
+            Some(json!({"name": "Renamed"})),
+        ),
+        200,
+    );
     assert_eq!(r["data"]["name"], "Renamed");
     expect(&w.call(Some(&c.superadmin), "DELETE", &format!("/api/v1/tools/{}", c.tool_id), None), 200);
-    let granted = expect(&w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}/tools", c.oid), None), 200);
+    let granted =
+        expect(&w.call(Some(&c.contributor), "GET", &format!("/api/v1/reporting-orgs/{}/tools", c.oid), None), 200);
     assert_eq!(granted["data"], json!([]));
 }
 
 #[test]
 fn public_endpoints_need_no_token_and_ignore_a_bad_one() {
     let w = World::new();
-    let bad = ryd_api::Request::new("GET", "/api/v1/licences").with_header("authorization", "Bearer expired.garbage.token");
+    let bad =
+        ryd_api::Request::new("GET", "/api/v1/licences").with_header("authorization", "Bearer expired.garbage.token");
     let r = w.raw(bad);
     let list = expect(&r, 200);
     assert!(list.is_array());
@@ -435,24 +640,59 @@ fn every_endpoint_refuses_each_missing_scope() {
         ("GET", "/api/v1/access-check".into(), None, ryd_authz::Endpoint::AccessCheck),
         ("GET", "/api/v1/tools".into(), None, ryd_authz::Endpoint::ListTools),
         ("GET", format!("/api/v1/users/{u}/roles"), None, ryd_authz::Endpoint::UserRoles),
-        ("GET", format!("/api/v1/users/{u}/roles/reporting-org-permissions/{o}"), None, ryd_authz::Endpoint::UserOrgPermissions),
+        (
+            "GET",
+            format!("/api/v1/users/{u}/roles/reporting-org-permissions/{o}"),
+            None,
+            ryd_authz::Endpoint::UserOrgPermissions,
+        ),
         ("GET", "/api/v1/discoverable-reporting-orgs".into(), None, ryd_authz::Endpoint::ListDiscoverableOrgs),
         ("GET", "/api/v1/reporting-orgs".into(), None, ryd_authz::Endpoint::ListOrgs),
         ("POST", "/api/v1/reporting-orgs".into(), Some(org_body("scoped")), ryd_authz::Endpoint::CreateOrg),
         ("GET", format!("/api/v1/reporting-orgs/{o}"), None, ryd_authz::Endpoint::ReadOrg),
-        ("PATCH", format!("/api/v1/reporting-orgs/{o}"), Some(json!({"description": "x"})), ryd_authz::Endpoint::UpdateOrg),
+        (
+            "PATCH",
+            format!("/api/v1/reporting-orgs/{o}"),
+            Some(json!({"description": "x"})),
+            ryd_authz::Endpoint::UpdateOrg,
+        ),
         ("DELETE", format!("/api/v1/reporting-orgs/{o}"), None, ryd_authz::Endpoint::DeleteOrg),
         ("GET", format!("/api/v1/reporting-orgs/{o}/users"), None, ryd_authz::Endpoint::ListOrgUsers),
-        ("POST", format!("/api/v1/users/{u}/reporting-org"), Some(json!({"oid": c.other_oid})), ryd_authz::Endpoint::JoinOrg),
-        ("PUT", format!("/api/v1/users/{u}/reporting-org/{o}"), Some(json!({"role": "contributor"})), ryd_authz::Endpoint::SetUserRole),
+        (
+            "POST",
+            format!("/api/v1/users/{u}/reporting-org"),
+            Some(json!({"oid": c.other_oid})),
+            ryd_authz::Endpoint::JoinOrg,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/users/{u}/reporting-org/{o}"),
+            Some(json!({"role": "contributor"})),
+            ryd_authz::Endpoint::SetUserRole,
+        ),
         ("DELETE", format!("/api/v1/users/{u}/reporting-org/{o}"), None, ryd_authz::Endpoint::RemoveUserRole),
         ("GET", format!("/api/v1/reporting-orgs/{o}/tools"), None, ryd_authz::Endpoint::ListOrgTools),
-        ("POST", format!("/api/v1/reporting-orgs/{o}/tools"), Some(json!({"tid": t})), ryd_authz::Endpoint::GrantOrgTool),
+        (
+            "POST",
+            format!("/api/v1/reporting-orgs/{o}/tools"),
+            Some(json!({"tid": t})),
+            ryd_authz::Endpoint::GrantOrgTool,
+        ),
         ("DELETE", format!("/api/v1/reporting-orgs/{o}/tools/{t}"), None, ryd_authz::Endpoint::RevokeOrgTool),
         ("GET", format!("/api/v1/reporting-orgs/{o}/datasets"), None, ryd_authz::Endpoint::ListOrgDatasets),
-        ("POST", "/api/v1/datasets".into(), Some(dataset_body(o, "scoped-ds", "public")), ryd_authz::Endpoint::CreateDataset),
+        (
+            "POST",
+            "/api/v1/datasets".into(),
+            Some(dataset_body(o, "scoped-ds", "public")),
+            ryd_authz::Endpoint::CreateDataset,
+        ),
         ("GET", format!("/api/v1/datasets/{d}"), None, ryd_authz::Endpoint::ReadDataset),
-        ("PATCH", format!("/api/v1/datasets/{d}"), Some(json!({"human_readable_name": "x"})), ryd_authz::Endpoint::UpdateDataset),
+        (
+            "PATCH",
+            format!("/api/v1/datasets/{d}"),
+            Some(json!({"human_readable_name": "x"})),
+            ryd_authz::Endpoint::UpdateDataset,
+        ),
         ("DELETE", format!("/api/v1/datasets/{d}"), None, ryd_authz::Endpoint::DeleteDataset),
     ];
     let before = w.snapshot();
@@ -465,7 +705,10 @@ fn every_endpoint_refuses_each_missing_scope() {
             let b = expect(&r, 403);
             assert_eq!(b["error"]["required_scope"], scopes.join(" "), "{method} {path}");
             let h = r.header("www-authenticate").unwrap();
-            assert!(h.contains("error=\"insufficient_scope\"") && h.contains(&format!("scope=\"{}\"", scopes.join(" "))), "{h}");
+            assert!(
+                h.contains("error=\"insufficient_scope\"") && h.contains(&format!("scope=\"{}\"", scopes.join(" "))),
+                "{h}"
+            );
         }
     }
     assert_eq!(before, w.snapshot());

@@ -38,11 +38,7 @@ impl AuthConfig {
         let allowed_algs = match get("allowed_algs") {
             None => DEFAULT_ALGS.iter().map(|s| s.to_string()).collect(),
             Some(list) => {
-                let algs: Vec<String> = list
-                    .split([',', ' '])
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect();
+                let algs: Vec<String> = list.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string).collect();
                 if let Some(bad) = algs.iter().find(|a| !DEFAULT_ALGS.contains(&a.as_str())) {
                     return Err(ConfigError::Invalid {
                         name: "allowed_algs",
@@ -60,10 +56,7 @@ impl AuthConfig {
                     .parse::<i64>()
                     .ok()
                     .filter(|n| *n >= 0)
-                    .ok_or(ConfigError::Invalid {
-                        name,
-                        reason: format!("`{v}` is not a non-negative integer"),
-                    }),
+                    .ok_or(ConfigError::Invalid { name, reason: format!("`{v}` is not a non-negative integer") }),
             }
         };
         let role_table = match get("role_table").as_deref() {
@@ -99,8 +92,7 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_only_required_are_set() {
-        let c = AuthConfig::from_lookup(lookup(&[("oidc_issuer", "https://i"), ("oidc_audience", "a")]))
-            .unwrap();
+        let c = AuthConfig::from_lookup(lookup(&[("oidc_issuer", "https://i"), ("oidc_audience", "a")])).unwrap();
         assert_eq!(c.leeway_seconds, 60);
         assert_eq!(c.max_lifetime_seconds, 86_400);
         assert_eq!(c.allowed_algs, DEFAULT_ALGS);

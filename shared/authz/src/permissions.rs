@@ -90,14 +90,7 @@ pub enum RoleTable {
 }
 
 /// Columns of the table, in order.
-const COLUMNS: [&str; 6] = [
-    "admin",
-    "editor",
-    "contributor",
-    "contributor_pending",
-    "provider admin",
-    "superadmin",
-];
+const COLUMNS: [&str; 6] = ["admin", "editor", "contributor", "contributor_pending", "provider admin", "superadmin"];
 const PROVIDER_ADMIN: usize = 4;
 const SUPERADMIN: usize = 5;
 
@@ -128,20 +121,13 @@ const REFERENCE_EXTRA: [(Authorisation, usize); 2] = [
 ];
 
 /// What a machine token may never do, whatever it is granted (AUTHZ.md §3).
-const MACHINE_FORBIDDEN: [Authorisation; 3] = [
-    Authorisation::DeleteOrg,
-    Authorisation::SetOrgUserAuthz,
-    Authorisation::SetOrgToolAuthz,
-];
+const MACHINE_FORBIDDEN: [Authorisation; 3] =
+    [Authorisation::DeleteOrg, Authorisation::SetOrgUserAuthz, Authorisation::SetOrgToolAuthz];
 
 impl RoleTable {
     /// One cell of the table.
     pub fn cell(self, auth: Authorisation, column: usize) -> bool {
-        let row = DOCUMENTED
-            .iter()
-            .find(|(a, _)| *a == auth)
-            .map(|(_, cols)| cols[column])
-            .unwrap_or(false);
+        let row = DOCUMENTED.iter().find(|(a, _)| *a == auth).map(|(_, cols)| cols[column]).unwrap_or(false);
         row || (self == RoleTable::Reference && REFERENCE_EXTRA.contains(&(auth, column)))
     }
 }
@@ -215,10 +201,7 @@ pub fn decide(table: RoleTable, standing: &OrgStanding, auth: Authorisation) -> 
 
 /// Every authorisation a standing holds, in the reference's order.
 pub fn held(table: RoleTable, standing: &OrgStanding) -> Vec<Authorisation> {
-    Authorisation::ALL
-        .into_iter()
-        .filter(|a| decide(table, standing, *a).allowed)
-        .collect()
+    Authorisation::ALL.into_iter().filter(|a| decide(table, standing, *a).allowed).collect()
 }
 
 /// The column names, for documentation and test output.
@@ -270,11 +253,11 @@ mod tests {
     #[test]
     fn every_cell_of_the_reference_table() {
         for auth in Authorisation::ALL {
-            for column in 0..6 {
+            for (column, name) in COLUMNS.iter().enumerate() {
                 let documented = decide(RoleTable::Documented, &standing_for(column, false), auth).allowed;
                 let reference = decide(RoleTable::Reference, &standing_for(column, false), auth).allowed;
                 let extra = matches!((auth, column), (UpdateDataset, 2) | (UpdateDatasetVisibility, 1));
-                assert_eq!(reference, documented || extra, "{} / {}", auth.as_str(), COLUMNS[column]);
+                assert_eq!(reference, documented || extra, "{} / {name}", auth.as_str());
             }
         }
     }
@@ -286,7 +269,15 @@ mod tests {
             let got = held(table, &machine);
             assert_eq!(
                 got,
-                vec![ReadOrg, UpdateOrg, ReadDataset, CreateDataset, UpdateDataset, UpdateDatasetVisibility, DeleteDataset]
+                vec![
+                    ReadOrg,
+                    UpdateOrg,
+                    ReadDataset,
+                    CreateDataset,
+                    UpdateDataset,
+                    UpdateDatasetVisibility,
+                    DeleteDataset
+                ]
             );
             let d = decide(table, &machine, DeleteOrg);
             assert!(!d.allowed && d.reason.contains("machine"), "{}", d.reason);

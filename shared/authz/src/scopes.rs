@@ -87,10 +87,7 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
 
 impl Endpoint {
     pub fn rule(self) -> &'static ScopeRule {
-        SCOPE_TABLE
-            .iter()
-            .find(|r| r.endpoint == self)
-            .expect("every endpoint has a row in SCOPE_TABLE (tested)")
+        SCOPE_TABLE.iter().find(|r| r.endpoint == self).expect("every endpoint has a row in SCOPE_TABLE (tested)")
     }
 
     /// Public endpoints need no token at all.
@@ -104,19 +101,17 @@ impl Endpoint {
 pub enum ScopeVerdict {
     Allowed,
     /// The token lacks these scopes (all the endpoint needs, for `WWW-Authenticate`).
-    MissingScope { required: String, missing: Vec<&'static str> },
+    MissingScope {
+        required: String,
+        missing: Vec<&'static str>,
+    },
     /// A machine token on a user-tokens-only endpoint.
     UserTokenRequired,
 }
 
 pub fn check_scopes(endpoint: Endpoint, granted: &[String], is_machine: bool) -> ScopeVerdict {
     let rule = endpoint.rule();
-    let missing: Vec<&'static str> = rule
-        .scopes
-        .iter()
-        .copied()
-        .filter(|s| !granted.iter().any(|g| g == s))
-        .collect();
+    let missing: Vec<&'static str> = rule.scopes.iter().copied().filter(|s| !granted.iter().any(|g| g == s)).collect();
     if !missing.is_empty() {
         return ScopeVerdict::MissingScope { required: rule.scopes.join(" "), missing };
     }
@@ -132,11 +127,34 @@ mod tests {
     use Endpoint::*;
 
     const ALL: [Endpoint; 28] = [
-        AccessCheck, ListTools, UserRoles, UserOrgPermissions, ListDiscoverableOrgs, ListOrgs, ReadOrg,
-        CreateOrg, UpdateOrg, DeleteOrg, ListOrgUsers, JoinOrg, SetUserRole, RemoveUserRole,
-        ListOrgTools, GrantOrgTool, RevokeOrgTool, ListOrgDatasets, CreateDataset, ReadDataset,
-        UpdateDataset, DeleteDataset, CreateTool, UpdateTool, DeleteTool, SetToolAdmin,
-        RemoveToolAdmin, Licences,
+        AccessCheck,
+        ListTools,
+        UserRoles,
+        UserOrgPermissions,
+        ListDiscoverableOrgs,
+        ListOrgs,
+        ReadOrg,
+        CreateOrg,
+        UpdateOrg,
+        DeleteOrg,
+        ListOrgUsers,
+        JoinOrg,
+        SetUserRole,
+        RemoveUserRole,
+        ListOrgTools,
+        GrantOrgTool,
+        RevokeOrgTool,
+        ListOrgDatasets,
+        CreateDataset,
+        ReadDataset,
+        UpdateDataset,
+        DeleteDataset,
+        CreateTool,
+        UpdateTool,
+        DeleteTool,
+        SetToolAdmin,
+        RemoveToolAdmin,
+        Licences,
     ];
 
     fn s(list: &[&str]) -> Vec<String> {
@@ -176,9 +194,23 @@ mod tests {
             ALL.into_iter().filter(|e| check_scopes(*e, &s(e.rule().scopes), true) != ScopeVerdict::Allowed).collect();
         assert_eq!(
             machine_refused,
-            vec![UserRoles, UserOrgPermissions, CreateOrg, ListOrgUsers, JoinOrg, SetUserRole, RemoveUserRole,
-                 ListOrgTools, GrantOrgTool, RevokeOrgTool, CreateTool, UpdateTool, DeleteTool, SetToolAdmin,
-                 RemoveToolAdmin]
+            vec![
+                UserRoles,
+                UserOrgPermissions,
+                CreateOrg,
+                ListOrgUsers,
+                JoinOrg,
+                SetUserRole,
+                RemoveUserRole,
+                ListOrgTools,
+                GrantOrgTool,
+                RevokeOrgTool,
+                CreateTool,
+                UpdateTool,
+                DeleteTool,
+                SetToolAdmin,
+                RemoveToolAdmin
+            ]
         );
     }
 

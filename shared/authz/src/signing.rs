@@ -142,4 +142,3 @@ impl ToOwnedValue for JsonWebKey<'_> {
 pub fn jwks_document(keys: &[(&str, &SigningKey)]) -> Value {
     serde_json::json!({ "keys": keys.iter().map(|(kid, k)| k.public_jwk(kid)).collect::<Vec<_>>() })
 }
-

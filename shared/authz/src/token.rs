@@ -84,8 +84,7 @@ struct ExtraHeader {
 /// Checks everything that needs the key: header rules, key lookup, signature. Then reads
 /// the claims (but checks no times: see [`check_claims`]).
 pub fn decode_verified(token: &str, keys: &KeySet, config: &AuthConfig) -> Result<VerifiedClaims, TokenError> {
-    let untrusted =
-        UntrustedToken::<ExtraHeader>::try_from(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+    let untrusted = UntrustedToken::<ExtraHeader>::try_from(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
     let alg = untrusted.algorithm();
     if alg.eq_ignore_ascii_case("none") || alg.starts_with("HS") || !config.allowed_algs.iter().any(|a| a == alg) {
         return Err(TokenError::AlgorithmNotAllowed(alg.to_string()));
@@ -103,9 +102,7 @@ pub fn decode_verified(token: &str, keys: &KeySet, config: &AuthConfig) -> Resul
     }
     // `jku`, `x5u`, `jwk` and `x5c` are never used: the key comes only from our JWKS.
     let kid = header.key_id.as_deref();
-    let jwk = keys
-        .find(kid, alg)
-        .ok_or_else(|| TokenError::UnknownKey(kid.unwrap_or("(none)").to_string()))?;
+    let jwk = keys.find(kid, alg).ok_or_else(|| TokenError::UnknownKey(kid.unwrap_or("(none)").to_string()))?;
     let claims: Claims<Map<String, Value>> = match (&jwk.key, alg) {
         (PublicKey::Rsa(key), "RS256") => Rsa::rs256().validator(key).validate(&untrusted),
         (PublicKey::Rsa(key), "PS256") => Rsa::ps256().validator(key).validate(&untrusted),
@@ -192,7 +189,7 @@ pub fn check_claims(claims: &VerifiedClaims, config: &AuthConfig, now: i64) -> R
     if claims.iss != config.issuer {
         return Err(TokenError::WrongIssuer);
     }
-    if !claims.aud.iter().any(|a| *a == config.audience) {
+    if !claims.aud.contains(&config.audience) {
         return Err(TokenError::WrongAudience);
     }
     if claims.exp + leeway <= now {

@@ -12,10 +12,7 @@ const NOW: i64 = 1_800_000_000;
 fn keys() -> &'static [(&'static str, SigningKey)] {
     static KEYS: OnceLock<Vec<(&'static str, SigningKey)>> = OnceLock::new();
     KEYS.get_or_init(|| {
-        ["RS256", "PS256", "ES256", "EdDSA"]
-            .iter()
-            .map(|alg| (*alg, SigningKey::generate(alg).unwrap()))
-            .collect()
+        ["RS256", "PS256", "ES256", "EdDSA"].iter().map(|alg| (*alg, SigningKey::generate(alg).unwrap())).collect()
     })
 }
 
@@ -164,7 +161,14 @@ fn issuer_audience_and_lifetime_are_checked() {
 
 #[test]
 fn required_claims_are_required() {
-    for (claim, name) in [("exp", "exp"), ("iat", "iat"), ("scope", "scope"), ("aud", "aud"), ("client_id", "client_id"), ("iatiRegistryId", "user id")] {
+    for (claim, name) in [
+        ("exp", "exp"),
+        ("iat", "iat"),
+        ("scope", "scope"),
+        ("aud", "aud"),
+        ("client_id", "client_id"),
+        ("iatiRegistryId", "user id"),
+    ] {
         assert_eq!(verify(&sign("EdDSA", &without(claims(), claim))), Err(TokenError::MissingClaim(name)), "{claim}");
     }
     // `azp` stands in for `client_id`; `scp` for `scope`.

@@ -41,7 +41,9 @@ impl Sql for SpinSql {
     fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
         let conn = self
             .conn
-            .get_or_init(|| sqlite::Connection::open_default().map_err(|e| format!("opening the default database: {e}")))
+            .get_or_init(|| {
+                sqlite::Connection::open_default().map_err(|e| format!("opening the default database: {e}"))
+            })
             .as_ref()
             .map_err(|e| SqlError::other(e.clone()))?;
         let params: Vec<sqlite::Value> = params.iter().map(to_spin).collect();
@@ -110,10 +112,7 @@ impl Ports for SpinPorts {
     }
 
     fn now_millis(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
     }
 
     fn log(&self, message: &str) {
@@ -136,10 +135,8 @@ pub fn serve(req: Request) -> Response {
         Method::Other(m) => m.as_str(),
     }
     .to_string();
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .filter_map(|(n, v)| Some((n.to_ascii_lowercase(), v.as_str()?.to_string())))
-        .collect();
+    let headers: Vec<(String, String)> =
+        req.headers().filter_map(|(n, v)| Some((n.to_ascii_lowercase(), v.as_str()?.to_string()))).collect();
     let full_url = req.header("spin-full-url").and_then(|v| v.as_str()).unwrap_or("").to_string();
     let base_url = full_url
         .split_once("://")

@@ -49,7 +49,12 @@ pub fn append(sql: &dyn Sql, e: &AuditEvent) -> Result<(), SqlError> {
 }
 
 /// The events of one target, oldest first, limited to `actions`.
-pub fn for_target(sql: &dyn Sql, target_type: &str, target_id: &str, actions: &[&str]) -> Result<Vec<AuditEvent>, SqlError> {
+pub fn for_target(
+    sql: &dyn Sql,
+    target_type: &str,
+    target_id: &str,
+    actions: &[&str],
+) -> Result<Vec<AuditEvent>, SqlError> {
     let marks = vec!["?"; actions.len()].join(", ");
     let q = format!(
         "SELECT id, at, sub, user_id, user_name, client_id, application_id, application_name, action, target_type, target_id, \

@@ -19,7 +19,8 @@ pub struct Dataset {
     pub version: i64,
 }
 
-const COLUMNS: &str = "d.id, d.organisation_id, d.short_name, d.human_readable_name, d.url, d.source_type, d.licence_id, \
+const COLUMNS: &str =
+    "d.id, d.organisation_id, d.short_name, d.human_readable_name, d.url, d.source_type, d.licence_id, \
     d.visibility, d.last_url_update_date, d.last_metadata_update_date, d.created_date, d.version";
 const N: usize = 12;
 
@@ -58,7 +59,10 @@ pub fn list_for_org(sql: &dyn Sql, org_id: &str, limit: i64, offset: i64) -> Res
     let mut total = rows.first().map(|r| r.int(N)).unwrap_or(0);
     if rows.is_empty() && offset > 0 {
         total = sql
-            .execute("SELECT count(*) FROM datasets WHERE organisation_id = ? AND deleted_at IS NULL", &[org_id.into()])?
+            .execute(
+                "SELECT count(*) FROM datasets WHERE organisation_id = ? AND deleted_at IS NULL",
+                &[org_id.into()],
+            )?
             .first()
             .map(|r| r.int(0))
             .unwrap_or(0);

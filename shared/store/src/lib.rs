@@ -16,5 +16,5 @@ pub mod sql;
 pub mod tokens;
 pub mod tools;
 
-pub use migrate::{migrate, ensure_schema, SCHEMA_VERSION};
+pub use migrate::{ensure_schema, migrate, SCHEMA_VERSION};
 pub use sql::{transaction, Row, Rows, Sql, SqlError, SqlErrorKind, Value};

@@ -12,7 +12,15 @@ pub struct Member {
 
 /// Records the user's profile from the token (or userinfo). Writes only when something
 /// changed, so a known user costs one read-locked statement.
-pub fn upsert_user(sql: &dyn Sql, id: &str, sub: &str, name: &str, email: &str, superadmin_role: bool, at: &str) -> Result<(), SqlError> {
+pub fn upsert_user(
+    sql: &dyn Sql,
+    id: &str,
+    sub: &str,
+    name: &str,
+    email: &str,
+    superadmin_role: bool,
+    at: &str,
+) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO users (id, sub, name, email, superadmin_role, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
          ON CONFLICT (id) DO UPDATE SET sub = ?2, name = ?3, email = ?4, superadmin_role = ?5, updated_at = ?6 \

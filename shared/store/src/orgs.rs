@@ -125,7 +125,11 @@ pub fn list_all(sql: &dyn Sql, limit: i64, offset: i64) -> Result<Page<(Organisa
 }
 
 fn count_live(sql: &dyn Sql) -> Result<i64, SqlError> {
-    Ok(sql.execute("SELECT count(*) FROM organisations WHERE deleted_at IS NULL", &[])?.first().map(|r| r.int(0)).unwrap_or(0))
+    Ok(sql
+        .execute("SELECT count(*) FROM organisations WHERE deleted_at IS NULL", &[])?
+        .first()
+        .map(|r| r.int(0))
+        .unwrap_or(0))
 }
 
 /// The organisations a caller has a role on (pending requests included), plus those
@@ -161,7 +165,12 @@ pub fn list_for_caller(
 }
 
 /// Live organisations, approved or not, whose name contains `q` (case-insensitive).
-pub fn list_discoverable(sql: &dyn Sql, q: Option<&str>, limit: i64, offset: i64) -> Result<Page<Organisation>, SqlError> {
+pub fn list_discoverable(
+    sql: &dyn Sql,
+    q: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<Organisation>, SqlError> {
     let pattern = q.map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let query = format!(
         "SELECT {}, count(*) OVER () FROM organisations o WHERE o.deleted_at IS NULL \
@@ -193,7 +202,11 @@ pub fn insert(sql: &dyn Sql, org: &Organisation) -> Result<(), SqlError> {
     );
     let mut params: Vec<Value> = vec![org.id.as_str().into()];
     params.extend(METADATA_COLUMNS.iter().map(|c| Value::from(org.field(c))));
-    params.extend([org.registry_approved.into(), org.first_publication_date.as_str().into(), org.created_date.as_str().into()]);
+    params.extend([
+        org.registry_approved.into(),
+        org.first_publication_date.as_str().into(),
+        org.created_date.as_str().into(),
+    ]);
     sql.execute(&q, &params)?;
     Ok(())
 }

@@ -117,6 +117,9 @@ pub fn revoke(sql: &dyn Sql, kind: &str, subject: &str, before: i64) -> Result<(
 
 pub fn lift(sql: &dyn Sql, kind: &str, subject: &str) -> Result<bool, SqlError> {
     Ok(!sql
-        .execute("DELETE FROM revocations WHERE kind = ? AND subject = ? RETURNING subject", &[kind.into(), subject.into()])?
+        .execute(
+            "DELETE FROM revocations WHERE kind = ? AND subject = ? RETURNING subject",
+            &[kind.into(), subject.into()],
+        )?
         .is_empty())
 }

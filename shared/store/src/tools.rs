@@ -36,7 +36,13 @@ pub fn by_client_id(sql: &dyn Sql, client_id: &str) -> Result<Option<Tool>, SqlE
 pub fn insert(sql: &dyn Sql, t: &Tool, at: &str) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO tools (id, name, provider, client_id, created_at, version) VALUES (?, ?, ?, ?, ?, 1)",
-        &[t.id.as_str().into(), t.name.as_str().into(), t.provider.as_str().into(), t.client_id.as_str().into(), at.into()],
+        &[
+            t.id.as_str().into(),
+            t.name.as_str().into(),
+            t.provider.as_str().into(),
+            t.client_id.as_str().into(),
+            at.into(),
+        ],
     )?;
     Ok(())
 }
@@ -46,7 +52,13 @@ pub fn update(sql: &dyn Sql, t: &Tool, expected_version: i64) -> Result<bool, Sq
         .execute(
             "UPDATE tools SET name = ?, provider = ?, client_id = ?, version = version + 1 \
              WHERE id = ? AND version = ? AND deleted_at IS NULL RETURNING id",
-            &[t.name.as_str().into(), t.provider.as_str().into(), t.client_id.as_str().into(), t.id.as_str().into(), expected_version.into()],
+            &[
+                t.name.as_str().into(),
+                t.provider.as_str().into(),
+                t.client_id.as_str().into(),
+                t.id.as_str().into(),
+                expected_version.into(),
+            ],
         )?
         .is_empty())
 }
@@ -54,7 +66,10 @@ pub fn update(sql: &dyn Sql, t: &Tool, expected_version: i64) -> Result<bool, Sq
 /// Removing a tool ends its grants and admins at once.
 pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str) -> Result<bool, SqlError> {
     let done = !sql
-        .execute("UPDATE tools SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL RETURNING id", &[at.into(), id.into()])?
+        .execute(
+            "UPDATE tools SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL RETURNING id",
+            &[at.into(), id.into()],
+        )?
         .is_empty();
     if done {
         sql.execute("DELETE FROM tool_grants WHERE tool_id = ?", &[id.into()])?;
@@ -65,19 +80,28 @@ pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str) -> Result<bool, SqlError> 
 
 pub fn client_id_taken(sql: &dyn Sql, client_id: &str, except_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
-        .execute("SELECT 1 FROM tools WHERE client_id = ? AND id <> ? AND deleted_at IS NULL", &[client_id.into(), except_id.into()])?
+        .execute(
+            "SELECT 1 FROM tools WHERE client_id = ? AND id <> ? AND deleted_at IS NULL",
+            &[client_id.into(), except_id.into()],
+        )?
         .is_empty())
 }
 
 pub fn add_admin(sql: &dyn Sql, tool_id: &str, user_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
-        .execute("INSERT OR IGNORE INTO tool_admins (tool_id, user_id) VALUES (?, ?) RETURNING user_id", &[tool_id.into(), user_id.into()])?
+        .execute(
+            "INSERT OR IGNORE INTO tool_admins (tool_id, user_id) VALUES (?, ?) RETURNING user_id",
+            &[tool_id.into(), user_id.into()],
+        )?
         .is_empty())
 }
 
 pub fn remove_admin(sql: &dyn Sql, tool_id: &str, user_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
-        .execute("DELETE FROM tool_admins WHERE tool_id = ? AND user_id = ? RETURNING user_id", &[tool_id.into(), user_id.into()])?
+        .execute(
+            "DELETE FROM tool_admins WHERE tool_id = ? AND user_id = ? RETURNING user_id",
+            &[tool_id.into(), user_id.into()],
+        )?
         .is_empty())
 }
 
@@ -120,6 +144,9 @@ pub fn grant(sql: &dyn Sql, org_id: &str, tool_id: &str, at: &str) -> Result<boo
 
 pub fn revoke(sql: &dyn Sql, org_id: &str, tool_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
-        .execute("DELETE FROM tool_grants WHERE organisation_id = ? AND tool_id = ? RETURNING tool_id", &[org_id.into(), tool_id.into()])?
+        .execute(
+            "DELETE FROM tool_grants WHERE organisation_id = ? AND tool_id = ? RETURNING tool_id",
+            &[org_id.into(), tool_id.into()],
+        )?
         .is_empty())
 }

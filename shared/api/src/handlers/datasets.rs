@@ -44,9 +44,8 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     // The owner decides who may create: look it up before validating the rest.
     let owner = match body.get("owner_organisation_id") {
-        Some(Value::String(s)) => crate::ids::parse_id(s.trim()).ok_or_else(|| {
-            ApiError::invalid_fields(vec![("owner_organisation_id".into(), "must be a UUID".into())])
-        })?,
+        Some(Value::String(s)) => crate::ids::parse_id(s.trim())
+            .ok_or_else(|| ApiError::invalid_fields(vec![("owner_organisation_id".into(), "must be a UUID".into())]))?,
         _ => return Err(ApiError::invalid_fields(vec![("owner_organisation_id".into(), "is required".into())])),
     };
     ctx.write(|| {
@@ -60,7 +59,11 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
             return Err(conflict());
         }
         let now = ctx.now();
-        let licence = changes.get("licence_id").cloned().flatten().unwrap_or_else(|| access.org.field("default_licence_id").to_string());
+        let licence = changes
+            .get("licence_id")
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| access.org.field("default_licence_id").to_string());
         let d = Dataset {
             id: crate::ids::new_id(),
             organisation_id: owner.clone(),
@@ -75,11 +78,24 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
             created_date: now.clone(),
             version: 1,
         };
-        datasets::insert(ctx.sql(), &d).map_err(|e| if e.kind == ryd_store::SqlErrorKind::Unique { conflict() } else { e.into() })?;
+        datasets::insert(ctx.sql(), &d).map_err(|e| {
+            if e.kind == ryd_store::SqlErrorKind::Unique {
+                conflict()
+            } else {
+                e.into()
+            }
+        })?;
         if d.visibility == "public" {
             datasets::note_first_publication(ctx.sql(), &owner, &now)?;
         }
-        ctx.audit("create", "dataset", &d.id, Some(&access.org), None, Some(views::dataset(&d, None)["metadata"].clone()))?;
+        ctx.audit(
+            "create",
+            "dataset",
+            &d.id,
+            Some(&access.org),
+            None,
+            Some(views::dataset(&d, None)["metadata"].clone()),
+        )?;
         Ok(Reply::created(views::dataset(&d, None)).etag(d.version))
     })
 }
@@ -187,7 +203,14 @@ pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
         if !datasets::soft_delete(ctx.sql(), &d.id, &ctx.now(), d.version)? {
             return Err(ApiError::precondition_failed(d.version + 1));
         }
-        ctx.audit("delete", "dataset", &d.id, Some(&access.org), Some(views::dataset(&d, None)["metadata"].clone()), None)?;
+        ctx.audit(
+            "delete",
+            "dataset",
+            &d.id,
+            Some(&access.org),
+            Some(views::dataset(&d, None)["metadata"].clone()),
+            None,
+        )?;
         Ok(Reply::ok(Value::Null))
     })
 }

@@ -5,8 +5,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::validate::{validate, ORG_FIELDS, ORG_READ_ONLY};
 use crate::views;
 use ryd_authz::Authorisation;
-use ryd_store::orgs::{self, Organisation, METADATA_COLUMNS};
 use ryd_store::members;
+use ryd_store::orgs::{self, Organisation, METADATA_COLUMNS};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -20,7 +20,8 @@ pub fn discoverable(ctx: &Ctx) -> ApiResult<Reply> {
         }
     }
     let found = orgs::list_discoverable(ctx.sql(), q.as_deref(), size, (page - 1) * size)?;
-    let data: Vec<Value> = found.items.iter().map(|o| json!({"id": o.id, "metadata": views::org_public_metadata(o)})).collect();
+    let data: Vec<Value> =
+        found.items.iter().map(|o| json!({"id": o.id, "metadata": views::org_public_metadata(o)})).collect();
     let mut reply = Reply::ok(Value::Array(data));
     reply.body["pagination"] = ctx.pagination(page, size, found.total);
     Ok(reply)
@@ -40,7 +41,11 @@ pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
     };
     let mut data = Vec::with_capacity(found.items.len());
     for (org, role) in &found.items {
-        let actions = if with_actions { Some(views::actions(ctx.sql(), "organisation", &org.id, views::ORG_ACTIONS)?) } else { None };
+        let actions = if with_actions {
+            Some(views::actions(ctx.sql(), "organisation", &org.id, views::ORG_ACTIONS)?)
+        } else {
+            None
+        };
         data.push(views::org(org, role.as_deref(), actions));
     }
     let mut reply = Reply::ok(Value::Array(data));
@@ -52,12 +57,14 @@ pub fn read(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let with_actions = ctx.include_actions()?;
     let access = ctx.org_requiring(&oid, Authorisation::ReadOrg, ApiError::org_not_found)?;
-    let actions = if with_actions { Some(views::actions(ctx.sql(), "organisation", &oid, views::ORG_ACTIONS)?) } else { None };
+    let actions =
+        if with_actions { Some(views::actions(ctx.sql(), "organisation", &oid, views::ORG_ACTIONS)?) } else { None };
     Ok(Reply::ok(views::org(&access.org, access.user_role(), actions)).etag(access.org.version))
 }
 
 fn conflict_for(field: &str) -> ApiError {
-    ApiError::conflict(format!("There is already a reporting_org with that {field} in the Registry.")).with("field", field)
+    ApiError::conflict(format!("There is already a reporting_org with that {field} in the Registry."))
+        .with("field", field)
 }
 
 pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
@@ -135,7 +142,10 @@ pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
                 (b != org.registry_approved).then_some(b)
             }
             Some(v) if caller.superadmin && !v.is_boolean() => {
-                return Err(ApiError::invalid_fields(vec![("registry_approved".into(), "must be true or false".into())]))
+                return Err(ApiError::invalid_fields(vec![(
+                    "registry_approved".into(),
+                    "must be true or false".into(),
+                )]))
             }
             _ => None,
         };
@@ -148,7 +158,9 @@ pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
             .filter(|(k, v)| org.metadata.get(k) != Some(v))
             .collect();
         if changed.is_empty() && approval.is_none() {
-            return Ok(Reply::ok(views::org(org, access.user_role(), actions_if(ctx, with_actions, &oid)?)).etag(org.version));
+            return Ok(
+                Reply::ok(views::org(org, access.user_role(), actions_if(ctx, with_actions, &oid)?)).etag(org.version)
+            );
         }
         if !orgs::update(ctx.sql(), &oid, &changed, approval, org.version)? {
             return Err(ApiError::precondition_failed(org.version + 1));
@@ -160,8 +172,16 @@ pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
             after.insert("registry_approved".into(), a.into());
         }
         let updated = orgs::get(ctx.sql(), &oid)?.ok_or_else(ApiError::org_not_found)?;
-        ctx.audit("update_metadata", "organisation", &oid, Some(&updated), Some(Value::Object(before)), Some(Value::Object(after)))?;
-        Ok(Reply::ok(views::org(&updated, access.user_role(), actions_if(ctx, with_actions, &oid)?)).etag(updated.version))
+        ctx.audit(
+            "update_metadata",
+            "organisation",
+            &oid,
+            Some(&updated),
+            Some(Value::Object(before)),
+            Some(Value::Object(after)),
+        )?;
+        Ok(Reply::ok(views::org(&updated, access.user_role(), actions_if(ctx, with_actions, &oid)?))
+            .etag(updated.version))
     })
 }
 

@@ -3,8 +3,8 @@
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use ryd_authz::Authorisation;
-use ryd_store::tools::{self, Tool};
 use ryd_store::members;
+use ryd_store::tools::{self, Tool};
 use serde_json::{json, Map, Value};
 
 fn tool_json(t: &Tool) -> Value {
@@ -32,7 +32,9 @@ fn tool_fields(body: &Map<String, Value>, create: bool) -> ApiResult<Map<String,
             ("name" | "provider" | "client_id", Value::String(s)) if !s.trim().is_empty() && s.len() <= 200 => {
                 out.insert(k.clone(), Value::String(s.trim().to_string()));
             }
-            ("name" | "provider" | "client_id", _) => errors.push((k.clone(), "must be a non-empty string of at most 200 characters".to_string())),
+            ("name" | "provider" | "client_id", _) => {
+                errors.push((k.clone(), "must be a non-empty string of at most 200 characters".to_string()))
+            }
             ("id" | "version", _) => {}
             _ => errors.push((k.clone(), "is not a known field".into())),
         }
@@ -64,7 +66,13 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
         if tools::client_id_taken(ctx.sql(), &s("client_id"), "")? {
             return Err(client_conflict());
         }
-        let t = Tool { id: crate::ids::new_id(), name: s("name"), provider: s("provider"), client_id: s("client_id"), version: 1 };
+        let t = Tool {
+            id: crate::ids::new_id(),
+            name: s("name"),
+            provider: s("provider"),
+            client_id: s("client_id"),
+            version: 1,
+        };
         tools::insert(ctx.sql(), &t, &ctx.now())?;
         ctx.audit("create", "tool", &t.id, None, None, Some(tool_full(&t)))?;
         Ok(Reply::created(tool_full(&t)).etag(t.version))

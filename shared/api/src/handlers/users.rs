@@ -47,7 +47,9 @@ pub fn join(ctx: &Ctx) -> ApiResult<Reply> {
         return Err(ApiError::forbidden("A user may ask to join an organisation only for themselves."));
     }
     if caller.superadmin {
-        return Err(ApiError::bad_request("Superadmins hold every authorisation already and cannot join an organisation."));
+        return Err(ApiError::bad_request(
+            "Superadmins hold every authorisation already and cannot join an organisation.",
+        ));
     }
     let oid = body_id(ctx, "oid")?;
     ctx.write(|| {
@@ -56,7 +58,14 @@ pub fn join(ctx: &Ctx) -> ApiResult<Reply> {
             return Err(ApiError::bad_request(format!("The user already has the role {role} in this organisation.")));
         }
         members::set_role(ctx.sql(), &oid, &uid, Role::ContributorPending.as_str(), &ctx.now())?;
-        ctx.audit("request_join", "membership", &format!("{oid}/{uid}"), Some(&org), None, Some(json!({"role": "contributor_pending"})))?;
+        ctx.audit(
+            "request_join",
+            "membership",
+            &format!("{oid}/{uid}"),
+            Some(&org),
+            None,
+            Some(json!({"role": "contributor_pending"})),
+        )?;
         Ok(Reply::ok(Value::Null))
     })
 }
@@ -94,7 +103,10 @@ pub fn set_role(ctx: &Ctx) -> ApiResult<Reply> {
         let access = ctx.org_requiring(&oid, Authorisation::SetOrgUserAuthz, ApiError::org_not_found)?;
         let role_text = body_field(ctx, "role")?;
         let role = Role::parse(&role_text).ok_or_else(|| {
-            ApiError::invalid_fields(vec![("role".into(), "must be one of admin, editor, contributor, contributor_pending".into())])
+            ApiError::invalid_fields(vec![(
+                "role".into(),
+                "must be one of admin, editor, contributor, contributor_pending".into(),
+            )])
         })?;
         target_user_checks(ctx, &uid)?;
         let old = members::role_of(ctx.sql(), &oid, &uid)?;
@@ -105,7 +117,14 @@ pub fn set_role(ctx: &Ctx) -> ApiResult<Reply> {
             guard_last(ctx, &oid, old, Some(role.as_str()))?;
         }
         members::set_role(ctx.sql(), &oid, &uid, role.as_str(), &ctx.now())?;
-        ctx.audit("set_role", "membership", &format!("{oid}/{uid}"), Some(&access.org), Some(json!({"role": old})), Some(json!({"role": role.as_str()})))?;
+        ctx.audit(
+            "set_role",
+            "membership",
+            &format!("{oid}/{uid}"),
+            Some(&access.org),
+            Some(json!({"role": old})),
+            Some(json!({"role": role.as_str()})),
+        )?;
         Ok(Reply::ok(Value::Null))
     })
 }
@@ -149,8 +168,10 @@ fn self_or_superadmin(ctx: &Ctx, uid: &str) -> ApiResult<bool> {
 pub fn roles(ctx: &Ctx) -> ApiResult<Reply> {
     let uid = ctx.id_param("uid")?;
     let superadmin = self_or_superadmin(ctx, &uid)?;
-    let mut orgs_list: Vec<Value> =
-        members::roles_of_user(ctx.sql(), &uid)?.into_iter().map(|(id, role)| json!({"id": id, "role": role})).collect();
+    let mut orgs_list: Vec<Value> = members::roles_of_user(ctx.sql(), &uid)?
+        .into_iter()
+        .map(|(id, role)| json!({"id": id, "role": role}))
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     for (id, _) in tools::provider_admin_orgs(ctx.sql(), &uid)? {
         if seen.insert(id.clone()) {

@@ -15,7 +15,8 @@ use std::sync::OnceLock;
 pub const ISS: &str = "https://id.example.org/oauth2/token";
 pub const AUD: &str = "https://registry.example.org/api/v1";
 pub const APP: &str = "iati-publisher";
-pub const ALL_SCOPES: &str = "ryd ryd:reporting_org ryd:reporting_org:create ryd:reporting_org:update ryd:reporting_org:delete \
+pub const ALL_SCOPES: &str =
+    "ryd ryd:reporting_org ryd:reporting_org:create ryd:reporting_org:update ryd:reporting_org:delete \
     ryd:reporting_org:user ryd:reporting_org:user:update ryd:reporting_org:tool ryd:reporting_org:tool:update \
     ryd:dataset ryd:dataset:update ryd:dataset:delete";
 
@@ -95,7 +96,14 @@ impl Who {
         w
     }
     pub fn machine(client_id: &str) -> Self {
-        Who { uid: String::new(), sub: client_id.into(), client_id: client_id.into(), roles: vec![], scopes: ALL_SCOPES.into(), name: String::new() }
+        Who {
+            uid: String::new(),
+            sub: client_id.into(),
+            client_id: client_id.into(),
+            roles: vec![],
+            scopes: ALL_SCOPES.into(),
+            name: String::new(),
+        }
     }
     pub fn via(mut self, client_id: &str) -> Self {
         self.client_id = client_id.into();
@@ -183,7 +191,19 @@ impl World {
 
     /// Every row of every table, for "a refused write changed nothing".
     pub fn snapshot(&self) -> String {
-        let tables = ["organisations", "datasets", "users", "roles", "superadmins", "tools", "tool_admins", "tool_grants", "audit_events", "revocations", "idempotency"];
+        let tables = [
+            "organisations",
+            "datasets",
+            "users",
+            "roles",
+            "superadmins",
+            "tools",
+            "tool_admins",
+            "tool_grants",
+            "audit_events",
+            "revocations",
+            "idempotency",
+        ];
         let mut out = String::new();
         for t in tables {
             let rows = self.ports.sql.execute(&format!("SELECT * FROM {t} ORDER BY 1, 2"), &[]).unwrap();
@@ -243,21 +263,93 @@ impl Cast {
         let superadmin = Who::superadmin(&uid(6));
         let tool_client = "aid-tool-client".to_string();
         let tool_admin = Who::user(&uid(7), "ToolStaff").via(&tool_client);
-        let oid = expect(&world.call(Some(&admin), "POST", "/api/v1/reporting-orgs", Some(org_body("aidorg"))), 201)["data"]["id"].as_str().unwrap().to_string();
-        let other_oid = expect(&world.call(Some(&outsider), "POST", "/api/v1/reporting-orgs", Some(org_body("otherorg"))), 201)["data"]["id"].as_str().unwrap().to_string();
+        let oid = expect(&world.call(Some(&admin), "POST", "/api/v1/reporting-orgs", Some(org_body("aidorg"))), 201)
+            ["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let other_oid =
+            expect(&world.call(Some(&outsider), "POST", "/api/v1/reporting-orgs", Some(org_body("otherorg"))), 201)
+                ["data"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
         for w in [&editor, &contributor, &pending, &tool_admin, &superadmin] {
             expect(&world.call(Some(w), "GET", "/api/v1/access-check", None), 200);
         }
         for (w, role) in [(&editor, "editor"), (&contributor, "contributor")] {
-            expect(&world.call(Some(w), "POST", &format!("/api/v1/users/{}/reporting-org", w.uid), Some(json!({"oid": oid}))), 200);
-            expect(&world.call(Some(&admin), "PUT", &format!("/api/v1/users/{}/reporting-org/{oid}", w.uid), Some(json!({"role": role}))), 200);
+            expect(
+                &world.call(
+                    Some(w),
+                    "POST",
+                    &format!("/api/v1/users/{}/reporting-org", w.uid),
+                    Some(json!({"oid": oid})),
+                ),
+                200,
+            );
+            expect(
+                &world.call(
+                    Some(&admin),
+                    "PUT",
+                    &format!("/api/v1/users/{}/reporting-org/{oid}", w.uid),
+                    Some(json!({"role": role})),
+                ),
+                200,
+            );
         }
-        expect(&world.call(Some(&pending), "POST", &format!("/api/v1/users/{}/reporting-org", pending.uid), Some(json!({"oid": oid}))), 200);
-        let tool = expect(&world.call(Some(&superadmin), "POST", "/api/v1/tools", Some(json!({"name": "Aid Tool", "provider": "Aid Co", "client_id": tool_client}))), 201);
+        expect(
+            &world.call(
+                Some(&pending),
+                "POST",
+                &format!("/api/v1/users/{}/reporting-org", pending.uid),
+                Some(json!({"oid": oid})),
+            ),
+            200,
+        );
+        let tool = expect(
+            &world.call(
+                Some(&superadmin),
+                "POST",
+                "/api/v1/tools",
+                Some(json!({"name": "Aid Tool", "provider": "Aid Co", "client_id": tool_client})),
+            ),
+            201,
+        );
         let tool_id = tool["data"]["id"].as_str().unwrap().to_string();
-        expect(&world.call(Some(&superadmin), "PUT", &format!("/api/v1/tools/{tool_id}/admins/{}", tool_admin.uid), None), 200);
-        expect(&world.call(Some(&admin), "POST", &format!("/api/v1/reporting-orgs/{oid}/tools"), Some(json!({"tid": tool_id}))), 201);
-        let did = expect(&world.call(Some(&admin), "POST", "/api/v1/datasets", Some(dataset_body(&oid, "aid-activities", "public"))), 201)["data"]["id"].as_str().unwrap().to_string();
-        Cast { world, admin, editor, contributor, pending, outsider, superadmin, tool_admin, tool_client, tool_id, oid, other_oid, did }
+        expect(
+            &world.call(Some(&superadmin), "PUT", &format!("/api/v1/tools/{tool_id}/admins/{}", tool_admin.uid), None),
+            200,
+        );
+        expect(
+            &world.call(
+                Some(&admin),
+                "POST",
+                &format!("/api/v1/reporting-orgs/{oid}/tools"),
+                Some(json!({"tid": tool_id})),
+            ),
+            201,
+        );
+        let did = expect(
+            &world.call(Some(&admin), "POST", "/api/v1/datasets", Some(dataset_body(&oid, "aid-activities", "public"))),
+            201,
+        )["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Cast {
+            world,
+            admin,
+            editor,
+            contributor,
+            pending,
+            outsider,
+            superadmin,
+            tool_admin,
+            tool_client,
+            tool_id,
+            oid,
+            other_oid,
+            did,
+        }
     }
 }
