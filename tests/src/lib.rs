@@ -213,8 +213,12 @@ pub struct Client {
 
 impl Client {
     pub fn new(host: &RunningHost) -> Self {
+        Self::at(&host.url())
+    }
+
+    pub fn at(base: &str) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        Client { base: host.url(), agent }
+        Client { base: base.to_string(), agent }
     }
 
     /// Any request; `token` is sent as a bearer token.

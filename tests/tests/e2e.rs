@@ -379,3 +379,49 @@ fn a_trap_answers_500_and_the_host_keeps_serving() {
     assert_eq!(c.send("GET", "/hello", None, &[], None).text, "hello");
     assert_eq!(host.stats.get(&host.stats.traps), 1);
 }
+
+#[test]
+fn two_writers_with_the_same_if_match_one_wins_the_other_gets_412() {
+    let data = data_dir("two-writers");
+    let host = serve(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let ann = Who::user(41, "Ann");
+    let oid = c.call(&ann, "POST", "/api/v1/reporting-orgs", Some(org_body("writers"))).expect(201)["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let did = c.call(&ann, "POST", "/api/v1/datasets", Some(dataset_body(&oid, "contested", "private"))).expect(201)
+        ["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v1/datasets/{did}");
+    for round in 0..5 {
+        let etag = c.call(&ann, "GET", &path, None).header("etag").unwrap().to_string();
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let (base, path, etag, token, barrier) =
+                    (c.base.clone(), path.clone(), etag.clone(), ann.token(), barrier.clone());
+                std::thread::spawn(move || {
+                    let client = Client::at(&base);
+                    let body = json!({"human_readable_name": format!("round {round} writer {i}")}).to_string();
+                    barrier.wait();
+                    let r = client.send("PATCH", &path, Some(&token), &[("if-match", &etag)], Some(&body));
+                    (r.status, body)
+                })
+            })
+            .collect();
+        let results: Vec<(u16, String)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let mut statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
+        statuses.sort();
+        assert_eq!(statuses, vec![200, 412], "round {round}");
+        let winner = &results.iter().find(|r| r.0 == 200).unwrap().1;
+        let now = c.call(&ann, "GET", &path, None).expect(200);
+        assert_eq!(
+            now["data"]["metadata"]["human_readable_name"],
+            serde_json::from_str::<Value>(winner).unwrap()["human_readable_name"],
+            "no update lost"
+        );
+    }
+}

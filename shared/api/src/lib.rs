@@ -75,7 +75,10 @@ fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
     };
     let config = AuthConfig::from_lookup(|name| ports.variable(name))
         .map_err(|e| ApiError::internal(format!("configuration: {e}")))?;
-    let caller = auth::authenticate(req, ports, &config)?;
+    let started = std::time::Instant::now();
+    let caller = auth::authenticate(req, ports, &config);
+    let auth_micros = started.elapsed().as_micros();
+    let caller = caller?;
     let p = &caller.principal;
     if !p.may_use_api() {
         return Err(ApiError::forbidden(format!(
@@ -95,5 +98,8 @@ fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
         }
     }
     let ctx = Ctx { ports, req, caller: Some(caller), config: Some(config), params, now_millis };
-    (route.handler)(&ctx)
+    let mut reply = (route.handler)(&ctx)?;
+    // Server-Timing (W3C): what the token check cost inside the component.
+    reply.headers.push(("server-timing".into(), format!("auth;dur={:.3}", auth_micros as f64 / 1000.0)));
+    Ok(reply)
 }

@@ -1,0 +1,351 @@
+//! The benchmark: the application and a hello-world component on the same host, in the
+//! same run, loaded over loopback at concurrency 1, 16 and 64. Prints requests per second,
+//! p50/p99 latency and each scenario's ratio to hello-world (these machines are noisy:
+//! ratios carry over, absolute numbers do not), plus the token check's cost measured inside
+//! the component (its `Server-Timing: auth` header).
+//!
+//! `cargo run --release -p ryd-host --bin bench [-- --requests N]`
+
+use anyhow::{bail, Context, Result};
+use ryd_authz::{jwks_document, SigningKey};
+use ryd_host::{build, manifest::Manifest, start, HostOptions, RunningHost};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const ISS: &str = "https://bench-identity.localhost";
+const AUD: &str = "https://registry.iatistandard.org/api/v1";
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+struct Answer {
+    status: u16,
+    auth_ms: Option<f64>,
+    body: Vec<u8>,
+}
+
+impl Conn {
+    fn open(addr: SocketAddr) -> Result<Self> {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        Ok(Conn { reader: BufReader::new(s.try_clone()?), writer: s })
+    }
+
+    fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Result<Answer> {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nhost: bench\r\n");
+        if let Some(t) = token {
+            req.push_str(&format!("authorization: Bearer {t}\r\n"));
+        }
+        let body = body.unwrap_or("");
+        req.push_str(&format!("content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len()));
+        self.writer.write_all(req.as_bytes())?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status: u16 = line.split(' ').nth(1).context("a status line")?.parse()?;
+        let (mut length, mut chunked, mut auth_ms) = (None, false, None);
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line)?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (name, value) = l.split_once(':').unwrap_or((l, ""));
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse::<usize>().ok(),
+                "transfer-encoding" => chunked = value.contains("chunked"),
+                "server-timing" => auth_ms = value.split("dur=").nth(1).and_then(|d| d.trim().parse().ok()),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        if chunked {
+            loop {
+                line.clear();
+                self.reader.read_line(&mut line)?;
+                let size = usize::from_str_radix(line.trim(), 16)?;
+                let mut chunk = vec![0; size + 2];
+                self.reader.read_exact(&mut chunk)?;
+                if size == 0 {
+                    break;
+                }
+                out.extend_from_slice(&chunk[..size]);
+            }
+        } else if let Some(n) = length {
+            out.resize(n, 0);
+            self.reader.read_exact(&mut out)?;
+        }
+        Ok(Answer { status, auth_ms, body: out })
+    }
+}
+
+/// A request to make; `token` is called for each request (a fixed or a new token).
+struct Scenario {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
+}
+
+struct Result_ {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    auth_ms: Option<f64>,
+}
+
+fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> Result<Result_> {
+    let per = total.div_ceil(concurrency);
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for worker in 0..concurrency {
+        let (method, path, body, token) = (s.method, s.path.clone(), s.body.clone(), s.token.clone());
+        handles.push(std::thread::spawn(move || -> Result<(Vec<Duration>, Vec<f64>)> {
+            let mut conn = Conn::open(addr)?;
+            let mut lat = Vec::with_capacity(per);
+            let mut auth = Vec::new();
+            for i in 0..per {
+                let t = token((worker * per + i) as u64);
+                let t0 = Instant::now();
+                let a = conn.send(method, &path, t.as_deref(), body.as_deref())?;
+                lat.push(t0.elapsed());
+                if a.status >= 300 {
+                    bail!("{method} {path}: status {} {}", a.status, String::from_utf8_lossy(&a.body));
+                }
+                auth.extend(a.auth_ms);
+            }
+            Ok((lat, auth))
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut auth = Vec::new();
+    for h in handles {
+        let (l, a) = h.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
+        lat.extend(l);
+        auth.extend(a);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    auth.sort_by(|a, b| a.total_cmp(b));
+    Ok(Result_ {
+        rps: lat.len() as f64 / elapsed,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        auth_ms: (!auth.is_empty()).then(|| auth[auth.len() / 2]),
+    })
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let total: usize = args
+        .iter()
+        .position(|a| a == "--requests")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+    let app_manifest = root.join("spin.toml");
+    let hello_manifest = root.join("tests/fixtures/hello.toml");
+    build::build(&Manifest::load(&app_manifest)?)?;
+    build::build(&Manifest::load(&hello_manifest)?)?;
+
+    let key = SigningKey::generate("RS256")?;
+    let jwks = jwks_document(&[("bench", &key)]).to_string();
+    let data = root.join("target/bench-data");
+    let _ = std::fs::remove_dir_all(&data);
+    let start_host = |manifest: &Path, dir: &str| -> Result<RunningHost> {
+        let mut o = HostOptions::new(manifest);
+        o.listen = "127.0.0.1:0".parse()?;
+        o.data_dir = Some(data.join(dir));
+        o.env = Some(
+            [
+                ("SPIN_VARIABLE_OIDC_ISSUER", ISS),
+                ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD),
+                ("SPIN_VARIABLE_OIDC_JWKS", jwks.as_str()),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        start(&o)
+    };
+    let app = start_host(&app_manifest, "app")?;
+    let hello = start_host(&hello_manifest, "hello")?;
+
+    let key = Arc::new(key);
+    let mint = {
+        let key = key.clone();
+        move |sub: &str, roles: &[&str], jti: u64| -> String {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+            let claims = json!({"iss": ISS, "aud": AUD, "sub": sub, "client_id": "bench", "scope": ryd_host::dev::ALL_SCOPES,
+                                "roles": roles, "iat": now, "exp": now + 3600, "jti": format!("j{jti}"), "name": "Bench"});
+            key.sign(Some("bench"), None, &claims).expect("signing")
+        }
+    };
+    // Setup: an admin with an organisation and a dataset; a superadmin; 1,000 organisations.
+    let admin_id = "00000000-0000-4000-8000-00000000000a";
+    let admin_token = mint(admin_id, &["iati_register_your_data"], 0);
+    let super_token = mint("00000000-0000-4000-8000-00000000000b", &["iati_register_your_data", "iati_superadmin"], 0);
+    let mut c = Conn::open(app.addr)?;
+    let org: Value = serde_json::from_slice(
+        &c.send(
+            "POST",
+            "/api/v1/reporting-orgs",
+            Some(&admin_token),
+            Some(r#"{"short_name":"bench","human_readable_name":"Bench","contact_email":"b@example.org"}"#),
+        )?
+        .body,
+    )?;
+    let oid = org["data"]["id"].as_str().context("an organisation")?.to_string();
+    let ds: Value = serde_json::from_slice(
+        &c.send("POST", "/api/v1/datasets", Some(&admin_token), Some(&json!({"owner_organisation_id": oid, "short_name": "bench-ds",
+            "human_readable_name": "B", "url": "https://x.org/a.xml", "source_type": "primary_source", "visibility": "private"}).to_string()))?.body,
+    )?;
+    let did = ds["data"]["id"].as_str().context("a dataset")?.to_string();
+    {
+        let conn = rusqlite::Connection::open(data.join("app/sqlite_db.db"))?;
+        conn.execute_batch("BEGIN")?;
+        for i in 0..999 {
+            conn.execute(
+                "INSERT INTO organisations (id, short_name, human_readable_name, created_date) VALUES (?1, ?2, ?3, '2026-01-01T00:00:00+00:00')",
+                (format!("10000000-0000-4000-8000-{i:012}"), format!("org-{i}"), format!("Organisation {i:04}")),
+            )?;
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+
+    let fixed = |t: String| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> { Arc::new(move |_| Some(t.clone())) };
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(1_000_000));
+    // `every`: one request in `every` carries a token never seen before; the rest reuse one.
+    let fresh = |every: u64| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> {
+        let (mint, counter, reused) = (mint.clone(), counter.clone(), admin_token.clone());
+        Arc::new(move |i| {
+            if i % every == 0 {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Some(mint(admin_id, &["iati_register_your_data"], n))
+            } else {
+                Some(reused.clone())
+            }
+        })
+    };
+
+    let scenarios = vec![
+        (
+            hello.addr,
+            Scenario {
+                name: "hello-world",
+                method: "GET",
+                path: "/hello".into(),
+                body: None,
+                token: Arc::new(|_| None),
+            },
+        ),
+        (
+            app.addr,
+            Scenario {
+                name: "GET /health",
+                method: "GET",
+                path: "/health".into(),
+                body: None,
+                token: Arc::new(|_| None),
+            },
+        ),
+        (
+            app.addr,
+            Scenario {
+                name: "GET org, token reused",
+                method: "GET",
+                path: format!("/api/v1/reporting-orgs/{oid}"),
+                body: None,
+                token: fixed(admin_token.clone()),
+            },
+        ),
+        (
+            app.addr,
+            Scenario {
+                name: "GET org, 1 in 10 new token",
+                method: "GET",
+                path: format!("/api/v1/reporting-orgs/{oid}"),
+                body: None,
+                token: fresh(10),
+            },
+        ),
+        (
+            app.addr,
+            Scenario {
+                name: "GET org, new token each",
+                method: "GET",
+                path: format!("/api/v1/reporting-orgs/{oid}"),
+                body: None,
+                token: fresh(1),
+            },
+        ),
+        (
+            app.addr,
+            Scenario {
+                name: "PATCH dataset",
+                method: "PATCH",
+                path: format!("/api/v1/datasets/{did}"),
+                body: Some(r#"{"human_readable_name":"Renamed"}"#.into()),
+                token: fixed(admin_token.clone()),
+            },
+        ),
+        (
+            app.addr,
+            Scenario {
+                name: "GET 500 of 1,000 orgs (superadmin)",
+                method: "GET",
+                path: "/api/v1/reporting-orgs?page_size=500".into(),
+                body: None,
+                token: fixed(super_token.clone()),
+            },
+        ),
+    ];
+    println!(
+        "ryd-host benchmark: {total} requests per cell, keep-alive connections over loopback, {} cores",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    println!(
+        "{:<36} {:>5} {:>9} {:>8} {:>8} {:>9} {:>10}",
+        "scenario", "conc", "req/s", "p50 ms", "p99 ms", "÷ hello", "auth ms"
+    );
+    for concurrency in [1, 16, 64] {
+        let mut hello_rps = None;
+        for (addr, s) in &scenarios {
+            // Big pages are slow by nature: fewer requests keep the run short.
+            let n = if s.name.starts_with("GET 500") { total / 10 } else { total };
+            let r = run(*addr, s, concurrency, n)?;
+            let base = *hello_rps.get_or_insert(r.rps);
+            println!(
+                "{:<36} {:>5} {:>9.0} {:>8.2} {:>8.2} {:>8.0}% {:>10}",
+                s.name,
+                concurrency,
+                r.rps,
+                r.p50,
+                r.p99,
+                100.0 * r.rps / base,
+                r.auth_ms.map(|a| format!("{a:.3}")).unwrap_or_else(|| "-".into())
+            );
+        }
+    }
+    let st = &app.stats;
+    let requests = st.get(&st.requests).max(1);
+    println!(
+        "\nhost: {} requests, mean instantiation {:.1} µs, key-value opens {}, traps {}",
+        requests,
+        st.get(&st.instantiate_nanos) as f64 / requests as f64 / 1000.0,
+        st.get(&st.kv_opens),
+        st.get(&st.traps)
+    );
+    println!("auth ms: median of the component's own Server-Timing for the token check (cache hit, or full RS256 verification on a miss).");
+    Ok(())
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Writes shared/api/openapi.json: IATI's reference specification (vendored in
+shared/api/reference/) with this application's additions. Run from the repository root
+after changing the API; the tests check the result against the reference and against
+real answers. Needs PyYAML."""
+
+import copy
+import json
+import yaml
+
+REF = "shared/api/reference/iati-register-your-data-api.yaml"
+OUT = "shared/api/openapi.json"
+
+doc = yaml.safe_load(open(REF))
+S = doc["components"]["schemas"]
+
+doc["info"]["title"] = "IATI Register Your Data API (on Spin)"
+doc["info"]["version"] = doc["info"]["version"] + "+spin.1"
+doc["info"]["description"] += (
+    "\n\n# This implementation\nThe reference API, unchanged for its clients, plus: `version` and "
+    "`ETag` on every resource, `If-Match` on PATCH and DELETE (412 on a mismatch), `Idempotency-Key` "
+    "on POST, `X-Request-Id` on every answer, the tools registry, and extra members in `error`."
+)
+doc["servers"].append({"url": "http://127.0.0.1:3000/api/v1", "description": "cargo up"})
+
+ORG_KEYS = sorted(
+    ["short_name", "organisation_identifier", "human_readable_name", "description", "hq_country", "region",
+     "organisation_type", "data_portal_url", "exclusions_policy_url", "reporting_source_type",
+     "default_licence_id", "contact_email", "address", "phone", "fax", "website", "registry_approved",
+     "first_publication_date", "number_of_published_datasets", "created_date"])
+PUBLIC_KEYS = sorted(["human_readable_name", "hq_country", "organisation_identifier", "region", "short_name", "website"])
+DATASET_KEYS = sorted(["human_readable_name", "short_name", "source_type", "url", "licence_id", "visibility",
+                       "last_url_update_date", "last_metadata_update_date"])
+VERSION = {"type": "integer", "description": "Increases with every change; the ETag."}
+
+# Every answer carries every metadata key, an unset optional string as "" (API.md): say so.
+rst = S["ReportingOrgUpdateableData"]["properties"]["reporting_source_type"]
+rst["enum"].append("")
+rst["description"] = "Empty when unset (also accepted in requests, to unset it)."
+S["ReportingOrgReadableData"]["required"] = ORG_KEYS
+S["DiscoverableReportingOrgReadableData"]["required"] = PUBLIC_KEYS
+S["DatasetReadableData"]["required"] = DATASET_KEYS
+for name in ["ReportingOrgRead", "ReportingOrgCreated"]:
+    data = S[name]["properties"]["data"]
+    data["properties"]["version"] = VERSION
+    data["required"] = ["id", "user_role", "metadata", "version"]
+    data["properties"]["metadata"]["allOf"][0] = {"$ref": "#/components/schemas/ReportingOrgReadableData"}
+item = S["ReportingOrgList"]["properties"]["data"]["items"]
+item["properties"]["version"] = VERSION
+item["required"] = ["id", "user_role", "metadata", "version"]
+# A pending join request shows the public subset only.
+item["properties"]["metadata"] = {"anyOf": [{"$ref": "#/components/schemas/ReportingOrgReadableData"},
+                                           {"$ref": "#/components/schemas/DiscoverableReportingOrgReadableData"}]}
+S["DatasetRead"]["allOf"][1]["properties"]["version"] = VERSION
+S["DatasetRead"]["allOf"][1]["required"] = ["id", "metadata", "version"]
+S["DatasetRead"]["allOf"][0]["required"] = ["owner_organisation_id"]
+S["UserRoles"]["properties"]["data"]["required"] = ["superadmin", "tools", "reporting_orgs"]
+S["UserList"]["properties"]["data"]["items"]["required"] = ["id", "name", "email", "role"]
+S["ToolList"]["properties"]["data"]["items"]["required"] = ["id", "name", "provider"]
+S["Licences"]["items"]["required"] = ["id", "full_label", "short_label", "status"]
+S["PaginationEnvelopeData"]["required"] = ["pagination"]
+S["PaginationEnvelopeData"]["properties"]["pagination"]["required"] = ["page", "page_size", "total_pages", "total_records", "links"]
+for link in ["next", "prev"]:
+    S["PaginationEnvelopeData"]["properties"]["pagination"]["properties"]["links"]["properties"][link]["nullable"] = True
+
+err = S["BaseResponse"]["properties"]["error"]
+err["nullable"] = True
+err["properties"].update({
+    "fields": {"type": "object", "description": "One message per invalid field.", "additionalProperties": {"type": "string"}},
+    "required_scope": {"type": "string", "description": "The scopes the endpoint needs (403 insufficient_scope)."},
+    "missing_authorisation": {"type": "string", "description": "The fine-grained authorisation the caller lacks."},
+    "current_version": {"type": "integer", "description": "The resource's version (412)."},
+    "field": {"type": "string", "description": "The field in conflict (409)."},
+})
+S["BaseResponse"]["properties"]["data"]["nullable"] = True
+
+S["Tool"] = {"type": "object", "required": ["id", "name", "provider", "client_id", "version"], "properties": {
+    "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "provider": {"type": "string"},
+    "client_id": {"type": "string", "description": "The tool's OAuth client_id."}, "version": VERSION}}
+S["ToolWritable"] = {"type": "object", "properties": {
+    "name": {"type": "string"}, "provider": {"type": "string"}, "client_id": {"type": "string"}}}
+S["ToolSingle"] = {"type": "object", "properties": {"status": {"type": "string"}, "error": {"type": "object", "nullable": True},
+                                                    "data": {"$ref": "#/components/schemas/Tool"}}}
+S["AccessCheck"] = {"allOf": [{"$ref": "#/components/schemas/BaseResponse"}, {"type": "object", "properties": {
+                    "data": {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}}}]}
+S["Health"] = {"type": "object", "required": ["status", "version", "database"], "properties": {
+    "status": {"type": "string", "enum": ["ok", "unavailable"]}, "version": {"type": "string"},
+    "database": {"type": "string", "enum": ["ok", "unavailable"]}}}
+
+# The reference's own examples answer `"error": null` on success, but its schemas declare
+# `error` a (non-nullable) object: say what every answer really carries.
+def nullable_errors(node):
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict) and isinstance(props.get("error"), dict) and "$ref" not in props["error"]:
+            props["error"]["nullable"] = True
+        for v in node.values():
+            nullable_errors(v)
+    elif isinstance(node, list):
+        for v in node:
+            nullable_errors(v)
+nullable_errors(doc["components"])
+
+R = doc["components"]["responses"]
+def failed(description):
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BaseResponse"}}}}
+R["PreconditionFailed"] = failed("If-Match names another version of the resource.")
+R["PayloadTooLarge"] = failed("The body is larger than 64 KiB.")
+R["UnsupportedMediaType"] = failed("The body is not JSON.")
+R["ServiceUnavailable"] = failed("The database is busy or the Identity Service did not answer; retry.")
+
+P = doc["components"].setdefault("parameters", {})
+P["IfMatch"] = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                "description": "The ETag (version) the change is based on; 412 if the resource changed since."}
+P["IdempotencyKey"] = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
+                       "description": "A retry with the same key within 24 h answers as the first request did."}
+P["RequestId"] = {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"},
+                  "description": "Echoed on the answer; generated when absent."}
+
+paths = doc["paths"]
+for path, ops in paths.items():
+    for method, op in ops.items():
+        params = op.setdefault("parameters", [])
+        params.append({"$ref": "#/components/parameters/RequestId"})
+        responses = op["responses"]
+        if method in ("patch", "delete"):
+            params.append({"$ref": "#/components/parameters/IfMatch"})
+            responses["412"] = {"$ref": "#/components/responses/PreconditionFailed"}
+        if method == "post":
+            params.append({"$ref": "#/components/parameters/IdempotencyKey"})
+        if "requestBody" in op:
+            responses["413"] = {"$ref": "#/components/responses/PayloadTooLarge"}
+            responses["415"] = {"$ref": "#/components/responses/UnsupportedMediaType"}
+        if op.get("security") is not None:
+            responses["503"] = {"$ref": "#/components/responses/ServiceUnavailable"}
+
+paths["/reporting-orgs"]["get"]["parameters"].append(
+    {"name": "include_meta", "in": "query", "required": False, "schema": {"type": "string", "enum": ["yes", "no"]},
+     "description": "Accepted for IATI Publisher; metadata is always included."})
+for p in paths["/reporting-orgs/{uid}/tools/{tid}"]["delete"]["parameters"]:
+    if p.get("name") == "uid":
+        p["description"] = "UUID of the organisation (named `uid` in the reference specification)."
+paths["/access-check"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/AccessCheck"}
+
+user_only = [{"openIdConnect": ["ryd"]}]
+tid = {"name": "tid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}, "description": "UUID of tool."}
+uid = {"name": "uid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}, "description": "UUID of user."}
+def ok(schema, code="200", description="Success."):
+    return {code: {"description": description, "content": {"application/json": {"schema": schema}}}}
+errors = {c: {"$ref": "#/components/responses/" + r} for c, r in
+          [("400", "BadRequest"), ("401", "Unauthorised"), ("403", "Forbidden"), ("404", "NotFound"), ("500", "InternalServerError")]}
+base = {"$ref": "#/components/schemas/BaseResponse"}
+tool_body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ToolWritable"}}}}
+paths["/tools"]["post"] = {"tags": ["Provider admin"], "operationId": "create_tool", "summary": "Register a tool (superadmins).",
+                           "security": user_only, "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
+                           "requestBody": tool_body,
+                           "responses": {**ok({"$ref": "#/components/schemas/ToolSingle"}, "201"), **errors,
+                                         "409": {"$ref": "#/components/responses/Conflict"}}}
+paths["/tools/{tid}"] = {
+    "patch": {"tags": ["Provider admin"], "operationId": "update_tool", "summary": "Change a tool (superadmins).",
+              "security": user_only, "parameters": [tid, {"$ref": "#/components/parameters/IfMatch"}], "requestBody": tool_body,
+              "responses": {**ok({"$ref": "#/components/schemas/ToolSingle"}), **errors,
+                            "409": {"$ref": "#/components/responses/Conflict"}, "412": {"$ref": "#/components/responses/PreconditionFailed"}}},
+    "delete": {"tags": ["Provider admin"], "operationId": "delete_tool", "summary": "Remove a tool and its grants (superadmins).",
+               "security": user_only, "parameters": [tid, {"$ref": "#/components/parameters/IfMatch"}],
+               "responses": {**ok(base), **errors, "412": {"$ref": "#/components/responses/PreconditionFailed"}}},
+}
+paths["/tools/{tid}/admins/{uid}"] = {
+    "put": {"tags": ["Provider admin"], "operationId": "add_tool_admin", "summary": "Make a user an admin of the tool (superadmins).",
+            "security": user_only, "parameters": [tid, uid], "responses": {**ok(base), **errors}},
+    "delete": {"tags": ["Provider admin"], "operationId": "remove_tool_admin", "summary": "Remove a tool admin (superadmins).",
+               "security": user_only, "parameters": [tid, uid], "responses": {**ok(base), **errors}},
+}
+paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
+                                  "responses": ok({"type": "object"})}}
+paths["/health"] = {"servers": [{"url": "/"}], "get": {"tags": ["Miscellaneous"], "operationId": "health",
+                    "summary": "200 when the database answers, 503 when not (no token).",
+                    "responses": {**ok({"$ref": "#/components/schemas/Health"}), "503": {"description": "Database unavailable.",
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}}
+
+with open(OUT, "w") as f:
+    json.dump(doc, f, indent=1, ensure_ascii=False)
+    f.write("\n")
+print("wrote", OUT)

@@ -1,0 +1,281 @@
+//! The OpenAPI document: it covers the reference specification completely, describes
+//! every route we serve, and real answers validate against it.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn ours() -> &'static Value {
+    ryd_api::openapi::document()
+}
+
+/// IATI's reference, vendored; when `../shared/ref` sits beside the repository (the
+/// project's documents), the vendored copy must be identical to it.
+fn reference() -> Value {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let vendored = std::fs::read_to_string(here.join("reference/iati-register-your-data-api.yaml")).unwrap();
+    let upstream = here.join("../../../shared/ref/iati-register-your-data-api.yaml");
+    if let Ok(text) = std::fs::read_to_string(&upstream) {
+        assert_eq!(
+            text, vendored,
+            "shared/api/reference is out of date with ../shared/ref: copy it and rerun infra/tools/openapi.py"
+        );
+    }
+    serde_yaml::from_str(&vendored).unwrap()
+}
+
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let mut node = doc;
+            for part in r.trim_start_matches("#/").split('/') {
+                node = &node[part];
+            }
+            // The reference sometimes points a schema at a response object.
+            let node = node.get("content").map(|c| &c["application/json"]["schema"]).unwrap_or(node);
+            resolve(doc, node)
+        }
+        None => v,
+    }
+}
+
+/// Every property name a schema declares, through allOf/oneOf/anyOf and nesting.
+fn property_paths(doc: &Value, schema: &Value, prefix: &str, out: &mut Vec<String>) {
+    let schema = resolve(doc, schema);
+    for key in ["allOf", "oneOf", "anyOf"] {
+        for s in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+            property_paths(doc, s, prefix, out);
+        }
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, s) in props {
+            let p = format!("{prefix}.{name}");
+            out.push(p.clone());
+            property_paths(doc, s, &p, out);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        property_paths(doc, items, &format!("{prefix}[]"), out);
+    }
+}
+
+fn params(doc: &Value, op: &Value) -> Vec<(String, String)> {
+    op.get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| resolve(doc, p))
+        .map(|p| (p["name"].as_str().unwrap_or("").to_string(), p["in"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+#[test]
+fn covers_every_path_method_parameter_and_schema_property_of_the_reference() {
+    let r = reference();
+    let o = ours();
+    for (path, ops) in r["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let mine = &o["paths"][path][method];
+            assert!(mine.is_object(), "{method} {path} missing");
+            for p in params(&r, op) {
+                assert!(params(o, mine).contains(&p), "{method} {path}: parameter {p:?} missing");
+            }
+            for (status, resp) in op["responses"].as_object().unwrap() {
+                assert!(mine["responses"].get(status).is_some(), "{method} {path}: response {status} missing");
+                let mut want = Vec::new();
+                property_paths(&r, &resolve(&r, resp)["content"]["application/json"]["schema"], "", &mut want);
+                let mut have = Vec::new();
+                property_paths(
+                    o,
+                    &resolve(o, &mine["responses"][status])["content"]["application/json"]["schema"],
+                    "",
+                    &mut have,
+                );
+                for w in want {
+                    assert!(have.contains(&w), "{method} {path} {status}: property {w} missing");
+                }
+            }
+            if let Some(body) = op.get("requestBody") {
+                let mut want = Vec::new();
+                property_paths(&r, &body["content"]["application/json"]["schema"], "", &mut want);
+                let mut have = Vec::new();
+                property_paths(o, &mine["requestBody"]["content"]["application/json"]["schema"], "", &mut have);
+                for w in want {
+                    assert!(have.contains(&w), "{method} {path} request body: property {w} missing");
+                }
+            }
+        }
+    }
+    for (name, schema) in r["components"]["schemas"].as_object().unwrap() {
+        let mut want = Vec::new();
+        property_paths(&r, schema, "", &mut want);
+        let mut have = Vec::new();
+        property_paths(o, &o["components"]["schemas"][name], "", &mut have);
+        for w in want {
+            assert!(have.contains(&w), "schema {name}: property {w} missing");
+        }
+    }
+}
+
+/// The document's path for one of our route patterns (parameter names may differ, as the
+/// reference calls the organisation `uid` in one path).
+fn doc_path(pattern: &str) -> Option<String> {
+    let rel = pattern.strip_prefix("/api/v1").unwrap_or(pattern);
+    let shape = |p: &str| p.split('/').map(|s| if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>().join("/");
+    ours()["paths"].as_object().unwrap().keys().find(|k| shape(k) == shape(rel)).cloned()
+}
+
+#[test]
+fn describes_every_route_we_serve() {
+    for route in ryd_api::routes::ROUTES {
+        let path = doc_path(route.pattern).unwrap_or_else(|| panic!("{} is not in the document", route.pattern));
+        let op = &ours()["paths"][&path][route.method.to_lowercase()];
+        assert!(op.is_object(), "{} {} is not in the document", route.method, route.pattern);
+    }
+}
+
+/// A small validator for the subset of OpenAPI 3.0 schema the document uses.
+fn validate(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
+    let schema = resolve(doc, schema);
+    if v.is_null() {
+        if schema.get("nullable") == Some(&json!(true)) || schema.get("type").is_none() {
+            return;
+        }
+        errors.push(format!("{at}: null where {schema} is not nullable"));
+        return;
+    }
+    for s in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        validate(doc, s, v, at, errors);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            let ok = options.iter().any(|s| {
+                let mut e = Vec::new();
+                validate(doc, s, v, at, &mut e);
+                e.is_empty()
+            });
+            if !ok {
+                errors.push(format!("{at}: matches none of {key}"));
+            }
+        }
+    }
+    let type_ok = match schema.get("type").and_then(Value::as_str) {
+        Some("string") => v.is_string(),
+        Some("integer") => v.is_i64() || v.is_u64(),
+        Some("number") => v.is_number(),
+        Some("boolean") => v.is_boolean(),
+        Some("array") => v.is_array(),
+        Some("object") => v.is_object(),
+        _ => true,
+    };
+    if !type_ok {
+        errors.push(format!("{at}: {v} is not of type {}", schema["type"]));
+        return;
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+        if !options.contains(v) {
+            errors.push(format!("{at}: {v} not in {options:?}"));
+        }
+    }
+    if let Some(obj) = v.as_object() {
+        for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            if !obj.contains_key(r.as_str().unwrap_or("")) {
+                errors.push(format!("{at}: required property {r} missing"));
+            }
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (k, s) in props {
+                if let Some(x) = obj.get(k) {
+                    validate(doc, s, x, &format!("{at}.{k}"), errors);
+                }
+            }
+        }
+    }
+    if let (Some(items), Some(list)) = (schema.get("items"), v.as_array()) {
+        for (i, x) in list.iter().enumerate() {
+            validate(doc, items, x, &format!("{at}[{i}]"), errors);
+        }
+    }
+}
+
+#[test]
+fn every_happy_path_answer_validates_against_the_document() {
+    let c = Cast::new();
+    let w = &c.world;
+    let (o, d, t) = (&c.oid, &c.did, &c.tool_id);
+    let calls: Vec<(&Who, &str, String, Option<Value>)> = vec![
+        (&c.admin, "GET", "/api/v1/access-check".into(), None),
+        (&c.admin, "GET", "/api/v1/tools".into(), None),
+        (&c.admin, "GET", format!("/api/v1/users/{}/roles", c.admin.uid), None),
+        (&c.admin, "GET", format!("/api/v1/users/{}/roles/reporting-org-permissions/{o}", c.admin.uid), None),
+        (&c.admin, "GET", "/api/v1/discoverable-reporting-orgs".into(), None),
+        (&c.pending, "GET", "/api/v1/reporting-orgs?include_actions=yes".into(), None),
+        (&c.admin, "GET", "/api/v1/reporting-orgs?include_actions=yes".into(), None),
+        (&c.admin, "GET", format!("/api/v1/reporting-orgs/{o}?include_actions=yes"), None),
+        (&c.admin, "PATCH", format!("/api/v1/reporting-orgs/{o}"), Some(json!({"description": "d"}))),
+        (&c.admin, "GET", format!("/api/v1/reporting-orgs/{o}/users"), None),
+        (&c.admin, "GET", format!("/api/v1/reporting-orgs/{o}/tools"), None),
+        (&c.admin, "GET", format!("/api/v1/reporting-orgs/{o}/datasets?include_actions=yes"), None),
+        (&c.admin, "GET", format!("/api/v1/datasets/{d}"), None),
+        (&c.admin, "PATCH", format!("/api/v1/datasets/{d}"), Some(json!({"url": "https://x.org/a.xml"}))),
+        (&c.admin, "POST", "/api/v1/datasets".into(), Some(dataset_body(o, "another", "private"))),
+        (&c.outsider, "POST", "/api/v1/reporting-orgs".into(), Some(org_body("fresh"))),
+        (&c.superadmin, "PATCH", format!("/api/v1/tools/{t}"), Some(json!({"name": "Renamed"}))),
+        (
+            &c.admin,
+            "PUT",
+            format!("/api/v1/users/{}/reporting-org/{o}", c.pending.uid),
+            Some(json!({"role": "contributor"})),
+        ),
+        (&c.admin, "DELETE", format!("/api/v1/users/{}/reporting-org/{o}", c.pending.uid), None),
+        (&c.outsider, "POST", format!("/api/v1/users/{}/reporting-org", c.outsider.uid), Some(json!({"oid": o}))),
+        (&c.admin, "DELETE", format!("/api/v1/reporting-orgs/{o}/tools/{t}"), None),
+        (&c.admin, "POST", format!("/api/v1/reporting-orgs/{o}/tools"), Some(json!({"tid": t}))),
+        (
+            &c.superadmin,
+            "POST",
+            "/api/v1/tools".into(),
+            Some(json!({"name": "N", "provider": "P", "client_id": "new-client"})),
+        ),
+        (&c.superadmin, "DELETE", format!("/api/v1/tools/{t}/admins/{}", c.tool_admin.uid), None),
+        (&c.superadmin, "PUT", format!("/api/v1/tools/{t}/admins/{}", c.tool_admin.uid), None),
+        (&c.admin, "DELETE", format!("/api/v1/datasets/{d}"), None),
+        (&c.superadmin, "DELETE", format!("/api/v1/tools/{t}"), None),
+        (&c.admin, "DELETE", format!("/api/v1/reporting-orgs/{o}"), None),
+    ];
+    let doc = ours();
+    let mut seen = std::collections::BTreeSet::new();
+    for (who, method, path, body) in calls {
+        let r = w.call(Some(who), method, &path, body);
+        assert!(r.status < 300, "{method} {path}: {}", r.json_body());
+        let pattern = match ryd_api::routes::find(method, path.split('?').next().unwrap()) {
+            ryd_api::routes::Match::Found(route, _) => route.pattern,
+            _ => panic!("{path} is not routed"),
+        };
+        let dp = doc_path(pattern).unwrap();
+        let schema = &resolve(doc, &doc["paths"][&dp][method.to_lowercase()]["responses"][r.status.to_string()])
+            ["content"]["application/json"]["schema"];
+        assert!(schema.is_object(), "{method} {dp} {}: no schema", r.status);
+        let mut errors = Vec::new();
+        validate(doc, schema, &r.json_body(), "$", &mut errors);
+        assert!(errors.is_empty(), "{method} {path}: {errors:#?}\n{}", r.json_body());
+        seen.insert((method, pattern));
+    }
+    for (method, path) in [("GET", "/api/v1/licences"), ("GET", "/health"), ("GET", "/api/v1/openapi.json")] {
+        let r = w.raw(ryd_api::Request::new(method, path));
+        let dp = doc_path(path).unwrap();
+        let schema =
+            &resolve(doc, &doc["paths"][&dp]["get"]["responses"]["200"])["content"]["application/json"]["schema"];
+        let mut errors = Vec::new();
+        validate(doc, schema, &r.json_body(), "$", &mut errors);
+        assert!(errors.is_empty(), "{path}: {errors:#?}");
+        seen.insert((method, ryd_api::routes::ROUTES.iter().find(|r| r.pattern == path).unwrap().pattern));
+    }
+    let unvisited: Vec<_> = ryd_api::routes::ROUTES
+        .iter()
+        .filter(|r| !seen.contains(&(r.method, r.pattern)))
+        .map(|r| (r.method, r.pattern))
+        .collect();
+    assert!(unvisited.is_empty(), "no happy path checked for {unvisited:?}");
+}
