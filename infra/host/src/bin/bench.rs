@@ -4,7 +4,7 @@
 //! ratios carry over, absolute numbers do not), plus the token check's cost measured inside
 //! the component (its `Server-Timing: auth` header).
 //!
-//! `cargo run --release -p ryd-host --bin bench [-- --requests N]`
+//! `cargo run --release -p ryd-host --bin bench [-- --requests N] [--journal wal|delete]`
 
 use anyhow::{bail, Context, Result};
 use ryd_authz::{jwks_document, SigningKey};
@@ -146,12 +146,10 @@ fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> Resu
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let total: usize = args
-        .iter()
-        .position(|a| a == "--requests")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(2000);
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let total: usize = arg("--requests").and_then(|n| n.parse().ok()).unwrap_or(2000);
+    // The journal mode to measure under (the migration sets WAL): `wal` or `delete`.
+    let journal = arg("--journal").unwrap_or_else(|| "wal".into());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     let app_manifest = root.join("spin.toml");
     let hello_manifest = root.join("tests/fixtures/hello.toml");
@@ -221,6 +219,8 @@ fn main() -> Result<()> {
             )?;
         }
         conn.execute_batch("COMMIT")?;
+        let mode: String = conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |r| r.get(0))?;
+        println!("journal mode: {mode}");
     }
 
     let fixed = |t: String| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> { Arc::new(move |_| Some(t.clone())) };
