@@ -14,7 +14,6 @@ use std::time::SystemTime;
 pub const ISS: &str = "https://identity.test/oauth2/token";
 pub const AUD: &str = "https://registry.test/api/v1";
 pub const APP: &str = "publisher-app";
-pub const ALL_SCOPES: &str = ryd_host::dev::ALL_SCOPES;
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
@@ -134,7 +133,7 @@ impl Who {
             sub: format!("sub-{n}"),
             client_id: APP.into(),
             roles: vec!["iati_register_your_data".into()],
-            scopes: ALL_SCOPES.into(),
+            scopes: ryd_authz::every_scope().join(" "),
             name: name.into(),
         }
     }
@@ -149,7 +148,7 @@ impl Who {
             sub: client_id.into(),
             client_id: client_id.into(),
             roles: vec![],
-            scopes: ALL_SCOPES.into(),
+            scopes: ryd_authz::every_scope().join(" "),
             name: String::new(),
         }
     }

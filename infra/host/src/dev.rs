@@ -11,10 +11,6 @@ pub const DEV_ISSUER: &str = "https://dev-identity.localhost/register-your-data"
 pub const DEV_KID: &str = "dev-key-1";
 /// The development superadmin's user id.
 pub const DEV_SUPERADMIN: &str = "00000000-0000-4000-8000-000000000001";
-pub const ALL_SCOPES: &str =
-    "ryd ryd:reporting_org ryd:reporting_org:create ryd:reporting_org:update ryd:reporting_org:delete \
-ryd:reporting_org:user ryd:reporting_org:user:update ryd:reporting_org:tool ryd:reporting_org:tool:update \
-ryd:dataset ryd:dataset:update ryd:dataset:delete";
 
 #[derive(Debug, Clone)]
 pub struct DevIdentity {
@@ -41,7 +37,7 @@ impl TokenRequest {
         TokenRequest {
             sub: DEV_SUPERADMIN.into(),
             roles: vec!["iati_register_your_data".into(), "iati_superadmin".into()],
-            scope: ALL_SCOPES.into(),
+            scope: ryd_authz::every_scope().join(" "),
             client_id: "dev-client".into(),
             audience: audience.into(),
             lifetime_seconds: 8 * 3600,

@@ -22,6 +22,6 @@ pub use config::{AuthConfig, ConfigError};
 pub use jwks::{KeySet, KeySetError};
 pub use permissions::{decide, Authorisation, Decision, OrgStanding, Role, RoleTable};
 pub use principal::Principal;
-pub use scopes::{check_scopes, Endpoint, ScopeRule, ScopeVerdict, SCOPE_TABLE};
+pub use scopes::{check_scopes, every_scope, Endpoint, ScopeRule, ScopeVerdict, SCOPE_TABLE};
 pub use signing::{jwks_document, SigningError, SigningKey};
 pub use token::{check_claims, decode_verified, TokenError, VerifiedClaims};

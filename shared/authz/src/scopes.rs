@@ -96,6 +96,17 @@ impl Endpoint {
     }
 }
 
+/// Every scope any endpoint needs, in table order (for development and test tokens).
+pub fn every_scope() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = Vec::new();
+    for scope in SCOPE_TABLE.iter().flat_map(|r| r.scopes.iter().copied()) {
+        if !all.contains(&scope) {
+            all.push(scope);
+        }
+    }
+    all
+}
+
 /// The outcome of the scope check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeVerdict {
@@ -159,6 +170,14 @@ mod tests {
 
     fn s(list: &[&str]) -> Vec<String> {
         list.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn every_scope_of_the_reference_is_in_the_table() {
+        let mut all = every_scope();
+        all.sort();
+        assert_eq!(all.len(), 12);
+        assert!(all.contains(&"ryd:reporting_org:tool:update") && all.contains(&"ryd:dataset:delete"));
     }
 
     #[test]

@@ -184,7 +184,7 @@ fn main() -> Result<()> {
         let key = key.clone();
         move |sub: &str, roles: &[&str], jti: u64| -> String {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-            let claims = json!({"iss": ISS, "aud": AUD, "sub": sub, "client_id": "bench", "scope": ryd_host::dev::ALL_SCOPES,
+            let claims = json!({"iss": ISS, "aud": AUD, "sub": sub, "client_id": "bench", "scope": ryd_authz::every_scope().join(" "),
                                 "roles": roles, "iat": now, "exp": now + 3600, "jti": format!("j{jti}"), "name": "Bench"});
             key.sign(Some("bench"), None, &claims).expect("signing")
         }

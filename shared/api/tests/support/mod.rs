@@ -15,10 +15,6 @@ use std::sync::OnceLock;
 pub const ISS: &str = "https://id.example.org/oauth2/token";
 pub const AUD: &str = "https://registry.example.org/api/v1";
 pub const APP: &str = "iati-publisher";
-pub const ALL_SCOPES: &str =
-    "ryd ryd:reporting_org ryd:reporting_org:create ryd:reporting_org:update ryd:reporting_org:delete \
-    ryd:reporting_org:user ryd:reporting_org:user:update ryd:reporting_org:tool ryd:reporting_org:tool:update \
-    ryd:dataset ryd:dataset:update ryd:dataset:delete";
 
 pub fn signing_key() -> &'static SigningKey {
     static K: OnceLock<SigningKey> = OnceLock::new();
@@ -86,7 +82,7 @@ impl Who {
             sub: format!("sub-{uid}"),
             client_id: APP.into(),
             roles: vec!["iati_register_your_data".into()],
-            scopes: ALL_SCOPES.into(),
+            scopes: ryd_authz::every_scope().join(" "),
             name: name.into(),
         }
     }
@@ -101,7 +97,7 @@ impl Who {
             sub: client_id.into(),
             client_id: client_id.into(),
             roles: vec![],
-            scopes: ALL_SCOPES.into(),
+            scopes: ryd_authz::every_scope().join(" "),
             name: String::new(),
         }
     }
