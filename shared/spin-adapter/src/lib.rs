@@ -120,8 +120,20 @@ impl Ports for SpinPorts {
     }
 }
 
-/// Converts Spin's request, answers it, converts the answer back.
+/// Converts Spin's request, answers it with the Register Your Data API, converts back.
 pub fn serve(req: Request) -> Response {
+    let api_req = to_api_request(req);
+    to_spin_response(ryd_api::handle(&api_req, &SpinPorts::default()))
+}
+
+/// The same for the CKAN-compatible API, which needs SQLite only.
+pub fn serve_ckan(req: Request) -> Response {
+    let api_req = to_api_request(req);
+    let sql = SpinSql::default();
+    to_spin_response(ryd_ckan::handle(&api_req, &sql, &|m| eprintln!("{m}")))
+}
+
+fn to_api_request(req: Request) -> ryd_api::Request {
     let method = match req.method() {
         Method::Get => "GET",
         Method::Post => "POST",
@@ -142,15 +154,17 @@ pub fn serve(req: Request) -> Response {
         .split_once("://")
         .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or("")))
         .unwrap_or_default();
-    let api_req = ryd_api::Request {
+    ryd_api::Request {
         method,
         path: req.path().to_string(),
         query: req.query().to_string(),
         headers,
         body: req.into_body(),
         base_url,
-    };
-    let answer = ryd_api::handle(&api_req, &SpinPorts::default());
+    }
+}
+
+fn to_spin_response(answer: ryd_api::Response) -> Response {
     let mut builder = Response::builder();
     builder.status(answer.status);
     for (name, value) in answer.headers {

@@ -12,6 +12,7 @@ pub mod migrate;
 #[cfg(feature = "native")]
 pub mod native;
 pub mod orgs;
+pub mod public;
 pub mod sql;
 pub mod tokens;
 pub mod tools;

@@ -1,0 +1,109 @@
+#![recursion_limit = "256"]
+//! The CKAN Action API, read-only, for every downstream tool of the old IATI Registry
+//! (CKAN-COMPAT.md): `/api/3/action/{action}` and `/api/action/{action}` answer as CKAN
+//! does; `/api/limited-ckan-compatible/{action}` as IATI's own compatibility layer does.
+//! Only public data: live, public datasets of live, approved organisations.
+
+mod actions;
+mod params;
+mod search;
+mod views;
+
+use ryd_api::{Request, Response};
+use ryd_store::Sql;
+use serde_json::{json, Value};
+
+pub use params::Params;
+
+/// CKAN's error types, with their statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CkanError {
+    NotFound(String),
+    /// Field → messages.
+    Validation(Vec<(String, String)>),
+    Authorization(String),
+    SearchQuery(String),
+    Json(String),
+    UnknownAction(String),
+    Internal(String),
+}
+
+impl CkanError {
+    fn status(&self) -> u16 {
+        match self {
+            CkanError::NotFound(_) => 404,
+            CkanError::Validation(_) => 409,
+            CkanError::Authorization(_) => 403,
+            CkanError::SearchQuery(_) | CkanError::Json(_) | CkanError::UnknownAction(_) => 400,
+            CkanError::Internal(_) => 500,
+        }
+    }
+
+    fn body(&self) -> Value {
+        match self {
+            CkanError::NotFound(m) => json!({"__type": "Not Found Error", "message": m}),
+            CkanError::Validation(fields) => {
+                let mut e = serde_json::Map::new();
+                e.insert("__type".into(), "Validation Error".into());
+                for (f, m) in fields {
+                    e.insert(f.clone(), json!([m]));
+                }
+                Value::Object(e)
+            }
+            CkanError::Authorization(m) => json!({"__type": "Authorization Error", "message": m}),
+            CkanError::SearchQuery(m) => json!({"__type": "Search Query Error", "message": m}),
+            CkanError::Json(m) => json!({"__type": "Bad request - JSON Error", "message": m}),
+            CkanError::UnknownAction(name) => {
+                json!({"__type": "Bad request - Action Error", "message": format!("Bad request: Action name not known: {name}")})
+            }
+            CkanError::Internal(_) => {
+                json!({"__type": "Internal Server Error", "message": "An internal error occurred"})
+            }
+        }
+    }
+}
+
+impl From<ryd_store::SqlError> for CkanError {
+    fn from(e: ryd_store::SqlError) -> Self {
+        CkanError::Internal(e.to_string())
+    }
+}
+
+/// Which API answers: CKAN's own, or IATI's limited layer (its own envelopes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Ckan,
+    Limited,
+}
+
+/// Answers one request; `log` receives internal errors.
+pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
+    let path = req.path.trim_end_matches('/');
+    let (flavour, action) =
+        if let Some(a) = path.strip_prefix("/api/3/action/").or_else(|| path.strip_prefix("/api/action/")) {
+            (Flavour::Ckan, a)
+        } else if let Some(a) = path.strip_prefix("/api/limited-ckan-compatible/") {
+            (Flavour::Limited, a)
+        } else {
+            (Flavour::Ckan, "")
+        };
+    let help = format!("{}/api/3/action/help_show?name={action}", req.base_url);
+    let result = ryd_store::ensure_schema(sql)
+        .map_err(CkanError::from)
+        .and_then(|_| Params::from_request(req))
+        .and_then(|params| actions::run(flavour, action, &params, sql, &req.base_url, &req.path));
+    let mut response = match result {
+        Ok(actions::Answer::Ckan(result)) => {
+            Response::json(200, &json!({"help": help, "success": true, "result": result}))
+        }
+        Ok(actions::Answer::Raw(body)) => Response::json(200, &body),
+        Err(e) => {
+            if let CkanError::Internal(m) = &e {
+                log(&format!("ckan {action}: {m}"));
+            }
+            Response::json(e.status(), &json!({"help": help, "success": false, "error": e.body()}))
+        }
+    };
+    response.set_header("access-control-allow-origin", "*");
+    response
+}

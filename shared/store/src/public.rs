@@ -1,0 +1,339 @@
+//! What the CKAN-compatible API reads: public datasets of approved, live organisations,
+//! never anything else. Every query here starts from [`PUBLIC`].
+
+use crate::sql::{Row, Sql, SqlError, Value};
+
+/// Visible to everyone: live and public datasets of live, approved organisations.
+pub const PUBLIC: &str =
+    "d.deleted_at IS NULL AND d.visibility = 'public' AND o.deleted_at IS NULL AND o.registry_approved = 1";
+const ORG_VISIBLE: &str = "o.deleted_at IS NULL AND o.registry_approved = 1";
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PublicOrg {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub created: String,
+    pub iati_id: String,
+    pub organisation_type: String,
+    pub country: String,
+    pub source_type: String,
+    pub licence_id: String,
+    pub first_publish_date: String,
+    pub contact_email: String,
+    pub website: String,
+    pub package_count: i64,
+}
+
+const ORG_COLUMNS: &str = "o.id, o.short_name, o.human_readable_name, o.description, o.created_date, o.organisation_identifier, \
+    o.organisation_type, o.hq_country, o.reporting_source_type, o.default_licence_id, o.first_publication_date, o.contact_email, o.website, \
+    (SELECT count(*) FROM datasets d WHERE d.organisation_id = o.id AND d.deleted_at IS NULL AND d.visibility = 'public')";
+const ORG_N: usize = 14;
+const PACKAGE_COUNT_ASC: &str = "14, o.short_name";
+const PACKAGE_COUNT_DESC: &str = "14 DESC, o.short_name";
+const _: () = assert!(ORG_N == 14, "PACKAGE_COUNT_* name the last column by position");
+
+fn org_from(r: &Row<'_>, at: usize) -> PublicOrg {
+    PublicOrg {
+        id: r.text(at),
+        name: r.text(at + 1),
+        title: r.text(at + 2),
+        description: r.text(at + 3),
+        created: r.text(at + 4),
+        iati_id: r.text(at + 5),
+        organisation_type: r.text(at + 6),
+        country: r.text(at + 7),
+        source_type: r.text(at + 8),
+        licence_id: r.text(at + 9),
+        first_publish_date: r.text(at + 10),
+        contact_email: r.text(at + 11),
+        website: r.text(at + 12),
+        package_count: r.int(at + 13),
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PublicDataset {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub url: String,
+    pub licence_id: String,
+    pub created: String,
+    pub metadata_modified: String,
+    pub url_modified: String,
+    pub filetype: Option<String>,
+    pub iati_version: Option<String>,
+    pub activity_count: Option<i64>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub data_updated: Option<String>,
+    pub validation_status: Option<String>,
+    pub resource_hash: Option<String>,
+    pub resource_size: Option<i64>,
+    pub resource_id: Option<String>,
+    pub resource_created: Option<String>,
+    pub org: PublicOrg,
+}
+
+const DATASET_COLUMNS: &str = "d.id, d.short_name, d.human_readable_name, d.url, d.licence_id, d.created_date, d.last_metadata_update_date, \
+    d.last_url_update_date, p.filetype, p.iati_version, p.activity_count, p.country, p.language, p.data_updated, p.validation_status, \
+    p.resource_hash, p.resource_size, p.resource_id, p.resource_created";
+const DATASET_N: usize = 19;
+const FROM: &str = "FROM datasets d JOIN organisations o ON o.id = d.organisation_id LEFT JOIN dataset_pipeline p ON p.dataset_id = d.id";
+
+fn dataset_from(r: Row<'_>) -> PublicDataset {
+    PublicDataset {
+        id: r.text(0),
+        name: r.text(1),
+        title: r.text(2),
+        url: r.text(3),
+        licence_id: r.text(4),
+        created: r.text(5),
+        metadata_modified: r.text(6),
+        url_modified: r.text(7),
+        filetype: r.opt_text(8),
+        iati_version: r.opt_text(9),
+        activity_count: r.opt_int(10),
+        country: r.opt_text(11),
+        language: r.opt_text(12),
+        data_updated: r.opt_text(13),
+        validation_status: r.opt_text(14),
+        resource_hash: r.opt_text(15),
+        resource_size: r.opt_int(16),
+        resource_id: r.opt_text(17),
+        resource_created: r.opt_text(18),
+        org: org_from(&r, DATASET_N),
+    }
+}
+
+/// A public dataset by id or name.
+pub fn dataset(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicDataset>, SqlError> {
+    let q =
+        format!("SELECT {DATASET_COLUMNS}, {ORG_COLUMNS} {FROM} WHERE {PUBLIC} AND (d.id = ?1 OR d.short_name = ?1)");
+    Ok(sql.execute(&q, &[id_or_name.into()])?.iter().next().map(dataset_from))
+}
+
+pub fn dataset_names(sql: &dyn Sql, limit: i64, offset: i64) -> Result<Vec<String>, SqlError> {
+    let q = format!("SELECT d.short_name {FROM} WHERE {PUBLIC} ORDER BY d.short_name LIMIT ? OFFSET ?");
+    Ok(sql.execute(&q, &[limit.into(), offset.into()])?.iter().map(|r| r.text(0)).collect())
+}
+
+/// `fq` terms, each a set of accepted values (OR within a field, AND across fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub org_names: Vec<String>,
+    pub org_ids: Vec<String>,
+    pub publisher_iati_ids: Vec<String>,
+    pub filetypes: Vec<String>,
+    pub names: Vec<String>,
+    /// Every dataset's one resource is `IATI-XML`: any other format matches nothing.
+    pub res_formats: Vec<String>,
+    pub licence_ids: Vec<String>,
+    /// An FTS5 query, already sanitised.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    MetadataModifiedDesc,
+    MetadataModifiedAsc,
+    NameAsc,
+    NameDesc,
+    TitleAsc,
+    TitleDesc,
+    Score,
+}
+
+impl Sort {
+    fn order_by(self, text: bool) -> &'static str {
+        match self {
+            Sort::MetadataModifiedDesc => "d.last_metadata_update_date DESC, d.short_name",
+            Sort::MetadataModifiedAsc => "d.last_metadata_update_date, d.short_name",
+            Sort::NameAsc => "d.short_name",
+            Sort::NameDesc => "d.short_name DESC",
+            Sort::TitleAsc => "d.human_readable_name, d.short_name",
+            Sort::TitleDesc => "d.human_readable_name DESC, d.short_name",
+            Sort::Score if text => "s.rank, d.short_name",
+            Sort::Score => "d.last_metadata_update_date DESC, d.short_name",
+        }
+    }
+}
+
+fn any_of(column: &str, values: &[String], clauses: &mut Vec<String>, params: &mut Vec<Value>) {
+    if values.is_empty() {
+        return;
+    }
+    clauses.push(format!("{column} IN ({})", vec!["?"; values.len()].join(", ")));
+    params.extend(values.iter().map(Value::from));
+}
+
+/// The FROM/WHERE of a search, and its parameters.
+fn where_clause(f: &Filter) -> (String, Vec<Value>) {
+    let mut clauses = vec![PUBLIC.to_string()];
+    let mut params = Vec::new();
+    any_of("o.short_name", &f.org_names, &mut clauses, &mut params);
+    any_of("o.id", &f.org_ids, &mut clauses, &mut params);
+    any_of("o.organisation_identifier", &f.publisher_iati_ids, &mut clauses, &mut params);
+    any_of("p.filetype", &f.filetypes, &mut clauses, &mut params);
+    any_of("d.short_name", &f.names, &mut clauses, &mut params);
+    any_of("d.licence_id", &f.licence_ids, &mut clauses, &mut params);
+    if !f.res_formats.is_empty() && !f.res_formats.iter().any(|r| r.eq_ignore_ascii_case("IATI-XML")) {
+        clauses.push("0".into());
+    }
+    let from = match &f.text {
+        Some(t) => {
+            params.insert(0, Value::from(t.as_str()));
+            format!("{FROM} JOIN dataset_search s ON s.rowid = d.rowid AND dataset_search MATCH ?")
+        }
+        None => FROM.to_string(),
+    };
+    (format!("{from} WHERE {}", clauses.join(" AND ")), params)
+}
+
+pub struct SearchResult {
+    pub count: i64,
+    pub results: Vec<PublicDataset>,
+}
+
+pub fn search(sql: &dyn Sql, f: &Filter, sort: Sort, limit: i64, offset: i64) -> Result<SearchResult, SqlError> {
+    let (from_where, params) = where_clause(f);
+    let count = sql.execute(&format!("SELECT count(*) {from_where}"), &params)?.first().map(|r| r.int(0)).unwrap_or(0);
+    let mut page_params = params.clone();
+    page_params.extend([Value::from(limit), Value::from(offset)]);
+    let q = format!(
+        "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS} {from_where} ORDER BY {} LIMIT ? OFFSET ?",
+        sort.order_by(f.text.is_some())
+    );
+    let results = sql.execute(&q, &page_params)?.iter().map(dataset_from).collect();
+    Ok(SearchResult { count, results })
+}
+
+/// The statements a search runs, for `EXPLAIN QUERY PLAN` in tests.
+pub fn search_statements(f: &Filter, sort: Sort) -> Vec<(String, Vec<Value>)> {
+    let (from_where, params) = where_clause(f);
+    let mut page = params.clone();
+    page.extend([Value::from(10), Value::from(0)]);
+    vec![
+        (format!("SELECT count(*) {from_where}"), params),
+        (
+            format!(
+                "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS} {from_where} ORDER BY {} LIMIT ? OFFSET ?",
+                sort.order_by(f.text.is_some())
+            ),
+            page,
+        ),
+    ]
+}
+
+/// Facet counts for one field over a search, largest first.
+pub fn facet(sql: &dyn Sql, f: &Filter, field: &str, limit: i64) -> Result<Vec<(String, String, i64)>, SqlError> {
+    let (key, display) = match field {
+        "organization" => ("o.short_name", "o.human_readable_name"),
+        "license_id" => ("d.licence_id", "d.licence_id"),
+        "extras_filetype" | "filetype" => ("p.filetype", "p.filetype"),
+        "publisher_iati_id" => ("o.organisation_identifier", "o.organisation_identifier"),
+        "publisher_country" => ("o.hq_country", "o.hq_country"),
+        "res_format" => ("'IATI-XML'", "'IATI-XML'"),
+        _ => return Ok(Vec::new()),
+    };
+    let (from_where, mut params) = where_clause(f);
+    params.push(limit.into());
+    let q = format!(
+        "SELECT {key}, max({display}), count(*) AS n {from_where} AND {key} IS NOT NULL AND {key} <> '' GROUP BY {key} ORDER BY n DESC, {key} LIMIT ?"
+    );
+    Ok(sql.execute(&q, &params)?.iter().map(|r| (r.text(0), r.text(1), r.int(2))).collect())
+}
+
+pub fn org(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicOrg>, SqlError> {
+    let q =
+        format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE {ORG_VISIBLE} AND (o.id = ?1 OR o.short_name = ?1)");
+    Ok(sql.execute(&q, &[id_or_name.into()])?.iter().next().map(|r| org_from(&r, 0)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgSort {
+    Name,
+    NameDesc,
+    Title,
+    TitleDesc,
+    PackageCount,
+    PackageCountDesc,
+    FirstPublishDate,
+    FirstPublishDateDesc,
+}
+
+/// Live approved organisations, optionally only those named.
+pub fn orgs(
+    sql: &dyn Sql,
+    sort: OrgSort,
+    names: &[String],
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<PublicOrg>, SqlError> {
+    let order = match sort {
+        OrgSort::Name => "o.short_name",
+        OrgSort::NameDesc => "o.short_name DESC",
+        OrgSort::Title => "o.human_readable_name, o.short_name",
+        OrgSort::TitleDesc => "o.human_readable_name DESC, o.short_name",
+        // The package count is the last selected column.
+        OrgSort::PackageCount => PACKAGE_COUNT_ASC,
+        OrgSort::PackageCountDesc => PACKAGE_COUNT_DESC,
+        OrgSort::FirstPublishDate => "o.first_publication_date, o.short_name",
+        OrgSort::FirstPublishDateDesc => "o.first_publication_date DESC, o.short_name",
+    };
+    let mut params: Vec<Value> = names.iter().map(Value::from).collect();
+    let only = if names.is_empty() {
+        String::new()
+    } else {
+        format!(" AND o.short_name IN ({})", vec!["?"; names.len()].join(", "))
+    };
+    params.extend([Value::from(limit), Value::from(offset)]);
+    let q = format!(
+        "SELECT {ORG_COLUMNS} FROM organisations o WHERE {ORG_VISIBLE}{only} ORDER BY {order} LIMIT ? OFFSET ?"
+    );
+    Ok(sql.execute(&q, &params)?.iter().map(|r| org_from(&r, 0)).collect())
+}
+
+pub fn org_autocomplete(sql: &dyn Sql, q: &str, limit: i64) -> Result<Vec<PublicOrg>, SqlError> {
+    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let query = format!(
+        "SELECT {ORG_COLUMNS} FROM organisations o WHERE {ORG_VISIBLE} AND (o.short_name LIKE ?1 ESCAPE '\\' OR o.human_readable_name LIKE ?1 ESCAPE '\\') \
+         ORDER BY o.human_readable_name, o.short_name LIMIT ?2"
+    );
+    Ok(sql.execute(&query, &[pattern.into(), limit.into()])?.iter().map(|r| org_from(&r, 0)).collect())
+}
+
+/// An organisation's public datasets (organization_show include_datasets).
+pub fn org_datasets(sql: &dyn Sql, org_id: &str, limit: i64) -> Result<Vec<PublicDataset>, SqlError> {
+    search(sql, &Filter { org_ids: vec![org_id.to_string()], ..Default::default() }, Sort::NameAsc, limit, 0)
+        .map(|r| r.results)
+}
+
+/// Stores what the data pipeline (or the importer) knows about a dataset's file.
+pub fn set_pipeline(sql: &dyn Sql, dataset_id: &str, d: &PublicDataset) -> Result<(), SqlError> {
+    sql.execute(
+        "INSERT INTO dataset_pipeline (dataset_id, filetype, iati_version, activity_count, country, language, data_updated, validation_status, \
+         resource_hash, resource_size, resource_id, resource_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (dataset_id) DO UPDATE SET filetype = excluded.filetype, iati_version = excluded.iati_version, \
+         activity_count = excluded.activity_count, country = excluded.country, language = excluded.language, data_updated = excluded.data_updated, \
+         validation_status = excluded.validation_status, resource_hash = excluded.resource_hash, resource_size = excluded.resource_size, \
+         resource_id = excluded.resource_id, resource_created = excluded.resource_created",
+        &[
+            dataset_id.into(),
+            d.filetype.clone().into(),
+            d.iati_version.clone().into(),
+            d.activity_count.into(),
+            d.country.clone().into(),
+            d.language.clone().into(),
+            d.data_updated.clone().into(),
+            d.validation_status.clone().into(),
+            d.resource_hash.clone().into(),
+            d.resource_size.into(),
+            d.resource_id.clone().into(),
+            d.resource_created.clone().into(),
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! The CKAN-compatible API, end to end: each downstream caller's calls replayed over
+//! HTTP against the real `ckan-compat` component, and nothing hidden ever shown.
+
+use ryd_e2e::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+struct Registry {
+    host: ryd_host::RunningHost,
+    c: Client,
+    /// Names and ids that must never appear in a CKAN answer.
+    hidden: Vec<String>,
+    public_org: String,
+    public_org_id: String,
+    public_dataset: String,
+    public_dataset_id: String,
+}
+
+fn exec(data: &Path, sql: &str) {
+    rusqlite::Connection::open(data.join("sqlite_db.db")).unwrap().execute_batch(sql).unwrap();
+}
+
+fn registry(name: &str) -> Registry {
+    let data = data_dir(name);
+    let host = serve(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
+    let superadmin = Who::superadmin(2);
+    let org = |short: &str, iati: &str| {
+        let body = json!({"short_name": short, "human_readable_name": format!("The {short} agency"), "contact_email": "a@example.org",
+                          "organisation_identifier": iati, "hq_country": "KE", "organisation_type": "21", "reporting_source_type": "primary_source"});
+        c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let approve = |oid: &str| {
+        c.call(
+            &superadmin,
+            "PATCH",
+            &format!("/api/v1/reporting-orgs/{oid}"),
+            Some(json!({"registry_approved": true})),
+        )
+        .expect(200);
+    };
+    let dataset = |oid: &str, short: &str, visibility: &str| {
+        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": format!("{short} water sanitation"),
+                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source", "visibility": visibility, "licence_id": "cc-by"});
+        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"].as_str().unwrap().to_string()
+    };
+    let public_org_id = org("aidagency", "XM-DAC-41114");
+    approve(&public_org_id);
+    let public_dataset_id = dataset(&public_org_id, "aidagency-activities", "public");
+    dataset(&public_org_id, "aidagency-orgfile", "public");
+    let private_id = dataset(&public_org_id, "aidagency-secret", "private");
+    let deleted_id = dataset(&public_org_id, "aidagency-gone", "public");
+    c.call(&admin, "DELETE", &format!("/api/v1/datasets/{deleted_id}"), None).expect(200);
+    let unapproved_id = org("notyet", "XM-NOT-1");
+    let unapproved_ds = dataset(&unapproved_id, "notyet-activities", "public");
+    let deleted_org = org("closed", "XM-CLOSED-1");
+    approve(&deleted_org);
+    let closed_ds = dataset(&deleted_org, "closed-activities", "public");
+    c.call(&admin, "DELETE", &format!("/api/v1/reporting-orgs/{deleted_org}"), None).expect(200);
+    exec(&data, &format!(
+        "INSERT INTO dataset_pipeline (dataset_id, filetype, iati_version, activity_count, resource_hash, resource_size) VALUES \
+         ('{public_dataset_id}', 'activity', '2.03', 42, 'abc123', 1024); \
+         INSERT INTO dataset_pipeline (dataset_id, filetype) SELECT id, 'organisation' FROM datasets WHERE short_name = 'aidagency-orgfile';"
+    ));
+    let hidden = vec![
+        private_id,
+        "aidagency-secret".into(),
+        deleted_id,
+        "aidagency-gone".into(),
+        unapproved_id,
+        "notyet".into(),
+        unapproved_ds,
+        deleted_org,
+        "closed-activities".into(),
+        closed_ds,
+        "XM-CLOSED-1".into(),
+        "XM-NOT-1".into(),
+    ];
+    Registry {
+        host,
+        c,
+        hidden,
+        public_org: "aidagency".into(),
+        public_org_id,
+        public_dataset: "aidagency-activities".into(),
+        public_dataset_id,
+    }
+}
+
+impl Registry {
+    /// Every answer is checked for hidden records.
+    fn get(&self, path: &str) -> Answer {
+        let a = self.c.send("GET", path, None, &[], None);
+        self.check(path, &a);
+        a
+    }
+    fn post_json(&self, path: &str, body: Value) -> Answer {
+        let a = self.c.send("POST", path, None, &[], Some(&body.to_string()));
+        self.check(path, &a);
+        a
+    }
+    fn post_form(&self, path: &str, form: &str) -> Answer {
+        let a = self.c.send("POST", path, None, &[("content-type", "application/x-www-form-urlencoded")], Some(form));
+        self.check(path, &a);
+        a
+    }
+    fn check(&self, path: &str, a: &Answer) {
+        for h in &self.hidden {
+            assert!(!a.text.contains(h.as_str()), "{path} shows hidden {h}: {}", a.text);
+        }
+    }
+}
+
+fn result(a: &Answer) -> Value {
+    let body = a.expect(200);
+    assert_eq!(body["success"], true, "{body}");
+    assert!(body["help"].as_str().unwrap().contains("/api/3/action/help_show?name="));
+    body["result"].clone()
+}
+
+#[test]
+fn the_callers_calls_answer_as_ckan_did() {
+    let r = registry("ckan-callers");
+    let (org, ds) = (r.public_org.clone(), r.public_dataset.clone());
+
+    // ckanapi: JSON POST to /api/action/<name> (no /3).
+    let res = result(
+        &r.post_json("/api/action/package_search", json!({"fq": format!("organization:{org}"), "rows": 1000000})),
+    );
+    assert_eq!(res["count"], 2);
+    // Registry Refresher: organization_list, then package_search by organization; reads resources[0].url.
+    let orgs = result(&r.post_json("/api/3/action/organization_list", json!({})));
+    assert_eq!(orgs, json!([org]));
+    let res = result(
+        &r.post_json("/api/3/action/package_search", json!({"fq": format!("organization:\"{org}\""), "rows": 1000000})),
+    );
+    let urls: Vec<&str> =
+        res["results"].as_array().unwrap().iter().map(|d| d["resources"][0]["url"].as_str().unwrap()).collect();
+    assert!(urls.contains(&"https://data.example.org/aidagency-activities.xml"), "{urls:?}");
+    // iatikit: pages of 1000, then group_show.
+    let page = result(&r.get("/api/3/action/package_search?start=0&rows=1000"));
+    assert_eq!(page["count"], 2);
+    let group = result(&r.get(&format!("/api/3/action/group_show?id={org}")));
+    assert_eq!(group["name"], org.as_str());
+    // d-portal: group_list, group_show with historical names; reads these fields.
+    assert_eq!(result(&r.get("/api/3/action/group_list")), json!([org]));
+    let g = result(&r.get(&format!("/api/3/action/group_show?show_historical_publisher_names=true&id={org}")));
+    assert_eq!(g["publisher_iati_id"], "XM-DAC-41114");
+    assert_eq!(g["package_count"], 2);
+    assert_eq!(g["title"], "The aidagency agency");
+    assert_eq!(g["publisher_source_type"], "primary_source");
+    assert_eq!(g["historical_publisher_names"], json!([]));
+    // IATI bulk data service: count with rows=1, then pages; organisations with all fields.
+    let one = result(&r.get("/api/3/action/package_search?rows=1"));
+    assert_eq!((one["count"].as_i64(), one["results"].as_array().unwrap().len()), (Some(2), 1));
+    let all = result(&r.get("/api/3/action/organization_list?all_fields=true&include_extras=true&include_tags=true"));
+    assert_eq!(all[0]["id"], r.public_org_id.as_str());
+    assert_eq!(all[0]["name"], org.as_str());
+    assert!(all[0]["extras"].as_array().unwrap().iter().any(|e| e["key"] == "publisher_iati_id"));
+    let d = result(&r.get(&format!("/api/3/action/package_show?id={ds}")));
+    assert_eq!(d["organization"]["id"], r.public_org_id.as_str());
+    assert_eq!(d["organization"]["name"], org.as_str());
+    let extras: std::collections::BTreeMap<String, String> = d["extras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["key"].as_str().unwrap().into(), e["value"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(extras["filetype"], "activity");
+    assert_eq!(extras["iati_version"], "2.03");
+    assert_eq!(extras["activity_count"], "42");
+    // The dataset shape, field by field.
+    assert_eq!(d["id"], r.public_dataset_id.as_str());
+    assert_eq!(
+        (d["private"].clone(), d["state"].clone(), d["type"].clone()),
+        (json!(false), json!("active"), json!("dataset"))
+    );
+    assert_eq!((d["num_resources"].clone(), d["license_id"].clone()), (json!(1), json!("cc-by")));
+    assert_eq!(d["license_title"], "Creative Commons Attribution");
+    let res0 = &d["resources"][0];
+    assert_eq!(
+        (res0["format"].clone(), res0["hash"].clone(), res0["size"].clone()),
+        (json!("IATI-XML"), json!("abc123"), json!(1024))
+    );
+    assert_eq!(res0["package_id"], r.public_dataset_id.as_str());
+    assert_eq!(d["publisher_iati_id"], "XM-DAC-41114");
+    assert_eq!(d["publisher_country"], "KE");
+    assert_eq!(d["publisher_organization_type"], "21");
+    for key in
+        ["metadata_created", "metadata_modified", "tags", "groups", "num_tags", "notes", "owner_org", "title", "name"]
+    {
+        assert!(d.get(key).is_some(), "{key} missing");
+    }
+    // IATI Dashboard: all fields, limit=50 and an offset loop.
+    let first = result(&r.get("/api/3/action/organization_list?all_fields=true&include_extras=true&limit=50&offset=0"));
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    assert_eq!(result(&r.get("/api/3/action/organization_list?all_fields=true&limit=50&offset=50")), json!([]));
+    // A form POST, and the same action under both prefixes.
+    let f = result(&r.post_form("/api/action/package_show", &format!("id={}", r.public_dataset_id)));
+    assert_eq!(f["name"], ds.as_str());
+    assert_eq!(result(&r.get(&format!("/api/action/package_show?id={ds}"))), d);
+}
+
+#[test]
+fn search_sort_facets_and_paging() {
+    let r = registry("ckan-search");
+    let q = result(&r.get("/api/3/action/package_search?q=water%20aidagency"));
+    assert_eq!(q["count"], 2);
+    let none = result(&r.get("/api/3/action/package_search?q=nothinglikethis"));
+    assert_eq!(none["count"], 0);
+    let ft = result(&r.get("/api/3/action/package_search?fq=extras_filetype:organisation"));
+    assert_eq!(ft["results"][0]["name"], "aidagency-orgfile");
+    let by_name = result(&r.get("/api/3/action/package_search?sort=name%20desc"));
+    assert_eq!(by_name["results"][0]["name"], "aidagency-orgfile");
+    let by_title = result(&r.get("/api/3/action/package_search?sort=title_string%20asc"));
+    assert_eq!(by_title["results"][0]["name"], "aidagency-activities");
+    result(&r.get("/api/3/action/package_search?sort=metadata_modified%20desc"));
+    let facets = result(
+        &r.get("/api/3/action/package_search?facet.field=%5B%22organization%22,%22extras_filetype%22%5D&rows=0"),
+    );
+    assert_eq!(facets["facets"]["organization"]["aidagency"], 2);
+    assert_eq!(facets["search_facets"]["extras_filetype"]["items"].as_array().unwrap().len(), 2);
+    assert_eq!(facets["results"], json!([]));
+    let page2 = result(&r.get("/api/3/action/package_search?rows=1&start=1&sort=name%20asc"));
+    assert_eq!(page2["results"][0]["name"], "aidagency-orgfile");
+    assert_eq!(result(&r.get("/api/3/action/package_list")), json!(["aidagency-activities", "aidagency-orgfile"]));
+    assert_eq!(result(&r.get("/api/3/action/package_list?limit=1&offset=1")), json!(["aidagency-orgfile"]));
+    let ac = result(&r.get("/api/3/action/organization_autocomplete?q=aid"));
+    assert_eq!(ac[0]["name"], "aidagency");
+    assert_eq!(result(&r.get("/api/3/action/tag_list")), json!([]));
+    assert!(result(&r.get("/api/3/action/license_list")).as_array().unwrap().iter().any(|l| l["id"] == "cc-by"));
+    let status = result(&r.get("/api/3/action/status_show"));
+    for key in ["ckan_version", "site_title", "site_url", "extensions"] {
+        assert!(status.get(key).is_some());
+    }
+    assert_eq!(result(&r.get("/api/3/action/site_read")), json!(true));
+    assert!(result(&r.get("/api/3/action/help_show?name=package_search")).is_string());
+    let with_ds =
+        result(&r.get(&format!("/api/3/action/organization_show?id={}&include_datasets=true", r.public_org_id)));
+    assert_eq!(with_ds["packages"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn errors_answer_with_ckans_types_and_statuses() {
+    let r = registry("ckan-errors");
+    let err = |a: &Answer, status: u16, kind: &str| {
+        let body = a.expect(status);
+        assert_eq!(body["success"], false);
+        assert_eq!(body["error"]["__type"], kind, "{body}");
+        body
+    };
+    let b = err(&r.get("/api/3/action/no_such_action"), 400, "Bad request - Action Error");
+    assert_eq!(b["error"]["message"], "Bad request: Action name not known: no_such_action");
+    let b = err(&r.post_json("/api/action/package_create", json!({"name": "x"})), 403, "Authorization Error");
+    assert!(b["error"]["message"].as_str().unwrap().contains("POST /api/v1/datasets"));
+    err(&r.post_json("/api/3/action/member_create", json!({})), 403, "Authorization Error");
+    err(&r.get("/api/3/action/package_show?id=nope"), 404, "Not Found Error");
+    err(&r.get("/api/3/action/package_show?id=aidagency-secret"), 404, "Not Found Error");
+    err(&r.get("/api/3/action/organization_show?id=notyet"), 404, "Not Found Error");
+    err(&r.get("/api/3/action/package_search?fq=colour:red"), 400, "Search Query Error");
+    err(&r.get("/api/3/action/package_search?sort=colour%20desc"), 400, "Search Query Error");
+    let b = err(&r.get("/api/3/action/package_search?rows=many"), 409, "Validation Error");
+    assert_eq!(b["error"]["rows"], json!(["Invalid integer"]));
+    err(
+        &r.c.send("POST", "/api/3/action/package_search", None, &[], Some("{not json")),
+        400,
+        "Bad request - JSON Error",
+    );
+    err(&r.get("/api/3/action/package_show"), 409, "Validation Error");
+    // rows above 1000 are clamped, not refused.
+    result(&r.get("/api/3/action/package_search?rows=1000000"));
+    assert_eq!(r.host.stats.get(&r.host.stats.traps), 0);
+}
+
+#[test]
+fn the_limited_ckan_compatible_layer_answers_as_iatis_yaml() {
+    let r = registry("ckan-limited");
+    let s = r.get("/api/limited-ckan-compatible/package_search?rows=1&start=0").expect(200);
+    assert_eq!(s["result"]["count"], 2);
+    assert_eq!(s["result"]["results"].as_array().unwrap().len(), 1);
+    assert!(s["next"].as_str().unwrap().contains("start=1&rows=1"));
+    assert_eq!(s["previous"], Value::Null);
+    let l = r.get("/api/limited-ckan-compatible/package_list?limit=1").expect(200);
+    assert_eq!((l["count"].clone(), l["result"].clone()), (json!(2), json!(["aidagency-activities"])));
+    let o = r.get("/api/limited-ckan-compatible/organization_list?all_fields=true").expect(200);
+    assert_eq!(o["result"][0]["name"], "aidagency");
+    let os = r.post_json("/api/limited-ckan-compatible/organization_show", json!({"id": "aidagency"})).expect(200);
+    assert_eq!(
+        (os["success"].clone(), os["result"]["publisher_iati_id"].clone()),
+        (json!(true), json!("XM-DAC-41114"))
+    );
+    let ps = r.get(&format!("/api/limited-ckan-compatible/package_show?id={}", r.public_dataset)).expect(200);
+    assert_eq!(ps["result"]["name"], r.public_dataset.as_str());
+    r.get("/api/limited-ckan-compatible/package_show?id=nope").expect(404);
+    r.get("/api/limited-ckan-compatible/status_show").expect(400);
+}
