@@ -8,6 +8,8 @@
 
 pub mod build;
 pub mod dev;
+pub mod import;
+pub mod load;
 pub mod manifest;
 pub mod outbound;
 mod output;

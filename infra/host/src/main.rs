@@ -5,6 +5,8 @@
 //! ryd-host build [-f spin.toml]
 //! ryd-host token [--sub ID] [--role R]... [--scope "S ..."] [--client-id C] [--lifetime SECS]
 //! ryd-host imports COMPONENT.wasm
+//! ryd-host import [-f spin.toml] DUMP...         (a CKAN dump into .spin/sqlite_db.db)
+//! ryd-host generate [--organisations N] [--datasets N] [--seed S] > dump.jsonl
 //! ```
 
 use anyhow::{bail, Context, Result};
@@ -18,7 +20,9 @@ fn usage() -> ! {
         "usage:\n  ryd-host up [--build] [--dev] [--listen ADDR] [-f spin.toml] [--sqlite SQL|@file]...\n  \
          ryd-host build [-f spin.toml]\n  \
          ryd-host token [-f spin.toml] [--sub ID] [--role ROLE]... [--scope \"S ...\"] [--client-id ID] [--lifetime SECONDS]\n  \
-         ryd-host imports COMPONENT.wasm"
+         ryd-host imports COMPONENT.wasm\n  \
+         ryd-host import [-f spin.toml] DUMP.json[l]...\n  \
+         ryd-host generate [--organisations N] [--datasets N] [--seed S]"
     );
     std::process::exit(2)
 }
@@ -136,6 +140,31 @@ fn main() -> Result<()> {
             let path = args.0.first().cloned().unwrap_or_else(|| usage());
             for i in ryd_host::App::imports_of(&ryd_host::runtime::engine()?, std::path::Path::new(&path))? {
                 println!("{i}");
+            }
+            Ok(())
+        }
+        "import" => {
+            let manifest = Manifest::load(std::path::Path::new(&manifest_path))?;
+            let dir = HostOptions::new(&manifest_path).data_dir(&manifest);
+            std::fs::create_dir_all(&dir)?;
+            let files = std::mem::take(&mut args.0);
+            if files.is_empty() {
+                usage();
+            }
+            let report = ryd_host::import::import_files(&dir.join("sqlite_db.db"), &files)?;
+            print!("{report}");
+            Ok(())
+        }
+        "generate" => {
+            let orgs = args.value(&["--organisations"])?.map(|n| n.parse()).transpose()?.unwrap_or(1_600);
+            let datasets = args.value(&["--datasets"])?.map(|n| n.parse()).transpose()?.unwrap_or(13_000);
+            let seed = args.value(&["--seed"])?.map(|n| n.parse()).transpose()?.unwrap_or(1);
+            args.done()?;
+            let out = std::io::stdout();
+            let mut out = std::io::BufWriter::new(out.lock());
+            for record in ryd_ckan::synthetic::registry(orgs, datasets, seed) {
+                use std::io::Write;
+                writeln!(out, "{record}")?;
             }
             Ok(())
         }

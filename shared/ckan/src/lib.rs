@@ -107,3 +107,6 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
     response.set_header("access-control-allow-origin", "*");
     response
 }
+
+pub mod import;
+pub mod synthetic;

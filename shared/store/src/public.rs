@@ -29,6 +29,10 @@ pub struct PublicOrg {
 const ORG_COLUMNS: &str = "o.id, o.short_name, o.human_readable_name, o.description, o.created_date, o.organisation_identifier, \
     o.organisation_type, o.hq_country, o.reporting_source_type, o.default_licence_id, o.first_publication_date, o.contact_email, o.website, \
     (SELECT count(*) FROM datasets d WHERE d.organisation_id = o.id AND d.deleted_at IS NULL AND d.visibility = 'public')";
+/// The same columns with the package count left out (a dataset's organisation needs none,
+/// and counting per result row is what made deep pages slow).
+const ORG_COLUMNS_UNCOUNTED: &str = "o.id, o.short_name, o.human_readable_name, o.description, o.created_date, o.organisation_identifier, \
+    o.organisation_type, o.hq_country, o.reporting_source_type, o.default_licence_id, o.first_publication_date, o.contact_email, o.website, 0";
 const ORG_N: usize = 14;
 const PACKAGE_COUNT_ASC: &str = "14, o.short_name";
 const PACKAGE_COUNT_DESC: &str = "14 DESC, o.short_name";
@@ -82,6 +86,7 @@ const DATASET_COLUMNS: &str = "d.id, d.short_name, d.human_readable_name, d.url,
     p.resource_hash, p.resource_size, p.resource_id, p.resource_created";
 const DATASET_N: usize = 19;
 const FROM: &str = "FROM datasets d JOIN organisations o ON o.id = d.organisation_id LEFT JOIN dataset_pipeline p ON p.dataset_id = d.id";
+const PIPELINE: &str = " LEFT JOIN dataset_pipeline p ON p.dataset_id = d.id";
 
 fn dataset_from(r: Row<'_>) -> PublicDataset {
     PublicDataset {
@@ -149,14 +154,15 @@ pub enum Sort {
 impl Sort {
     fn order_by(self, text: bool) -> &'static str {
         match self {
-            Sort::MetadataModifiedDesc => "d.last_metadata_update_date DESC, d.short_name",
+            // Tie-breakers follow the main direction, so the index is walked backwards.
+            Sort::MetadataModifiedDesc => "d.last_metadata_update_date DESC, d.short_name DESC",
             Sort::MetadataModifiedAsc => "d.last_metadata_update_date, d.short_name",
             Sort::NameAsc => "d.short_name",
             Sort::NameDesc => "d.short_name DESC",
             Sort::TitleAsc => "d.human_readable_name, d.short_name",
-            Sort::TitleDesc => "d.human_readable_name DESC, d.short_name",
+            Sort::TitleDesc => "d.human_readable_name DESC, d.short_name DESC",
             Sort::Score if text => "s.rank, d.short_name",
-            Sort::Score => "d.last_metadata_update_date DESC, d.short_name",
+            Sort::Score => "d.last_metadata_update_date DESC, d.short_name DESC",
         }
     }
 }
@@ -169,8 +175,9 @@ fn any_of(column: &str, values: &[String], clauses: &mut Vec<String>, params: &m
     params.extend(values.iter().map(Value::from));
 }
 
-/// The FROM/WHERE of a search, and its parameters.
-fn where_clause(f: &Filter) -> (String, Vec<Value>) {
+/// The FROM/WHERE of a search, and its parameters. `ordered`: for a page (sorted, limited);
+/// the pipeline table is joined only when a filter or the selected columns need it.
+fn where_clause(f: &Filter, ordered: bool, pipeline_columns: bool) -> (String, Vec<Value>) {
     let mut clauses = vec![PUBLIC.to_string()];
     let mut params = Vec::new();
     any_of("o.short_name", &f.org_names, &mut clauses, &mut params);
@@ -182,13 +189,20 @@ fn where_clause(f: &Filter) -> (String, Vec<Value>) {
     if !f.res_formats.is_empty() && !f.res_formats.iter().any(|r| r.eq_ignore_ascii_case("IATI-XML")) {
         clauses.push("0".into());
     }
-    let from = match &f.text {
-        Some(t) => {
-            params.insert(0, Value::from(t.as_str()));
-            format!("{FROM} JOIN dataset_search s ON s.rowid = d.rowid AND dataset_search MATCH ?")
-        }
-        None => FROM.to_string(),
-    };
+    let by_org = !(f.org_names.is_empty() && f.org_ids.is_empty() && f.publisher_iati_ids.is_empty());
+    // Without a text or organisation filter, walk the datasets' ordered partial indexes
+    // (CROSS JOIN fixes the loop order in SQLite), so LIMIT stops early instead of
+    // sorting everything; with one, let the planner start from the selective side.
+    // Only pages are ordered: a count keeps the planner's own (organisation-first) choice.
+    let join = if ordered && f.text.is_none() && !by_org { "CROSS JOIN" } else { "JOIN" };
+    let mut from = format!("FROM datasets d {join} organisations o ON o.id = d.organisation_id");
+    if pipeline_columns || !f.filetypes.is_empty() {
+        from.push_str(PIPELINE);
+    }
+    if let Some(t) = &f.text {
+        params.insert(0, Value::from(t.as_str()));
+        from.push_str(" JOIN dataset_search s ON s.rowid = d.rowid AND dataset_search MATCH ?");
+    }
     (format!("{from} WHERE {}", clauses.join(" AND ")), params)
 }
 
@@ -198,33 +212,38 @@ pub struct SearchResult {
 }
 
 pub fn search(sql: &dyn Sql, f: &Filter, sort: Sort, limit: i64, offset: i64) -> Result<SearchResult, SqlError> {
-    let (from_where, params) = where_clause(f);
-    let count = sql.execute(&format!("SELECT count(*) {from_where}"), &params)?.first().map(|r| r.int(0)).unwrap_or(0);
-    let mut page_params = params.clone();
-    page_params.extend([Value::from(limit), Value::from(offset)]);
-    let q = format!(
-        "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS} {from_where} ORDER BY {} LIMIT ? OFFSET ?",
-        sort.order_by(f.text.is_some())
-    );
-    let results = sql.execute(&q, &page_params)?.iter().map(dataset_from).collect();
+    let mut results = Vec::new();
+    let mut count = 0;
+    for (i, (q, params)) in search_statements_paged(f, sort, limit, offset).into_iter().enumerate() {
+        let rows = sql.execute(&q, &params)?;
+        if i == 0 {
+            count = rows.first().map(|r| r.int(0)).unwrap_or(0);
+        } else {
+            results = rows.iter().map(dataset_from).collect();
+        }
+    }
     Ok(SearchResult { count, results })
+}
+
+fn search_statements_paged(f: &Filter, sort: Sort, limit: i64, offset: i64) -> Vec<(String, Vec<Value>)> {
+    let (count_from, count_params) = where_clause(f, false, false);
+    // Two steps: the page's rowids through the narrowest join (a skipped row of a deep
+    // page costs an index step, not a wide row), then the full rows of that page only.
+    let (ids_from, mut page_params) = where_clause(f, true, false);
+    page_params.extend([Value::from(limit), Value::from(offset)]);
+    let order = sort.order_by(f.text.is_some());
+    let rank = if f.text.is_some() { ", s.rank AS rank" } else { "" };
+    let outer_order = order.replace("s.rank", "page.rank");
+    let page = format!(
+        "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED} FROM (SELECT d.rowid AS rid{rank} {ids_from} ORDER BY {order} LIMIT ? OFFSET ?) AS page \
+         JOIN datasets d ON d.rowid = page.rid JOIN organisations o ON o.id = d.organisation_id{PIPELINE} ORDER BY {outer_order}"
+    );
+    vec![(format!("SELECT count(*) {count_from}"), count_params), (page, page_params)]
 }
 
 /// The statements a search runs, for `EXPLAIN QUERY PLAN` in tests.
 pub fn search_statements(f: &Filter, sort: Sort) -> Vec<(String, Vec<Value>)> {
-    let (from_where, params) = where_clause(f);
-    let mut page = params.clone();
-    page.extend([Value::from(10), Value::from(0)]);
-    vec![
-        (format!("SELECT count(*) {from_where}"), params),
-        (
-            format!(
-                "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS} {from_where} ORDER BY {} LIMIT ? OFFSET ?",
-                sort.order_by(f.text.is_some())
-            ),
-            page,
-        ),
-    ]
+    search_statements_paged(f, sort, 10, 0)
 }
 
 /// Facet counts for one field over a search, largest first.
@@ -238,7 +257,7 @@ pub fn facet(sql: &dyn Sql, f: &Filter, field: &str, limit: i64) -> Result<Vec<(
         "res_format" => ("'IATI-XML'", "'IATI-XML'"),
         _ => return Ok(Vec::new()),
     };
-    let (from_where, mut params) = where_clause(f);
+    let (from_where, mut params) = where_clause(f, false, key.starts_with("p."));
     params.push(limit.into());
     let q = format!(
         "SELECT {key}, max({display}), count(*) AS n {from_where} AND {key} IS NOT NULL AND {key} <> '' GROUP BY {key} ORDER BY n DESC, {key} LIMIT ?"

@@ -1,0 +1,84 @@
+//! The CKAN search benchmark: synthetic registries of 13,000 and 1,300,000 datasets
+//! (generated and imported once, reported in rows/s), served by the real `ckan-compat`
+//! component in the host, loaded over loopback. Prints `package_search` p50/p99 for text
+//! queries, `fq=organization:` queries and deep pages.
+//!
+//! `cargo run --release -p ryd-host --bin bench-ckan [-- --sizes 13000,1300000] [--requests N]`
+
+use anyhow::{Context, Result};
+use ryd_host::load::{run, Scenario};
+use ryd_host::{build, manifest::Manifest, start, HostOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let requests: usize = arg("--requests").and_then(|n| n.parse().ok()).unwrap_or(400);
+    let sizes: Vec<u64> = arg("--sizes")
+        .unwrap_or_else(|| "13000,1300000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+    let manifest = root.join("spin.toml");
+    build::build(&Manifest::load(&manifest)?)?;
+    println!("package_search through the host, {requests} requests per cell, keep-alive over loopback");
+    println!("{:>9} {:<44} {:>5} {:>8} {:>8} {:>8}", "datasets", "query", "conc", "req/s", "p50 ms", "p99 ms");
+    for size in sizes {
+        let orgs = (size / 8).clamp(10, 160_000);
+        let data = root.join(format!("target/bench-ckan/{size}"));
+        let marker = data.join("imported");
+        if !marker.exists() {
+            let _ = std::fs::remove_dir_all(&data);
+            std::fs::create_dir_all(&data)?;
+            let dump = data.join("dump.jsonl");
+            {
+                use std::io::Write;
+                let mut out = std::io::BufWriter::new(std::fs::File::create(&dump)?);
+                for r in ryd_ckan::synthetic::registry(orgs, size, 42) {
+                    writeln!(out, "{r}")?;
+                }
+            }
+            let summary =
+                ryd_host::import::import_files(&data.join("sqlite_db.db"), &[dump.to_string_lossy().into_owned()])?;
+            print!("import of {size}: {summary}");
+            std::fs::remove_file(&dump).ok();
+            std::fs::write(&marker, format!("{summary}"))?;
+        }
+        let mut o = HostOptions::new(&manifest);
+        o.listen = "127.0.0.1:0".parse()?;
+        o.data_dir = Some(data.clone());
+        o.env = Some([("SPIN_VARIABLE_OIDC_ISSUER".to_string(), "https://unused".to_string())].into());
+        let host = start(&o).context("starting the host")?;
+        let deep = (size as i64 - 1000).clamp(0, 12_000);
+        let queries = [
+            ("q=water", "/api/3/action/package_search?q=water".to_string()),
+            ("q=health education", "/api/3/action/package_search?q=health%20education".to_string()),
+            (
+                "fq=organization:publisher-00007",
+                "/api/3/action/package_search?fq=organization:publisher-00007".to_string(),
+            ),
+            (
+                "fq=organization: + extras_filetype:",
+                "/api/3/action/package_search?fq=organization:publisher-00003%20AND%20extras_filetype:activity"
+                    .to_string(),
+            ),
+            (
+                "deep page start=12000 rows=100",
+                format!("/api/3/action/package_search?start={deep}&rows=100&sort=name%20asc"),
+            ),
+            ("count only rows=1", "/api/3/action/package_search?rows=1".to_string()),
+        ];
+        for (name, path) in &queries {
+            for conc in [1, 16] {
+                let s =
+                    Scenario { name: "q", method: "GET", path: path.clone(), body: None, token: Arc::new(|_| None) };
+                let m = run(host.addr, &s, conc, requests)?;
+                println!("{size:>9} {name:<44} {conc:>5} {:>8.0} {:>8.2} {:>8.2}", m.rps, m.p50, m.p99);
+            }
+        }
+        host.stop();
+    }
+    Ok(())
+}

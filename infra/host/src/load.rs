@@ -1,0 +1,133 @@
+//! A small load generator for the benchmarks: keep-alive HTTP/1.1 over loopback, one
+//! thread per connection, latencies per request.
+
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One keep-alive HTTP/1.1 connection.
+pub struct Conn {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub auth_ms: Option<f64>,
+    pub body: Vec<u8>,
+}
+
+impl Conn {
+    pub fn open(addr: SocketAddr) -> Result<Self> {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        Ok(Conn { reader: BufReader::new(s.try_clone()?), writer: s })
+    }
+
+    pub fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Result<Answer> {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nhost: bench\r\n");
+        if let Some(t) = token {
+            req.push_str(&format!("authorization: Bearer {t}\r\n"));
+        }
+        let body = body.unwrap_or("");
+        req.push_str(&format!("content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len()));
+        self.writer.write_all(req.as_bytes())?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status: u16 = line.split(' ').nth(1).context("a status line")?.parse()?;
+        let (mut length, mut chunked, mut auth_ms) = (None, false, None);
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line)?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (name, value) = l.split_once(':').unwrap_or((l, ""));
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse::<usize>().ok(),
+                "transfer-encoding" => chunked = value.contains("chunked"),
+                "server-timing" => auth_ms = value.split("dur=").nth(1).and_then(|d| d.trim().parse().ok()),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        if chunked {
+            loop {
+                line.clear();
+                self.reader.read_line(&mut line)?;
+                let size = usize::from_str_radix(line.trim(), 16)?;
+                let mut chunk = vec![0; size + 2];
+                self.reader.read_exact(&mut chunk)?;
+                if size == 0 {
+                    break;
+                }
+                out.extend_from_slice(&chunk[..size]);
+            }
+        } else if let Some(n) = length {
+            out.resize(n, 0);
+            self.reader.read_exact(&mut out)?;
+        }
+        Ok(Answer { status, auth_ms, body: out })
+    }
+}
+
+/// A request to make; `token` is called for each request (a fixed or a new token).
+pub struct Scenario {
+    pub name: &'static str,
+    pub method: &'static str,
+    pub path: String,
+    pub body: Option<String>,
+    pub token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
+}
+
+pub struct Measured {
+    pub rps: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub auth_ms: Option<f64>,
+}
+
+pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> Result<Measured> {
+    let per = total.div_ceil(concurrency);
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for worker in 0..concurrency {
+        let (method, path, body, token) = (s.method, s.path.clone(), s.body.clone(), s.token.clone());
+        handles.push(std::thread::spawn(move || -> Result<(Vec<Duration>, Vec<f64>)> {
+            let mut conn = Conn::open(addr)?;
+            let mut lat = Vec::with_capacity(per);
+            let mut auth = Vec::new();
+            for i in 0..per {
+                let t = token((worker * per + i) as u64);
+                let t0 = Instant::now();
+                let a = conn.send(method, &path, t.as_deref(), body.as_deref())?;
+                lat.push(t0.elapsed());
+                if a.status >= 300 {
+                    bail!("{method} {path}: status {} {}", a.status, String::from_utf8_lossy(&a.body));
+                }
+                auth.extend(a.auth_ms);
+            }
+            Ok((lat, auth))
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut auth = Vec::new();
+    for h in handles {
+        let (l, a) = h.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
+        lat.extend(l);
+        auth.extend(a);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    auth.sort_by(|a, b| a.total_cmp(b));
+    Ok(Measured {
+        rps: lat.len() as f64 / elapsed,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        auth_ms: (!auth.is_empty()).then(|| auth[auth.len() / 2]),
+    })
+}
