@@ -3,8 +3,11 @@
 use crate::sql::{Sql, SqlError};
 
 /// The migrations, in order; each one's number is its position (from 1).
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_ckan_search.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_ckan_search.sql"),
+    include_str!("../migrations/0003_listed.sql"),
+];
 
 /// The version a fully migrated database has.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -3,9 +3,11 @@
 
 use crate::sql::{Row, Sql, SqlError, Value};
 
-/// Visible to everyone: live and public datasets of live, approved organisations.
-pub const PUBLIC: &str =
-    "d.deleted_at IS NULL AND d.visibility = 'public' AND o.deleted_at IS NULL AND o.registry_approved = 1";
+/// Visible to everyone: live and public datasets of live, approved organisations, which is
+/// exactly what the `listed` flag says (kept by triggers, migration 0003; the store's tests
+/// check it after every kind of change). Searches then walk partial indexes of listed
+/// datasets without joining each row to its organisation.
+pub const PUBLIC: &str = "d.listed";
 const ORG_VISIBLE: &str = "o.deleted_at IS NULL AND o.registry_approved = 1";
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,7 +30,7 @@ pub struct PublicOrg {
 
 const ORG_COLUMNS: &str = "o.id, o.short_name, o.human_readable_name, o.description, o.created_date, o.organisation_identifier, \
     o.organisation_type, o.hq_country, o.reporting_source_type, o.default_licence_id, o.first_publication_date, o.contact_email, o.website, \
-    (SELECT count(*) FROM datasets d WHERE d.organisation_id = o.id AND d.deleted_at IS NULL AND d.visibility = 'public')";
+    (SELECT count(*) FROM datasets d WHERE d.organisation_id = o.id AND d.listed)";
 /// The same columns with the package count left out (a dataset's organisation needs none,
 /// and counting per result row is what made deep pages slow).
 const ORG_COLUMNS_UNCOUNTED: &str = "o.id, o.short_name, o.human_readable_name, o.description, o.created_date, o.organisation_identifier, \
@@ -175,9 +177,10 @@ fn any_of(column: &str, values: &[String], clauses: &mut Vec<String>, params: &m
     params.extend(values.iter().map(Value::from));
 }
 
-/// The FROM/WHERE of a search, and its parameters. `ordered`: for a page (sorted, limited);
-/// the pipeline table is joined only when a filter or the selected columns need it.
-fn where_clause(f: &Filter, ordered: bool, pipeline_columns: bool) -> (String, Vec<Value>) {
+/// The FROM/WHERE of a search, and its parameters. Organisations and the pipeline table
+/// are joined only when a filter or the selected columns need them; `ordered` is for the
+/// rowid step of a page.
+fn where_clause(f: &Filter, ordered: bool, org_columns: bool, pipeline_columns: bool) -> (String, Vec<Value>) {
     let mut clauses = vec![PUBLIC.to_string()];
     let mut params = Vec::new();
     any_of("o.short_name", &f.org_names, &mut clauses, &mut params);
@@ -190,14 +193,20 @@ fn where_clause(f: &Filter, ordered: bool, pipeline_columns: bool) -> (String, V
         clauses.push("0".into());
     }
     let by_org = !(f.org_names.is_empty() && f.org_ids.is_empty() && f.publisher_iati_ids.is_empty());
-    // Without a text or organisation filter, walk the datasets' ordered partial indexes
-    // (CROSS JOIN fixes the loop order in SQLite), so LIMIT stops early instead of
-    // sorting everything; with one, let the planner start from the selective side.
-    // Only pages are ordered: a count keeps the planner's own (organisation-first) choice.
-    let join = if ordered && f.text.is_none() && !by_org { "CROSS JOIN" } else { "JOIN" };
-    let mut from = format!("FROM datasets d {join} organisations o ON o.id = d.organisation_id");
-    if pipeline_columns || !f.filetypes.is_empty() {
+    let mut from = String::from("FROM datasets d");
+    if by_org || org_columns {
+        from.push_str(" JOIN organisations o ON o.id = d.organisation_id");
+        // Implied by `listed`; stated so the organisations' partial indexes apply.
+        clauses.push(ORG_VISIBLE.to_string());
+    }
+    if pipeline_columns {
         from.push_str(PIPELINE);
+    } else if !f.filetypes.is_empty() {
+        // A filetype filter matches most datasets: an ordered page walks the datasets'
+        // ordered index and filters (CROSS JOIN fixes that loop order in SQLite) rather than
+        // sorting every match; a count lets the planner choose.
+        let join = if ordered && f.text.is_none() && !by_org { "CROSS JOIN" } else { "JOIN" };
+        from.push_str(&format!(" {join} dataset_pipeline p ON p.dataset_id = d.id"));
     }
     if let Some(t) = &f.text {
         params.insert(0, Value::from(t.as_str()));
@@ -226,10 +235,15 @@ pub fn search(sql: &dyn Sql, f: &Filter, sort: Sort, limit: i64, offset: i64) ->
 }
 
 fn search_statements_paged(f: &Filter, sort: Sort, limit: i64, offset: i64) -> Vec<(String, Vec<Value>)> {
-    let (count_from, count_params) = where_clause(f, false, false);
+    let (count_from, count_params) = if *f == Filter::default() {
+        // Nearly every dataset is listed, so the planner would scan the (wide) table.
+        ("FROM datasets d INDEXED BY datasets_listed WHERE d.listed".to_string(), Vec::new())
+    } else {
+        where_clause(f, false, false, false)
+    };
     // Two steps: the page's rowids through the narrowest join (a skipped row of a deep
     // page costs an index step, not a wide row), then the full rows of that page only.
-    let (ids_from, mut page_params) = where_clause(f, true, false);
+    let (ids_from, mut page_params) = where_clause(f, true, false, false);
     page_params.extend([Value::from(limit), Value::from(offset)]);
     let order = sort.order_by(f.text.is_some());
     let rank = if f.text.is_some() { ", s.rank AS rank" } else { "" };
@@ -257,7 +271,7 @@ pub fn facet(sql: &dyn Sql, f: &Filter, field: &str, limit: i64) -> Result<Vec<(
         "res_format" => ("'IATI-XML'", "'IATI-XML'"),
         _ => return Ok(Vec::new()),
     };
-    let (from_where, mut params) = where_clause(f, false, key.starts_with("p."));
+    let (from_where, mut params) = where_clause(f, false, key.starts_with("o."), key.starts_with("p."));
     params.push(limit.into());
     let q = format!(
         "SELECT {key}, max({display}), count(*) AS n {from_where} AND {key} IS NOT NULL AND {key} <> '' GROUP BY {key} ORDER BY n DESC, {key} LIMIT ?"

@@ -180,3 +180,68 @@ fn a_failed_transaction_changes_nothing() {
     assert!(r.is_err());
     assert!(orgs::get(&db, "a").unwrap().is_none());
 }
+
+/// `listed` must equal its definition after every kind of change: the CKAN API shows
+/// exactly the listed datasets.
+#[test]
+fn the_listed_flag_follows_every_change_that_affects_visibility() {
+    let db = db();
+    let check = |db: &NativeSql, step: &str| {
+        let wrong = db
+            .execute(
+                "SELECT count(*) FROM datasets d JOIN organisations o ON o.id = d.organisation_id WHERE d.listed <> \
+                 (d.deleted_at IS NULL AND d.visibility = 'public' AND o.deleted_at IS NULL AND o.registry_approved = 1)",
+                &[],
+            )
+            .unwrap();
+        assert_eq!(wrong.first().unwrap().int(0), 0, "after {step}");
+    };
+    let listed = |db: &NativeSql| -> i64 {
+        db.execute("SELECT count(*) FROM datasets WHERE listed", &[]).unwrap().first().unwrap().int(0)
+    };
+    orgs::insert(&db, &org("o1", "one", "One")).unwrap();
+    orgs::insert(&db, &org("o2", "two", "Two")).unwrap();
+    let ds = |id: &str, org: &str, visibility: &str| datasets::Dataset {
+        id: id.into(),
+        organisation_id: org.into(),
+        short_name: id.into(),
+        human_readable_name: id.into(),
+        url: "https://x/y.xml".into(),
+        source_type: "primary_source".into(),
+        licence_id: String::new(),
+        visibility: visibility.into(),
+        last_url_update_date: "t".into(),
+        last_metadata_update_date: "t".into(),
+        created_date: "t".into(),
+        version: 1,
+    };
+    datasets::insert(&db, &ds("d1", "o1", "public")).unwrap();
+    datasets::insert(&db, &ds("d2", "o1", "private")).unwrap();
+    datasets::insert(&db, &ds("d3", "o2", "public")).unwrap();
+    check(&db, "inserts into unapproved organisations");
+    assert_eq!(listed(&db), 0);
+    orgs::update(&db, "o1", &Default::default(), Some(true), 1).unwrap();
+    check(&db, "approval");
+    assert_eq!(listed(&db), 1);
+    let mut d2 = ds("d2", "o1", "public");
+    datasets::update(&db, &d2, 1).unwrap();
+    check(&db, "making a dataset public");
+    assert_eq!(listed(&db), 2);
+    d2.visibility = "private".into();
+    datasets::update(&db, &d2, 2).unwrap();
+    check(&db, "making a dataset private");
+    db.execute("UPDATE datasets SET organisation_id = 'o2' WHERE id = 'd1'", &[]).unwrap();
+    check(&db, "moving a dataset to an unapproved organisation");
+    db.execute("UPDATE datasets SET organisation_id = 'o1' WHERE id = 'd1'", &[]).unwrap();
+    datasets::soft_delete(&db, "d1", "t", 1).unwrap();
+    check(&db, "deleting a dataset");
+    orgs::update(&db, "o2", &Default::default(), Some(true), 1).unwrap();
+    check(&db, "approving the second organisation");
+    assert_eq!(listed(&db), 1);
+    orgs::update(&db, "o2", &Default::default(), Some(false), 2).unwrap();
+    check(&db, "withdrawing approval");
+    orgs::update(&db, "o2", &Default::default(), Some(true), 3).unwrap();
+    orgs::soft_delete(&db, "o2", "t", 4).unwrap();
+    check(&db, "deleting an organisation");
+    assert_eq!(listed(&db), 0);
+}

@@ -46,6 +46,16 @@ fn main() -> Result<()> {
             std::fs::remove_file(&dump).ok();
             std::fs::write(&marker, format!("{summary}"))?;
         }
+        {
+            // A registry imported by an older schema is migrated here, not in a request.
+            use ryd_store::Sql;
+            let db = ryd_store::native::NativeSql::open(&data.join("sqlite_db.db"))?;
+            let before = db.execute("PRAGMA user_version", &[])?.first().map(|r| r.int(0)).unwrap_or(0);
+            if before < ryd_store::SCHEMA_VERSION {
+                ryd_store::migrate(&db)?;
+                db.execute("ANALYZE", &[])?;
+            }
+        }
         let mut o = HostOptions::new(&manifest);
         o.listen = "127.0.0.1:0".parse()?;
         o.data_dir = Some(data.clone());
