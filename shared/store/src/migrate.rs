@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_ckan_search.sql"),
     include_str!("../migrations/0003_listed.sql"),
+    include_str!("../migrations/0004_search_listed_only.sql"),
 ];
 
 /// The version a fully migrated database has.
@@ -77,6 +78,22 @@ fn split_statements(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_migration_file_is_listed_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATIONS.len(), "a migration file is not in MIGRATIONS: {files:?}");
+        for (i, f) in files.iter().enumerate() {
+            assert!(f.starts_with(&format!("{:04}_", i + 1)), "{f} is out of sequence");
+            assert_eq!(std::fs::read_to_string(dir.join(f)).unwrap(), MIGRATIONS[i], "{f} is not MIGRATIONS[{i}]");
+        }
+    }
 
     #[test]
     fn statements_split_on_line_ends_and_keep_triggers_whole() {

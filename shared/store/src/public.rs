@@ -221,33 +221,55 @@ pub struct SearchResult {
 }
 
 pub fn search(sql: &dyn Sql, f: &Filter, sort: Sort, limit: i64, offset: i64) -> Result<SearchResult, SqlError> {
-    let mut results = Vec::new();
-    let mut count = 0;
-    for (i, (q, params)) in search_statements_paged(f, sort, limit, offset).into_iter().enumerate() {
-        let rows = sql.execute(&q, &params)?;
-        if i == 0 {
-            count = rows.first().map(|r| r.int(0)).unwrap_or(0);
-        } else {
-            results = rows.iter().map(dataset_from).collect();
-        }
+    let statements = search_statements_paged(f, sort, limit, offset);
+    let (count_sql, count_params) = &statements[0];
+    let count = sql.execute(count_sql, count_params)?.first().map(|r| r.int(0)).unwrap_or(0);
+    if limit == 0 {
+        return Ok(SearchResult { count, results: Vec::new() });
     }
+    let ranked = count <= RANKED_MATCHES_MAX;
+    let (page_sql, page_params) = &search_statements_ranked(f, sort, limit, offset, ranked)[1];
+    let results = sql.execute(page_sql, page_params)?.iter().map(dataset_from).collect();
     Ok(SearchResult { count, results })
 }
 
+/// Relevance is ranked (BM25) for queries matching at most this many datasets; broader
+/// ones are answered newest first, which the index serves without scoring every match
+/// (ranking a common word across a million datasets costs seconds).
+pub const RANKED_MATCHES_MAX: i64 = 20_000;
+
 fn search_statements_paged(f: &Filter, sort: Sort, limit: i64, offset: i64) -> Vec<(String, Vec<Value>)> {
-    let (count_from, count_params) = if *f == Filter::default() {
+    search_statements_ranked(f, sort, limit, offset, true)
+}
+
+fn search_statements_ranked(
+    f: &Filter,
+    sort: Sort,
+    limit: i64,
+    offset: i64,
+    ranked: bool,
+) -> Vec<(String, Vec<Value>)> {
+    let text_only = Filter { text: None, ..f.clone() } == Filter::default();
+    let (count_from, count_params) = match &f.text {
         // Nearly every dataset is listed, so the planner would scan the (wide) table.
-        ("FROM datasets d INDEXED BY datasets_listed WHERE d.listed".to_string(), Vec::new())
-    } else {
-        where_clause(f, false, false, false)
+        None if text_only => ("FROM datasets d INDEXED BY datasets_listed WHERE d.listed".to_string(), Vec::new()),
+        // The full-text index holds listed datasets only: no join needed.
+        Some(t) if text_only => {
+            ("FROM dataset_search WHERE dataset_search MATCH ?".to_string(), vec![Value::from(t.as_str())])
+        }
+        _ => where_clause(f, false, false, false),
     };
     // Two steps: the page's rowids through the narrowest join (a skipped row of a deep
     // page costs an index step, not a wide row), then the full rows of that page only.
     let (ids_from, mut page_params) = where_clause(f, true, false, false);
     page_params.extend([Value::from(limit), Value::from(offset)]);
-    let order = sort.order_by(f.text.is_some());
-    let rank = if f.text.is_some() { ", s.rank AS rank" } else { "" };
-    let outer_order = order.replace("s.rank", "page.rank");
+    let order = if sort == Sort::Score && f.text.is_some() && !ranked {
+        "s.rowid DESC"
+    } else {
+        sort.order_by(f.text.is_some())
+    };
+    let rank = if f.text.is_some() && ranked { ", s.rank AS rank" } else { "" };
+    let outer_order = order.replace("s.rank", "page.rank").replace("s.rowid DESC", "d.rowid DESC");
     let page = format!(
         "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED} FROM (SELECT d.rowid AS rid{rank} {ids_from} ORDER BY {order} LIMIT ? OFFSET ?) AS page \
          JOIN datasets d ON d.rowid = page.rid JOIN organisations o ON o.id = d.organisation_id{PIPELINE} ORDER BY {outer_order}"

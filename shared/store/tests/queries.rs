@@ -195,6 +195,15 @@ fn the_listed_flag_follows_every_change_that_affects_visibility() {
             )
             .unwrap();
         assert_eq!(wrong.first().unwrap().int(0), 0, "after {step}");
+        // The full-text index holds exactly the listed datasets.
+        let fts = db
+            .execute(
+                "SELECT (SELECT count(*) FROM datasets WHERE listed AND rowid NOT IN (SELECT rowid FROM dataset_search)) + \
+                        (SELECT count(*) FROM dataset_search WHERE rowid NOT IN (SELECT rowid FROM datasets WHERE listed))",
+                &[],
+            )
+            .unwrap();
+        assert_eq!(fts.first().unwrap().int(0), 0, "full-text index after {step}");
     };
     let listed = |db: &NativeSql| -> i64 {
         db.execute("SELECT count(*) FROM datasets WHERE listed", &[]).unwrap().first().unwrap().int(0)
