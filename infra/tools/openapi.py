@@ -171,6 +171,28 @@ paths["/tools/{tid}/admins/{uid}"] = {
     "delete": {"tags": ["Provider admin"], "operationId": "remove_tool_admin", "summary": "Remove a tool admin (superadmins).",
                "security": user_only, "parameters": [tid, uid], "responses": {**ok(base), **errors}},
 }
+check_body = {"content": {"application/json": {"schema": {"type": "object", "required": ["checks"], "properties": {
+    "checks": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["authorisation", "object"], "properties": {
+        "authorisation": {"type": "string", "enum": ["read-org", "update-org", "delete-org", "set-org-user-authz", "set-org-tool-authz",
+                                                      "read-dataset", "create-dataset", "update-dataset", "update-dataset-visibility", "delete-dataset"]},
+        "object": {"type": "string", "description": "org/<id or name> or dataset/<id or name>"}}}},
+    "subject": {"type": "string", "format": "uuid", "description": "Another user (superadmins only)."}}}}}}
+S["AuthzResults"] = {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": {
+    "type": "object", "required": ["allowed", "reason"], "properties": {"allowed": {"type": "boolean"}, "reason": {"type": "string"}}}}}}
+S["Revocation"] = {"allOf": [{"$ref": "#/components/schemas/BaseResponse"}, {"type": "object", "properties": {"data": {
+    "type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "boolean"}, "revoked_before": {"type": "string", "format": "date-time"}}}}}]}
+paths["/authz/check"] = {"post": {"tags": ["Authorisation service"], "operationId": "authz_check",
+    "summary": "Batch authorisation checks from the permission table (up to 100), each with its reason.",
+    "security": [{"clientCredentials": ["ryd"]}, {"openIdConnect": ["ryd"]}], "requestBody": check_body,
+    "responses": {**ok({"$ref": "#/components/schemas/AuthzResults"}), **errors}}}
+client = {"name": "client_id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "OAuth client_id."}
+for path, param, what in [("/admin/revocations/users/{uid}", uid, "a user"), ("/admin/revocations/clients/{client_id}", client, "a client application")]:
+    paths[path] = {
+        "put": {"tags": ["Authorisation service"], "operationId": "revoke_" + path.split("/")[3], "security": user_only, "parameters": [param],
+                "summary": f"Refuse every token of {what} issued before now (superadmins).", "responses": {**ok({"$ref": "#/components/schemas/Revocation"}), **errors}},
+        "delete": {"tags": ["Authorisation service"], "operationId": "lift_" + path.split("/")[3], "security": user_only, "parameters": [param],
+                   "summary": f"Lift the mark for tokens of {what} issued from now on (superadmins).", "responses": {**ok({"$ref": "#/components/schemas/Revocation"}), **errors}},
+    }
 paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
                                   "responses": ok({"type": "object"})}}
 paths["/health"] = {"servers": [{"url": "/"}], "get": {"tags": ["Miscellaneous"], "operationId": "health",

@@ -29,25 +29,40 @@ pub fn idp_jwks() -> String {
     jwks_document(&[("idp-1", idp_key())]).to_string()
 }
 
-fn newest_mtime(dir: &Path, exts: &[&str], newest: &mut SystemTime) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if !p.ends_with("target") && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
-                newest_mtime(&p, exts, newest);
-            }
-        } else if p.extension().is_some_and(|x| exts.iter().any(|e| x == *e)) {
-            if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
-                *newest = (*newest).max(t);
+/// The newest modification time among files matching Spin `watch` globs of the forms
+/// `dir/**/*.ext` and `dir/*.ext`, relative to `base`.
+fn newest_watched(base: &Path, patterns: &[String]) -> SystemTime {
+    fn walk(dir: &Path, recursive: bool, ext: &str, newest: &mut SystemTime) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if recursive {
+                    walk(&p, true, ext, newest);
+                }
+            } else if p.extension().is_some_and(|x| x == ext) {
+                if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+                    *newest = (*newest).max(t);
+                }
             }
         }
     }
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for pattern in patterns {
+        let (dir, file) = pattern.rsplit_once('/').unwrap_or((".", pattern));
+        let (dir, recursive) = match dir.strip_suffix("/**") {
+            Some(d) => (d, true),
+            None => (dir, false),
+        };
+        let ext = file.strip_prefix("*.").unwrap_or(file);
+        walk(&base.join(dir), recursive, ext, &mut newest);
+    }
+    newest
 }
 
 /// Builds a manifest's components (their own build commands, as `spin build`) once per
 /// test process, then fails, never skips, if any `.wasm` is missing or older than the
-/// sources it is built from.
+/// sources its `build.watch` names.
 pub fn built(manifest: &Path) -> Manifest {
     static BUILT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     let m = Manifest::load(manifest).expect("the manifest loads");
@@ -56,11 +71,11 @@ pub fn built(manifest: &Path) -> Manifest {
         ryd_host::build::build(&m).expect("the components build");
         done.push(manifest.to_path_buf());
     }
-    let mut sources = SystemTime::UNIX_EPOCH;
-    for dir in ["shared", "components", "infra/bench-hello"] {
-        newest_mtime(&root().join(dir), &["rs", "sql", "toml", "json", "tsv"], &mut sources);
-    }
     for c in m.components.values() {
+        let build = c.build.as_ref().unwrap_or_else(|| panic!("{} has no build section", c.id));
+        assert!(!build.watch.is_empty(), "{}: build.watch must name its sources", c.id);
+        let base = build.workdir.as_ref().map(|w| m.dir.join(w)).unwrap_or_else(|| m.dir.clone());
+        let sources = newest_watched(&base, &build.watch);
         let wasm = std::fs::metadata(&c.source)
             .unwrap_or_else(|_| panic!("{} is missing after the build", c.source.display()));
         let built_at = wasm.modified().expect("an mtime");

@@ -426,3 +426,43 @@ fn two_writers_with_the_same_if_match_one_wins_the_other_gets_412() {
         );
     }
 }
+
+#[test]
+fn a_revoked_user_is_refused_by_every_component_within_the_same_second() {
+    let data = data_dir("revocation");
+    let host = serve(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let ann = Who::user(51, "Ann");
+    let boss = Who::superadmin(52);
+    let oid = c.call(&ann, "POST", "/api/v1/reporting-orgs", Some(org_body("revoked"))).expect(201)["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = ann.token();
+    // One route of each component, warm in the token cache.
+    let routes = [
+        format!("/api/v1/reporting-orgs/{oid}"),
+        format!("/api/v1/reporting-orgs/{oid}/datasets"),
+        format!("/api/v1/reporting-orgs/{oid}/users"),
+    ];
+    for r in &routes {
+        c.send("GET", r, Some(&token), &[], None).expect(200);
+    }
+    let checked = c.send(
+        "POST",
+        "/api/v1/authz/check",
+        Some(&token),
+        &[],
+        Some(&json!({"checks": [{"authorisation": "delete-org", "object": format!("org/{oid}")}]}).to_string()),
+    );
+    assert_eq!(checked.expect(200)["results"][0]["allowed"], true);
+    let started = std::time::Instant::now();
+    c.call(&boss, "PUT", &format!("/api/v1/admin/revocations/users/{}", ann.uid), None).expect(200);
+    for r in &routes {
+        let a = c.send("GET", r, Some(&token), &[], None);
+        a.expect(401);
+        assert!(a.header("www-authenticate").unwrap().contains("token revoked"), "{r}");
+    }
+    c.send("POST", "/api/v1/authz/check", Some(&token), &[], Some(r#"{"checks": []}"#)).expect(401);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "refused everywhere within the same second");
+}

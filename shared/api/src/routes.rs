@@ -2,7 +2,7 @@
 
 use crate::context::Ctx;
 use crate::error::ApiResult;
-use crate::handlers::{datasets, misc, orgs, tools, users};
+use crate::handlers::{authz, datasets, misc, orgs, tools, users};
 use crate::Reply;
 use ryd_authz::Endpoint;
 
@@ -39,6 +39,7 @@ use Endpoint as E;
 const ORGS: &str = "reporting-orgs";
 const DATASETS: &str = "datasets";
 const USERS: &str = "users";
+const AUTHZ: &str = "authz";
 
 pub const ROUTES: &[Route] = &[
     r("GET", "/health", Public, misc::health, ORGS),
@@ -77,6 +78,11 @@ pub const ROUTES: &[Route] = &[
     r("DELETE", "/api/v1/tools/{tid}", Token(E::DeleteTool), tools::delete, USERS),
     r("PUT", "/api/v1/tools/{tid}/admins/{uid}", Token(E::SetToolAdmin), tools::add_admin, USERS),
     r("DELETE", "/api/v1/tools/{tid}/admins/{uid}", Token(E::RemoveToolAdmin), tools::remove_admin, USERS),
+    r("POST", "/api/v1/authz/check", Token(E::AuthzCheck), authz::check, AUTHZ),
+    r("PUT", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user, AUTHZ),
+    r("DELETE", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user, AUTHZ),
+    r("PUT", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client, AUTHZ),
+    r("DELETE", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client, AUTHZ),
 ];
 
 pub enum Match {

@@ -242,6 +242,16 @@ fn every_happy_path_answer_validates_against_the_document() {
         (&c.superadmin, "PUT", format!("/api/v1/tools/{t}/admins/{}", c.tool_admin.uid), None),
         (&c.admin, "DELETE", format!("/api/v1/datasets/{d}"), None),
         (&c.superadmin, "DELETE", format!("/api/v1/tools/{t}"), None),
+        (
+            &c.editor,
+            "POST",
+            "/api/v1/authz/check".into(),
+            Some(json!({"checks": [{"authorisation": "update-dataset", "object": format!("dataset/{d}")}]})),
+        ),
+        (&c.superadmin, "PUT", "/api/v1/admin/revocations/clients/some-app".into(), None),
+        (&c.superadmin, "DELETE", "/api/v1/admin/revocations/clients/some-app".into(), None),
+        (&c.superadmin, "PUT", format!("/api/v1/admin/revocations/users/{}", c.outsider.uid), None),
+        (&c.superadmin, "DELETE", format!("/api/v1/admin/revocations/users/{}", c.outsider.uid), None),
         (&c.admin, "DELETE", format!("/api/v1/reporting-orgs/{o}"), None),
     ];
     let doc = ours();

@@ -32,6 +32,9 @@ pub enum Endpoint {
     SetToolAdmin,
     RemoveToolAdmin,
     Licences,
+    /// Authorisation as a service (AUTHZ-SERVICE.md).
+    AuthzCheck,
+    Revoke,
 }
 
 /// One row: the scopes an endpoint needs, and whether machine tokens may call it at all.
@@ -82,6 +85,8 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
         rule(SetToolAdmin, RYD, true),
         rule(RemoveToolAdmin, RYD, true),
         rule(Licences, &[], false),
+        rule(AuthzCheck, RYD, false),
+        rule(Revoke, RYD, true),
     ]
 };
 
@@ -137,7 +142,7 @@ mod tests {
     use super::*;
     use Endpoint::*;
 
-    const ALL: [Endpoint; 28] = [
+    const ALL: [Endpoint; 30] = [
         AccessCheck,
         ListTools,
         UserRoles,
@@ -166,6 +171,8 @@ mod tests {
         SetToolAdmin,
         RemoveToolAdmin,
         Licences,
+        AuthzCheck,
+        Revoke,
     ];
 
     fn s(list: &[&str]) -> Vec<String> {
@@ -228,7 +235,8 @@ mod tests {
                 UpdateTool,
                 DeleteTool,
                 SetToolAdmin,
-                RemoveToolAdmin
+                RemoveToolAdmin,
+                Revoke
             ]
         );
     }

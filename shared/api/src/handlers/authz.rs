@@ -1,0 +1,161 @@
+//! Authorisation as a service (AUTHZ-SERVICE.md): batch checks from the same permission
+//! table, and revocation of everything a user or a client application holds.
+
+use crate::context::{Ctx, Reply};
+use crate::error::{ApiError, ApiResult};
+use ryd_authz::{decide, Authorisation, Decision, OrgStanding, Role};
+use ryd_store::{datasets, members, orgs, tokens, tools};
+use serde_json::{json, Value};
+
+/// At most this many checks per request.
+pub const MAX_CHECKS: usize = 100;
+
+/// Whose standing is asked about.
+enum Subject {
+    /// The caller, through their token (client-aware: a tool grant counts only through the
+    /// tool's own client).
+    Caller,
+    /// Another user, asked by a superadmin: their roles, and provider admin wherever a tool
+    /// they administer is granted.
+    User { uid: String, superadmin: bool },
+}
+
+fn standing(ctx: &Ctx, subject: &Subject, org_id: &str) -> ApiResult<Option<OrgStanding>> {
+    match subject {
+        Subject::Caller => Ok(ctx.org_access(org_id)?.map(|a| a.standing)),
+        Subject::User { uid, superadmin } => {
+            if orgs::get(ctx.sql(), org_id)?.is_none() {
+                return Ok(None);
+            }
+            let role = members::role_of(ctx.sql(), org_id, uid)?.as_deref().and_then(Role::parse);
+            let provider_admin = tools::provider_admin_orgs(ctx.sql(), uid)?.iter().any(|(o, _)| o == org_id);
+            Ok(Some(OrgStanding { superadmin: *superadmin, role, provider_admin, is_machine: false }))
+        }
+    }
+}
+
+/// `org/<id or name>` or `dataset/<id or name>` → the organisation that decides.
+fn organisation_of(ctx: &Ctx, object: &str) -> ApiResult<Option<String>> {
+    let Some((kind, key)) = object.split_once('/') else { return Ok(None) };
+    let key = key.trim();
+    let id = crate::ids::parse_id(key);
+    let sql = ctx.sql();
+    Ok(match kind {
+        "org" | "organization" | "organisation" => {
+            let q = "SELECT id FROM organisations WHERE (id = ?1 OR short_name = ?2) AND deleted_at IS NULL";
+            sql.execute(q, &[id.clone().unwrap_or_default().into(), key.into()])?.first().map(|r| r.text(0))
+        }
+        "dataset" | "ds" => {
+            let by_id = match &id {
+                Some(i) => datasets::get(sql, i)?.map(|d| d.organisation_id),
+                None => None,
+            };
+            match by_id {
+                Some(o) => Some(o),
+                None => sql
+                    .execute(
+                        "SELECT d.organisation_id FROM datasets d JOIN organisations o ON o.id = d.organisation_id AND o.deleted_at IS NULL \
+                         WHERE d.short_name = ? AND d.deleted_at IS NULL",
+                        &[key.into()],
+                    )?
+                    .first()
+                    .map(|r| r.text(0)),
+            }
+        }
+        _ => None,
+    })
+}
+
+fn one(ctx: &Ctx, subject: &Subject, check: &Value) -> ApiResult<Decision> {
+    let deny = |reason: &str| Ok(Decision { allowed: false, reason: reason.to_string() });
+    let Some(auth) = check.get("authorisation").and_then(Value::as_str).and_then(Authorisation::parse) else {
+        return deny("unknown authorisation (one of read-org, update-org, …, delete-dataset)");
+    };
+    let Some(object) = check.get("object").and_then(Value::as_str) else {
+        return deny("no object (org/<id or name> or dataset/<id or name>)");
+    };
+    let Some(org_id) = organisation_of(ctx, object)? else { return deny("no such object") };
+    let Some(standing) = standing(ctx, subject, &org_id)? else { return deny("no such object") };
+    // An object the subject cannot read is "no such object" to them, as in the API (no
+    // existence leak).
+    if !decide(ctx.role_table(), &standing, Authorisation::ReadOrg).allowed {
+        return deny("no such object");
+    }
+    Ok(decide(ctx.role_table(), &standing, auth))
+}
+
+/// POST /api/v1/authz/check
+pub fn check(ctx: &Ctx) -> ApiResult<Reply> {
+    let caller = ctx.caller()?;
+    let body = ctx.body()?;
+    if let Some(extra) = body.keys().find(|k| !matches!(k.as_str(), "checks" | "subject")) {
+        return Err(ApiError::invalid_fields(vec![(extra.clone(), "is not a known field".into())]));
+    }
+    let checks = body.get("checks").and_then(Value::as_array).ok_or_else(|| {
+        ApiError::invalid_fields(vec![("checks".into(), "is required: a list of {authorisation, object}".into())])
+    })?;
+    if checks.len() > MAX_CHECKS {
+        return Err(ApiError::invalid_fields(vec![("checks".into(), format!("at most {MAX_CHECKS} per request"))]));
+    }
+    let subject = match body.get("subject") {
+        None | Some(Value::Null) => Subject::Caller,
+        Some(Value::String(uid)) => {
+            let uid = crate::ids::parse_id(uid)
+                .ok_or_else(|| ApiError::invalid_fields(vec![("subject".into(), "must be a user UUID".into())]))?;
+            if uid == caller.user_id() {
+                Subject::Caller
+            } else if !caller.superadmin {
+                return Err(ApiError::forbidden("Only a superadmin may ask about another user."));
+            } else {
+                let superadmin = members::is_superadmin(ctx.sql(), &uid)?;
+                Subject::User { uid, superadmin }
+            }
+        }
+        Some(_) => return Err(ApiError::invalid_fields(vec![("subject".into(), "must be a user UUID".into())])),
+    };
+    let mut results = Vec::with_capacity(checks.len());
+    for c in checks {
+        let d = one(ctx, &subject, c)?;
+        results.push(json!({"allowed": d.allowed, "reason": d.reason}));
+    }
+    Ok(Reply::bare(200, json!({"results": results})))
+}
+
+/// PUT / DELETE /api/v1/admin/revocations/users/{uid}: every token the user holds now
+/// (all their subjects' tokens issued before this second) stops working at once.
+pub fn revoke_user(ctx: &Ctx) -> ApiResult<Reply> {
+    ctx.require_superadmin("revoke a user's credentials")?;
+    let uid = ctx.id_param("uid")?;
+    let sub = ctx
+        .sql()
+        .execute("SELECT sub FROM users WHERE id = ?", &[uid.as_str().into()])?
+        .first()
+        .map(|r| r.text(0))
+        .ok_or_else(|| ApiError::not_found("User UUID"))?;
+    revoke(ctx, "sub", &sub, "user", &uid)
+}
+
+pub fn revoke_client(ctx: &Ctx) -> ApiResult<Reply> {
+    ctx.require_superadmin("revoke a client application's credentials")?;
+    let client = ctx.params.iter().find(|(n, _)| *n == "client_id").map(|(_, v)| v.clone()).unwrap_or_default();
+    if client.is_empty() || client.len() > 200 {
+        return Err(ApiError::bad_request("Path parameter `client_id` must be 1 to 200 characters."));
+    }
+    revoke(ctx, "client", &client, "client", &client)
+}
+
+fn revoke(ctx: &Ctx, kind: &str, subject: &str, target_type: &str, target: &str) -> ApiResult<Reply> {
+    let now = ctx.now_millis / 1000;
+    ctx.write(|| {
+        if ctx.req.method == "DELETE" {
+            let lifted = tokens::lift(ctx.sql(), kind, subject)?;
+            if lifted {
+                ctx.audit("lift_revocation", target_type, target, None, None, None)?;
+            }
+            return Ok(Reply::ok(json!({"revoked": false})));
+        }
+        tokens::revoke(ctx.sql(), kind, subject, now + 1)?;
+        ctx.audit("revoke", target_type, target, None, None, Some(json!({"revoked_before": now + 1})))?;
+        Ok(Reply::ok(json!({"revoked": true, "revoked_before": crate::time::rfc3339((now + 1) * 1000)})))
+    })
+}
