@@ -466,3 +466,19 @@ fn a_revoked_user_is_refused_by_every_component_within_the_same_second() {
     c.send("POST", "/api/v1/authz/check", Some(&token), &[], Some(r#"{"checks": []}"#)).expect(401);
     assert!(started.elapsed() < std::time::Duration::from_secs(1), "refused everywhere within the same second");
 }
+
+/// The README's commands resolve: `cargo up`'s alias and `cargo run -p ryd-host -- …`
+/// reach the CLI (a second binary in the package once broke them).
+#[test]
+fn the_readme_cli_commands_resolve() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["run", "--release", "--quiet", "-p", "ryd-host", "--", "help"])
+        .current_dir(root())
+        .output()
+        .expect("cargo runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("ryd-host up"), "cargo run -p ryd-host did not reach the CLI:\n{text}");
+    let alias = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
+    assert!(alias.contains("up = \"run --release -p ryd-host -- up --build --dev\""), "{alias}");
+}
