@@ -193,6 +193,13 @@ for path, param, what in [("/admin/revocations/users/{uid}", uid, "a user"), ("/
         "delete": {"tags": ["Authorisation service"], "operationId": "lift_" + path.split("/")[3], "security": user_only, "parameters": [param],
                    "summary": f"Lift the mark for tokens of {what} issued from now on (superadmins).", "responses": {**ok({"$ref": "#/components/schemas/Revocation"}), **errors}},
     }
+paths["/api/3/action/is_authorized"] = {"servers": [{"url": "/"}], "get": {"tags": ["Authorisation service"], "operationId": "is_authorized",
+    "summary": "CKAN-style: may the caller (or, for superadmins, `userid`) perform `action` on `object`? `result` is true or false, in CKAN's envelope.",
+    "security": [{"clientCredentials": ["ryd"]}, {"openIdConnect": ["ryd"]}],
+    "parameters": [{"name": "object", "in": "query", "required": True, "schema": {"type": "string"}, "description": "dataset/<id or name> or org/<id or name>"},
+                   {"name": "action", "in": "query", "required": True, "schema": {"type": "string"}, "description": "read, create, update, delete, update_visibility, member_create, tool_authorize, or an authorisation name"},
+                   {"name": "userid", "in": "query", "required": False, "schema": {"type": "string", "format": "uuid"}}],
+    "responses": ok({"type": "object", "required": ["success", "result"], "properties": {"help": {"type": "string"}, "success": {"type": "boolean"}, "result": {"type": "boolean"}}})}}
 paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
                                   "responses": ok({"type": "object"})}}
 paths["/health"] = {"servers": [{"url": "/"}], "get": {"tags": ["Miscellaneous"], "operationId": "health",

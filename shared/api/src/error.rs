@@ -106,6 +106,31 @@ impl ApiError {
         e
     }
 
+    /// The same error in CKAN's envelope (`success: false`, `error.__type`).
+    pub fn into_ckan_response(self, base_url: &str, action: &str) -> Response {
+        let kind = match self.status {
+            401 | 403 => "Authorization Error",
+            404 => "Not Found Error",
+            400 | 409 | 422 => "Validation Error",
+            _ => "Internal Server Error",
+        };
+        let mut error = Map::new();
+        error.insert("__type".into(), kind.into());
+        error.insert("message".into(), self.message.into());
+        if let Some(fields) = self.extra.get("fields").and_then(Value::as_object) {
+            for (f, m) in fields {
+                error.insert(f.clone(), json!([m]));
+            }
+        }
+        let help = format!("{base_url}/api/3/action/help_show?name={action}");
+        let mut r =
+            Response::json(self.status, &json!({"help": help, "success": false, "error": Value::Object(error)}));
+        for (n, v) in self.headers {
+            r.set_header(&n, v);
+        }
+        r
+    }
+
     pub fn into_response(self) -> Response {
         let mut error = Map::new();
         error.insert("status_code".into(), self.status.into());

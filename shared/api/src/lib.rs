@@ -46,7 +46,12 @@ pub fn handle(req: &Request, ports: &dyn Ports) -> Response {
             if let Some(log) = &e.log {
                 ports.log(&format!("request {request_id} {} {}: {log}", req.method, req.path));
             }
-            e.into_response()
+            // CKAN-style actions answer their errors in CKAN's envelope too.
+            if req.path.starts_with("/api/3/action/") {
+                e.into_ckan_response(&req.base_url, req.path.rsplit('/').next().unwrap_or(""))
+            } else {
+                e.into_response()
+            }
         }
     };
     response.set_header("x-request-id", request_id);

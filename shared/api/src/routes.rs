@@ -79,6 +79,7 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/api/v1/tools/{tid}/admins/{uid}", Token(E::SetToolAdmin), tools::add_admin, USERS),
     r("DELETE", "/api/v1/tools/{tid}/admins/{uid}", Token(E::RemoveToolAdmin), tools::remove_admin, USERS),
     r("POST", "/api/v1/authz/check", Token(E::AuthzCheck), authz::check, AUTHZ),
+    r("GET", "/api/3/action/is_authorized", Token(E::AuthzCheck), authz::is_authorized, AUTHZ),
     r("PUT", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user, AUTHZ),
     r("DELETE", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user, AUTHZ),
     r("PUT", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client, AUTHZ),

@@ -72,3 +72,25 @@ fn revoking_a_user_refuses_their_tokens_and_lifting_it_admits_new_ones() {
     w.ports.now_ms.set(w.ports.now_ms.get() + 2000);
     expect(&access(&w.token(&c.editor)), 200);
 }
+
+#[test]
+fn is_authorized_answers_true_or_false_in_ckans_envelope() {
+    let c = Cast::new();
+    let w = &c.world;
+    let ask = |who: &Who, q: &str| w.call(Some(who), "GET", &format!("/api/3/action/is_authorized?{q}"), None);
+    let r = expect(&ask(&c.editor, &format!("object=dataset/{}&action=update", c.did)), 200);
+    assert_eq!((r["success"].clone(), r["result"].clone()), (json!(true), json!(true)));
+    assert!(r["help"].as_str().unwrap().ends_with("help_show?name=is_authorized"));
+    assert_eq!(expect(&ask(&c.contributor, "object=dataset/aid-activities&action=delete"), 200)["result"], false);
+    assert_eq!(expect(&ask(&c.outsider, "object=org/aidorg&action=read"), 200)["result"], false);
+    // userid other than one's own: superadmins only; errors in CKAN's envelope.
+    let q = format!("object=org/aidorg&action=update&userid={}", c.editor.uid);
+    assert_eq!(expect(&ask(&c.superadmin, &q), 200)["result"], true);
+    let r = expect(&ask(&c.outsider, &q), 403);
+    assert_eq!((r["success"].clone(), r["error"]["__type"].clone()), (json!(false), json!("Authorization Error")));
+    let r = expect(&ask(&c.editor, "object=org/aidorg&action=fly"), 400);
+    assert_eq!(r["error"]["__type"], "Validation Error");
+    let r =
+        expect(&w.raw(ryd_api::Request::new("GET", "/api/3/action/is_authorized?object=org/aidorg&action=read")), 401);
+    assert_eq!(r["error"]["__type"], "Authorization Error");
+}

@@ -242,6 +242,7 @@ fn every_happy_path_answer_validates_against_the_document() {
         (&c.superadmin, "PUT", format!("/api/v1/tools/{t}/admins/{}", c.tool_admin.uid), None),
         (&c.admin, "DELETE", format!("/api/v1/datasets/{d}"), None),
         (&c.superadmin, "DELETE", format!("/api/v1/tools/{t}"), None),
+        (&c.editor, "GET", format!("/api/3/action/is_authorized?object=dataset/{d}&action=update"), None),
         (
             &c.editor,
             "POST",

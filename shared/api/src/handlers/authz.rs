@@ -121,6 +121,61 @@ pub fn check(ctx: &Ctx) -> ApiResult<Reply> {
     Ok(Reply::bare(200, json!({"results": results})))
 }
 
+/// CKAN action names on an object type → the authorisation they need.
+const CKAN_ACTIONS: &[(&str, &str, Authorisation)] = &[
+    ("dataset", "read", Authorisation::ReadDataset),
+    ("dataset", "create", Authorisation::CreateDataset),
+    ("dataset", "update", Authorisation::UpdateDataset),
+    ("dataset", "delete", Authorisation::DeleteDataset),
+    ("dataset", "update_visibility", Authorisation::UpdateDatasetVisibility),
+    ("org", "read", Authorisation::ReadOrg),
+    ("org", "update", Authorisation::UpdateOrg),
+    ("org", "delete", Authorisation::DeleteOrg),
+    ("org", "member_create", Authorisation::SetOrgUserAuthz),
+    ("org", "tool_authorize", Authorisation::SetOrgToolAuthz),
+];
+
+/// GET /api/3/action/is_authorized?object=dataset/abc&action=update[&userid=…] (the seed's
+/// CKAN-style question), answered in CKAN's envelope with `result` true or false.
+pub fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
+    let caller = ctx.caller()?;
+    let object = ctx.req.query_param("object").unwrap_or_default();
+    let action = ctx.req.query_param("action").unwrap_or_default();
+    let kind = object.split('/').next().unwrap_or("");
+    let kind = if matches!(kind, "ds" | "dataset") {
+        "dataset"
+    } else if matches!(kind, "org" | "organization" | "organisation") {
+        "org"
+    } else {
+        ""
+    };
+    let auth = Authorisation::parse(&action)
+        .or_else(|| CKAN_ACTIONS.iter().find(|(k, a, _)| *k == kind && *a == action).map(|(_, _, auth)| *auth))
+        .ok_or_else(|| {
+            ApiError::invalid_fields(vec![("action".into(), format!("unknown action {action:?} for {object:?}"))])
+        })?;
+    let subject = match ctx.req.query_param("userid").filter(|u| !u.is_empty()) {
+        None => Subject::Caller,
+        Some(u) => {
+            let uid = crate::ids::parse_id(&u)
+                .ok_or_else(|| ApiError::invalid_fields(vec![("userid".into(), "must be a user UUID".into())]))?;
+            if uid == caller.user_id() {
+                Subject::Caller
+            } else if !caller.superadmin {
+                return Err(ApiError::forbidden("Only a superadmin may ask about another user."));
+            } else {
+                let superadmin = members::is_superadmin(ctx.sql(), &uid)?;
+                Subject::User { uid, superadmin }
+            }
+        }
+    };
+    let d = one(ctx, &subject, &json!({"authorisation": auth.as_str(), "object": object}))?;
+    Ok(Reply::bare(
+        200,
+        json!({"help": format!("{}/api/3/action/help_show?name=is_authorized", ctx.req.base_url), "success": true, "result": d.allowed}),
+    ))
+}
+
 /// PUT / DELETE /api/v1/admin/revocations/users/{uid}: every token the user holds now
 /// (all their subjects' tokens issued before this second) stops working at once.
 pub fn revoke_user(ctx: &Ctx) -> ApiResult<Reply> {
