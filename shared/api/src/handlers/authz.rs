@@ -34,6 +34,22 @@ fn standing(ctx: &Ctx, subject: &Subject, org_id: &str) -> ApiResult<Option<OrgS
     }
 }
 
+/// The user named by `field` (`subject`, `userid`): the caller themselves, or anyone for a
+/// superadmin; 403 for anyone else.
+fn subject_for(ctx: &Ctx, field: &str, raw: &str) -> ApiResult<Subject> {
+    let caller = ctx.caller()?;
+    let uid = crate::ids::parse_id(raw)
+        .ok_or_else(|| ApiError::invalid_fields(vec![(field.into(), "must be a user UUID".into())]))?;
+    if uid == caller.user_id() {
+        Ok(Subject::Caller)
+    } else if !caller.superadmin {
+        Err(ApiError::forbidden("Only a superadmin may ask about another user."))
+    } else {
+        let superadmin = members::is_superadmin(ctx.sql(), &uid)?;
+        Ok(Subject::User { uid, superadmin })
+    }
+}
+
 /// `org/<id or name>` or `dataset/<id or name>` → the organisation that decides.
 fn organisation_of(ctx: &Ctx, object: &str) -> ApiResult<Option<String>> {
     let Some((kind, key)) = object.split_once('/') else { return Ok(None) };
@@ -86,7 +102,6 @@ fn one(ctx: &Ctx, subject: &Subject, check: &Value) -> ApiResult<Decision> {
 
 /// POST /api/v1/authz/check
 pub fn check(ctx: &Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
     let body = ctx.body()?;
     if let Some(extra) = body.keys().find(|k| !matches!(k.as_str(), "checks" | "subject")) {
         return Err(ApiError::invalid_fields(vec![(extra.clone(), "is not a known field".into())]));
@@ -99,18 +114,7 @@ pub fn check(ctx: &Ctx) -> ApiResult<Reply> {
     }
     let subject = match body.get("subject") {
         None | Some(Value::Null) => Subject::Caller,
-        Some(Value::String(uid)) => {
-            let uid = crate::ids::parse_id(uid)
-                .ok_or_else(|| ApiError::invalid_fields(vec![("subject".into(), "must be a user UUID".into())]))?;
-            if uid == caller.user_id() {
-                Subject::Caller
-            } else if !caller.superadmin {
-                return Err(ApiError::forbidden("Only a superadmin may ask about another user."));
-            } else {
-                let superadmin = members::is_superadmin(ctx.sql(), &uid)?;
-                Subject::User { uid, superadmin }
-            }
-        }
+        Some(Value::String(uid)) => subject_for(ctx, "subject", uid)?,
         Some(_) => return Err(ApiError::invalid_fields(vec![("subject".into(), "must be a user UUID".into())])),
     };
     let mut results = Vec::with_capacity(checks.len());
@@ -138,7 +142,6 @@ const CKAN_ACTIONS: &[(&str, &str, Authorisation)] = &[
 /// GET /api/3/action/is_authorized?object=dataset/abc&action=update[&userid=…] (the seed's
 /// CKAN-style question), answered in CKAN's envelope with `result` true or false.
 pub fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
-    let caller = ctx.caller()?;
     let object = ctx.req.query_param("object").unwrap_or_default();
     let action = ctx.req.query_param("action").unwrap_or_default();
     let kind = object.split('/').next().unwrap_or("");
@@ -156,18 +159,7 @@ pub fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
         })?;
     let subject = match ctx.req.query_param("userid").filter(|u| !u.is_empty()) {
         None => Subject::Caller,
-        Some(u) => {
-            let uid = crate::ids::parse_id(&u)
-                .ok_or_else(|| ApiError::invalid_fields(vec![("userid".into(), "must be a user UUID".into())]))?;
-            if uid == caller.user_id() {
-                Subject::Caller
-            } else if !caller.superadmin {
-                return Err(ApiError::forbidden("Only a superadmin may ask about another user."));
-            } else {
-                let superadmin = members::is_superadmin(ctx.sql(), &uid)?;
-                Subject::User { uid, superadmin }
-            }
-        }
+        Some(u) => subject_for(ctx, "userid", &u)?,
     };
     let d = one(ctx, &subject, &json!({"authorisation": auth.as_str(), "object": object}))?;
     Ok(Reply::bare(
