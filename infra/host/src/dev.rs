@@ -17,6 +17,37 @@ pub struct DevIdentity {
     pub key: SigningKey,
     pub issuer: String,
     pub jwks: String,
+    /// The authorisation service's own signing keys (`authz_signing_keys`).
+    pub authz_keys: String,
+}
+
+/// The authorisation service's development key ring in `.spin/dev-authz-keys.json`, made
+/// on first use (EdDSA, the service's default). Kept as written, so a developer can
+/// rehearse a rotation by editing the file.
+fn authz_keys(data_dir: &Path) -> Result<String> {
+    let path = data_dir.join("dev-authz-keys.json");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)?;
+        ryd_authz::KeyRing::parse(&text).context("the development authz keys are unusable: delete .spin/dev-authz-keys.json")?;
+        return Ok(text);
+    }
+    let key = SigningKey::generate("EdDSA")?;
+    let mut jwk = key.private_jwk();
+    jwk["kid"] = json!(format!("dev-authz-{}", std::process::id()));
+    let text = json!({ "keys": [jwk] }).to_string();
+    write_private(&path, &text)?;
+    Ok(text)
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).ok();
+    }
+    Ok(())
 }
 
 /// What a token should say.
@@ -60,21 +91,21 @@ impl DevIdentity {
         } else {
             std::fs::create_dir_all(data_dir)?;
             let key = SigningKey::generate("RS256")?;
-            std::fs::write(&path, key.private_jwk().to_string())?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).ok();
-            }
+            write_private(&path, &key.private_jwk().to_string())?;
             key
         };
         let jwks = jwks_document(&[(DEV_KID, &key)]).to_string();
-        Ok(DevIdentity { key, issuer: DEV_ISSUER.into(), jwks })
+        let authz_keys = authz_keys(data_dir)?;
+        Ok(DevIdentity { key, issuer: DEV_ISSUER.into(), jwks, authz_keys })
     }
 
     /// Defaults for the variables; explicit `SPIN_VARIABLE_*` values still win.
     pub fn variable_defaults(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([("oidc_issuer".to_string(), self.issuer.clone()), ("oidc_jwks".to_string(), self.jwks.clone())])
+        BTreeMap::from([
+            ("oidc_issuer".to_string(), self.issuer.clone()),
+            ("oidc_jwks".to_string(), self.jwks.clone()),
+            ("authz_signing_keys".to_string(), self.authz_keys.clone()),
+        ])
     }
 
     pub fn mint(&self, t: &TokenRequest) -> Result<String> {

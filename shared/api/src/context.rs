@@ -26,6 +26,8 @@ pub struct Reply {
     pub status: u16,
     pub body: Value,
     pub headers: Vec<(String, String)>,
+    /// A body that is not JSON (the PEM public key), sent instead of `body`.
+    pub text: Option<String>,
 }
 
 impl Reply {
@@ -37,11 +39,15 @@ impl Reply {
         Self::with_status(201, data)
     }
     pub fn with_status(status: u16, data: Value) -> Self {
-        Self { status, body: json!({"status": "success", "error": null, "data": data}), headers: Vec::new() }
+        Self { status, body: json!({"status": "success", "error": null, "data": data}), headers: Vec::new(), text: None }
     }
     /// A body without the envelope (`GET /licences`, `/health`, the OpenAPI document).
     pub fn bare(status: u16, body: Value) -> Self {
-        Self { status, body, headers: Vec::new() }
+        Self { status, body, headers: Vec::new(), text: None }
+    }
+    /// A plain-text body with its content type.
+    pub fn text(status: u16, text: String, content_type: &str) -> Self {
+        Self { status, body: Value::Null, headers: vec![("content-type".into(), content_type.into())], text: Some(text) }
     }
     pub fn etag(mut self, version: i64) -> Self {
         self.headers.push(("etag".into(), format!("\"{version}\"")));
@@ -49,6 +55,9 @@ impl Reply {
     }
     pub fn into_response(self) -> Response {
         let mut r = Response::json(self.status, &self.body);
+        if let Some(text) = self.text {
+            r.body = text.into_bytes();
+        }
         for (n, v) in self.headers {
             r.set_header(&n, v);
         }
@@ -140,6 +149,23 @@ impl<'a> Ctx<'a> {
             return Err(ApiError::lacks(auth, &d));
         }
         Ok(access)
+    }
+
+    /// A CKAN-style action's success, in CKAN's envelope.
+    pub fn ckan_ok(&self, result: Value) -> Reply {
+        let action = self.req.path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        let help = format!("{}/api/3/action/help_show?name={action}", self.req.base_url);
+        Reply::bare(200, json!({"help": help, "success": true, "result": result}))
+    }
+
+    /// Answers in the envelope of the path asked: CKAN's under `/api/3/action/`, the
+    /// Register Your Data envelope elsewhere (one handler serves both spellings).
+    pub fn answer(&self, result: Value) -> Reply {
+        if self.req.path.starts_with("/api/3/action/") {
+            self.ckan_ok(result)
+        } else {
+            Reply::ok(result)
+        }
     }
 
     pub fn require_superadmin(&self, what: &str) -> ApiResult<()> {

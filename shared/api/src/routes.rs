@@ -2,7 +2,7 @@
 
 use crate::context::Ctx;
 use crate::error::ApiResult;
-use crate::handlers::{authz, datasets, misc, orgs, tools, users};
+use crate::handlers::{api_keys, authz, datasets, groups, misc, orgs, scoped_tokens, tools, users};
 use crate::Reply;
 use ryd_authz::Endpoint;
 
@@ -84,6 +84,26 @@ pub const ROUTES: &[Route] = &[
     r("DELETE", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user, AUTHZ),
     r("PUT", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client, AUTHZ),
     r("DELETE", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client, AUTHZ),
+    r("POST", "/api/v1/authz/token", Token(E::AuthzToken), scoped_tokens::authorize, AUTHZ),
+    r("POST", "/api/3/action/authz_authorize", Token(E::AuthzToken), scoped_tokens::authorize, AUTHZ),
+    r("POST", "/api/3/action/authz_verify", Public, scoped_tokens::verify, AUTHZ),
+    r("GET", "/api/3/action/authz_verify", Public, scoped_tokens::verify, AUTHZ),
+    r("GET", "/.well-known/jwks.json", Public, scoped_tokens::jwks, AUTHZ),
+    r("GET", "/authz/public_key", Public, scoped_tokens::public_key, AUTHZ),
+    r("GET", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::list, AUTHZ),
+    r("POST", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::create, AUTHZ),
+    r("DELETE", "/api/v1/api-keys/{key_id}", Token(E::ApiKeys), api_keys::revoke, AUTHZ),
+    r("POST", "/api/v1/admin/api-keys", Token(E::ApiKeys), api_keys::import, AUTHZ),
+    r("POST", "/api/3/action/validate_api_key", Token(E::ValidateApiKey), api_keys::validate, AUTHZ),
+    r("GET", "/api/v1/groups", Token(E::Groups), groups::list, AUTHZ),
+    r("POST", "/api/v1/groups", Token(E::Groups), groups::create, AUTHZ),
+    r("GET", "/api/v1/groups/{group}", Token(E::Groups), groups::read, AUTHZ),
+    r("PATCH", "/api/v1/groups/{group}", Token(E::Groups), groups::update, AUTHZ),
+    r("DELETE", "/api/v1/groups/{group}", Token(E::Groups), groups::delete, AUTHZ),
+    r("PUT", "/api/v1/groups/{group}/members/{uid}", Token(E::Groups), groups::member, AUTHZ),
+    r("DELETE", "/api/v1/groups/{group}/members/{uid}", Token(E::Groups), groups::member, AUTHZ),
+    r("PUT", "/api/v1/groups/{group}/datasets/{dataset}", Token(E::Groups), groups::dataset, AUTHZ),
+    r("DELETE", "/api/v1/groups/{group}/datasets/{dataset}", Token(E::Groups), groups::dataset, AUTHZ),
 ];
 
 pub enum Match {

@@ -6,6 +6,11 @@ pub fn rfc3339(millis: i64) -> String {
         .unwrap_or_default()
 }
 
+/// An RFC 3339 date-time (any offset) as Unix seconds.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -6,22 +6,27 @@
 //! - [`scopes`]: the scopes each endpoint needs (AUTHZ.md §2), as one table.
 //! - [`permissions`]: the permission table (AUTHZ.md §4), as data, and [`decide`], which
 //!   answers with a [`Decision`] that carries its reason.
+//! - [`scoped`] and [`keyring`]: the scoped tokens this application signs itself
+//!   (AUTHZ-SERVICE.md), their scope syntax and the keys that sign them.
 //!
 //! Nothing here knows about Spin, HTTP or SQL: callers bring the time, the keys and the
 //! facts from the database.
 
 pub mod config;
 pub mod jwks;
+pub mod keyring;
 pub mod permissions;
 pub mod principal;
+pub mod scoped;
 pub mod scopes;
 pub mod signing;
 pub mod token;
 
 pub use config::{AuthConfig, ConfigError};
 pub use jwks::{KeySet, KeySetError};
+pub use keyring::{KeyRing, KeyRingError};
 pub use permissions::{decide, Authorisation, Decision, OrgStanding, Role, RoleTable};
 pub use principal::Principal;
 pub use scopes::{check_scopes, every_scope, Endpoint, ScopeRule, ScopeVerdict, SCOPE_TABLE};
 pub use signing::{jwks_document, SigningError, SigningKey};
-pub use token::{check_claims, decode_verified, TokenError, VerifiedClaims};
+pub use token::{check_claims, decode_verified, verify_signature, TokenError, VerifiedClaims};

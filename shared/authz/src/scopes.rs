@@ -35,6 +35,14 @@ pub enum Endpoint {
     /// Authorisation as a service (AUTHZ-SERVICE.md).
     AuthzCheck,
     Revoke,
+    /// Scoped tokens signed by this application (user tokens only).
+    AuthzToken,
+    /// The caller's own API keys, and a superadmin's legacy import.
+    ApiKeys,
+    /// A gateway asking about an API key (superadmins and configured service clients).
+    ValidateApiKey,
+    /// Groups and their members, datasets and metadata (superadmins).
+    Groups,
 }
 
 /// One row: the scopes an endpoint needs, and whether machine tokens may call it at all.
@@ -87,6 +95,10 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
         rule(Licences, &[], false),
         rule(AuthzCheck, RYD, false),
         rule(Revoke, RYD, true),
+        rule(AuthzToken, RYD, true),
+        rule(ApiKeys, RYD, true),
+        rule(ValidateApiKey, RYD, false),
+        rule(Groups, RYD, true),
     ]
 };
 
@@ -142,7 +154,7 @@ mod tests {
     use super::*;
     use Endpoint::*;
 
-    const ALL: [Endpoint; 30] = [
+    const ALL: [Endpoint; 34] = [
         AccessCheck,
         ListTools,
         UserRoles,
@@ -173,6 +185,10 @@ mod tests {
         Licences,
         AuthzCheck,
         Revoke,
+        AuthzToken,
+        ApiKeys,
+        ValidateApiKey,
+        Groups,
     ];
 
     fn s(list: &[&str]) -> Vec<String> {

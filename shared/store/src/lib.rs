@@ -4,13 +4,16 @@
 //! `sqlite::Connection` (in `ryd-spin-adapter`) and rusqlite ([`native::NativeSql`], behind
 //! the `native` feature) for native tests and tools. The same SQL runs in both.
 
+pub mod api_keys;
 pub mod audit;
 pub mod datasets;
+pub mod groups;
 pub mod idempotency;
 pub mod members;
 pub mod migrate;
 #[cfg(feature = "native")]
 pub mod native;
+pub mod objects;
 pub mod orgs;
 pub mod public;
 pub mod sql;

@@ -4,14 +4,14 @@
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use ryd_authz::{decide, Authorisation, Decision, OrgStanding, Role};
-use ryd_store::{datasets, members, orgs, tokens, tools};
+use ryd_store::{api_keys, members, objects, orgs, tokens, tools};
 use serde_json::{json, Value};
 
 /// At most this many checks per request.
 pub const MAX_CHECKS: usize = 100;
 
 /// Whose standing is asked about.
-enum Subject {
+pub(crate) enum Subject {
     /// The caller, through their token (client-aware: a tool grant counts only through the
     /// tool's own client).
     Caller,
@@ -20,7 +20,7 @@ enum Subject {
     User { uid: String, superadmin: bool },
 }
 
-fn standing(ctx: &Ctx, subject: &Subject, org_id: &str) -> ApiResult<Option<OrgStanding>> {
+pub(crate) fn standing(ctx: &Ctx, subject: &Subject, org_id: &str) -> ApiResult<Option<OrgStanding>> {
     match subject {
         Subject::Caller => Ok(ctx.org_access(org_id)?.map(|a| a.standing)),
         Subject::User { uid, superadmin } => {
@@ -54,30 +54,9 @@ fn subject_for(ctx: &Ctx, field: &str, raw: &str) -> ApiResult<Subject> {
 fn organisation_of(ctx: &Ctx, object: &str) -> ApiResult<Option<String>> {
     let Some((kind, key)) = object.split_once('/') else { return Ok(None) };
     let key = key.trim();
-    let id = crate::ids::parse_id(key);
-    let sql = ctx.sql();
     Ok(match kind {
-        "org" | "organization" | "organisation" => {
-            let q = "SELECT id FROM organisations WHERE (id = ?1 OR short_name = ?2) AND deleted_at IS NULL";
-            sql.execute(q, &[id.clone().unwrap_or_default().into(), key.into()])?.first().map(|r| r.text(0))
-        }
-        "dataset" | "ds" => {
-            let by_id = match &id {
-                Some(i) => datasets::get(sql, i)?.map(|d| d.organisation_id),
-                None => None,
-            };
-            match by_id {
-                Some(o) => Some(o),
-                None => sql
-                    .execute(
-                        "SELECT d.organisation_id FROM datasets d JOIN organisations o ON o.id = d.organisation_id AND o.deleted_at IS NULL \
-                         WHERE d.short_name = ? AND d.deleted_at IS NULL",
-                        &[key.into()],
-                    )?
-                    .first()
-                    .map(|r| r.text(0)),
-            }
-        }
+        "org" | "organization" | "organisation" => objects::organisation(ctx.sql(), key)?.map(|(id, _)| id),
+        "dataset" | "ds" => objects::dataset(ctx.sql(), key)?.map(|d| d.organisation_id),
         _ => None,
     })
 }
@@ -162,14 +141,13 @@ pub fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
         Some(u) => subject_for(ctx, "userid", &u)?,
     };
     let d = one(ctx, &subject, &json!({"authorisation": auth.as_str(), "object": object}))?;
-    Ok(Reply::bare(
-        200,
-        json!({"help": format!("{}/api/3/action/help_show?name=is_authorized", ctx.req.base_url), "success": true, "result": d.allowed}),
-    ))
+    Ok(ctx.ckan_ok(json!(d.allowed)))
 }
 
 /// PUT / DELETE /api/v1/admin/revocations/users/{uid}: every token the user holds now
-/// (all their subjects' tokens issued before this second) stops working at once.
+/// (all their subjects' tokens issued before this second) stops working at once, and
+/// every API key they hold is revoked (DELETE lifts the token mark only: revoked keys stay
+/// revoked).
 pub fn revoke_user(ctx: &Ctx) -> ApiResult<Reply> {
     ctx.require_superadmin("revoke a user's credentials")?;
     let uid = ctx.id_param("uid")?;
@@ -202,7 +180,13 @@ fn revoke(ctx: &Ctx, kind: &str, subject: &str, target_type: &str, target: &str)
             return Ok(Reply::ok(json!({"revoked": false})));
         }
         tokens::revoke(ctx.sql(), kind, subject, now + 1)?;
-        ctx.audit("revoke", target_type, target, None, None, Some(json!({"revoked_before": now + 1})))?;
-        Ok(Reply::ok(json!({"revoked": true, "revoked_before": crate::time::rfc3339((now + 1) * 1000)})))
+        let keys = if target_type == "user" { api_keys::revoke_all_of_user(ctx.sql(), target, &ctx.now())? } else { 0 };
+        let after = json!({"revoked_before": now + 1, "api_keys_revoked": keys});
+        ctx.audit("revoke", target_type, target, None, None, Some(after))?;
+        Ok(Reply::ok(json!({
+            "revoked": true,
+            "revoked_before": crate::time::rfc3339((now + 1) * 1000),
+            "api_keys_revoked": keys,
+        })))
     })
 }

@@ -199,6 +199,11 @@ impl World {
             "audit_events",
             "revocations",
             "idempotency",
+            "api_keys",
+            "groups",
+            "group_members",
+            "group_datasets",
+            "group_metadata",
         ];
         let mut out = String::new();
         for t in tables {
