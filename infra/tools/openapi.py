@@ -200,6 +200,108 @@ paths["/api/3/action/is_authorized"] = {"servers": [{"url": "/"}], "get": {"tags
                    {"name": "action", "in": "query", "required": True, "schema": {"type": "string"}, "description": "read, create, update, delete, update_visibility, member_create, tool_authorize, or an authorisation name"},
                    {"name": "userid", "in": "query", "required": False, "schema": {"type": "string", "format": "uuid"}}],
     "responses": ok({"type": "object", "required": ["success", "result"], "properties": {"help": {"type": "string"}, "success": {"type": "boolean"}, "result": {"type": "boolean"}}})}}
+
+# Authorisation service: scoped tokens, keys, API keys, groups (AUTHZ-SERVICE.md).
+TAG = ["Authorisation service"]
+both = [{"clientCredentials": ["ryd"]}, {"openIdConnect": ["ryd"]}]
+def data(schema):
+    return {"allOf": [base, {"type": "object", "properties": {"data": schema}}]}
+def ckan(result):
+    return {"type": "object", "required": ["success", "result"], "properties": {
+        "help": {"type": "string"}, "success": {"type": "boolean"}, "result": result}}
+def body(schema):
+    return {"content": {"application/json": {"schema": schema}}}
+conflict = {"409": {"$ref": "#/components/responses/Conflict"}}
+unavailable = {"503": {"$ref": "#/components/responses/ServiceUnavailable"}}
+S["ScopedToken"] = {"type": "object", "required": ["user_id", "token", "expires_at", "requested_scopes", "granted_scopes"], "properties": {
+    "user_id": {"type": "string"}, "token": {"type": "string", "description": "A JWT signed with this application's key."},
+    "expires_at": {"type": "string", "format": "date-time"},
+    "requested_scopes": {"type": "array", "items": {"type": "string"}},
+    "granted_scopes": {"type": "array", "items": {"type": "string"}, "description": "The requested scopes the caller holds now."}}}
+scopes_body = body({"type": "object", "required": ["scopes"], "properties": {
+    "scopes": {"description": "`<type>[:<id>[:<subscope>][:<actions>]]`, types org, ds, res; a list or one space-separated string.",
+               "oneOf": [{"type": "array", "items": {"type": "string"}, "maxItems": 100}, {"type": "string"}]},
+    "lifetime": {"type": "integer", "minimum": 1, "description": "Seconds; capped at authz_token_max_lifetime_seconds (900)."}}})
+paths["/authz/token"] = {"post": {"tags": TAG, "operationId": "authz_token", "security": user_only, "requestBody": scopes_body,
+    "summary": "A scoped token signed by this application: the requested scopes intersected with the permission table.",
+    "responses": {**ok(data({"$ref": "#/components/schemas/ScopedToken"})), **errors, **unavailable}}}
+paths["/api/3/action/authz_authorize"] = {"servers": [{"url": "/"}], "post": {"tags": TAG, "operationId": "authz_authorize",
+    "security": user_only, "requestBody": scopes_body,
+    "summary": "ckanext-authz-service's `authorize`, in CKAN's envelope.",
+    "responses": {**ok(ckan({"$ref": "#/components/schemas/ScopedToken"})), **errors, **unavailable}}}
+verify_result = {"type": "object", "required": ["verified"], "properties": {
+    "verified": {"type": "boolean"}, "payload": {"type": "object"}, "message": {"type": "string"}}}
+verify_params = [{"name": "token", "in": "query", "required": False, "schema": {"type": "string"}},
+                 {"name": "strict", "in": "query", "required": False, "schema": {"type": "boolean"}}]
+paths["/api/3/action/authz_verify"] = {"servers": [{"url": "/"}],
+    "post": {"tags": TAG, "operationId": "authz_verify", "summary": "Verify a token this application signed (no authentication).",
+             "requestBody": body({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}, "strict": {"type": "boolean", "default": True}}}),
+             "responses": {**ok(ckan(verify_result)), "400": errors["400"], "503": unavailable["503"]}},
+    "get": {"tags": TAG, "operationId": "authz_verify_get", "summary": "The same, with query parameters.", "parameters": verify_params,
+            "responses": {**ok(ckan(verify_result)), "400": errors["400"], "503": unavailable["503"]}}}
+paths["/.well-known/jwks.json"] = {"servers": [{"url": "/"}], "get": {"tags": TAG, "operationId": "jwks",
+    "summary": "The public keys of scoped tokens: every key still valid during a rotation, the signing key first.",
+    "responses": {**ok({"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}), **unavailable}}}
+paths["/authz/public_key"] = {"servers": [{"url": "/"}], "get": {"tags": TAG, "operationId": "public_key",
+    "summary": "The signing key as PEM (SubjectPublicKeyInfo).",
+    "responses": {"200": {"description": "PEM.", "content": {"application/x-pem-file": {"schema": {"type": "string"}}}}, **unavailable}}}
+S["ApiKey"] = {"type": "object", "required": ["id", "name", "prefix", "created_at", "status"], "properties": {
+    "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "prefix": {"type": "string"},
+    "created_at": {"type": "string", "format": "date-time"}, "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+    "revoked_at": {"type": "string", "format": "date-time", "nullable": True},
+    "status": {"type": "string", "enum": ["active", "expired", "revoked"]},
+    "api_key": {"type": "string", "description": "The secret: only in the answer that creates it."}}}
+key_id = {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+paths["/api-keys"] = {
+    "get": {"tags": TAG, "operationId": "list_api_keys", "security": user_only, "summary": "The caller's API keys (never their secrets).",
+            "responses": {**ok(data({"type": "object", "properties": {"api_keys": {"type": "array", "items": {"$ref": "#/components/schemas/ApiKey"}}}})), **errors}},
+    "post": {"tags": TAG, "operationId": "create_api_key", "security": user_only, "summary": "A new API key for gateways; the secret is shown once.",
+             "requestBody": body({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}),
+             "responses": {**ok(data({"$ref": "#/components/schemas/ApiKey"}), "201"), **errors}}}
+paths["/api-keys/{key_id}"] = {"delete": {"tags": TAG, "operationId": "revoke_api_key", "security": user_only, "parameters": [key_id],
+    "summary": "Revoke one of the caller's keys (superadmins: anyone's).", "responses": {**ok(data({"$ref": "#/components/schemas/ApiKey"})), **errors}}}
+paths["/admin/api-keys"] = {"post": {"tags": TAG, "operationId": "import_api_key", "security": user_only,
+    "summary": "Import a legacy key for a user (superadmins); its name is prefixed `legacy:`.",
+    "requestBody": body({"type": "object", "required": ["user_id", "api_key", "name"], "properties": {
+        "user_id": {"type": "string", "format": "uuid"}, "api_key": {"type": "string"}, "name": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}}),
+    "responses": {**ok(data({"$ref": "#/components/schemas/ApiKey"}), "201"), **errors, **conflict}}}
+paths["/api/3/action/validate_api_key"] = {"servers": [{"url": "/"}], "post": {"tags": TAG, "operationId": "validate_api_key", "security": both,
+    "summary": "For gateways (superadmins and authz_service_clients): may this key's user call the API `api_id`, and on which usage plan?",
+    "requestBody": body({"type": "object", "required": ["api_key", "api_id"], "properties": {"api_key": {"type": "string"}, "api_id": {"type": "string"}}}),
+    "responses": {**ok(ckan({"type": "object", "required": ["authorized", "message"], "properties": {
+        "authorized": {"type": "boolean"},
+        "message": {"type": "string", "description": "Authorized, Invalid token, Invalid api_id, User <name> not allowed to access <api_id>, or No usage plan available."},
+        "usage_plan": {"type": "object", "required": ["name", "plan", "rate", "quota", "priority"], "properties": {
+            "name": {"type": "string"}, "plan": {"type": "string"}, "rate": {"type": "integer"}, "quota": {"type": "integer"}, "priority": {"type": "integer"}}},
+        "app_name": {"type": "string"}}})), **errors}}}
+S["Group"] = {"type": "object", "required": ["id", "name", "title", "created_at"], "properties": {
+    "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "title": {"type": "string"},
+    "created_at": {"type": "string", "format": "date-time"}, "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+    "members": {"type": "array", "items": {"type": "object", "properties": {"user_id": {"type": "string"}, "name": {"type": "string"}}}},
+    "datasets": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "short_name": {"type": "string"}}}}}}
+group = {"name": "group", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The group's id or name."}
+dataset_key = {"name": "dataset", "in": "path", "required": True, "schema": {"type": "string"}, "description": "The dataset's id or short name."}
+group_answer = ok(data({"$ref": "#/components/schemas/Group"}))
+group_body = {"type": "object", "properties": {"title": {"type": "string"},
+              "metadata": {"type": "object", "description": "Keys to strings or numbers; on PATCH, null removes a key."}}}
+paths["/groups"] = {
+    "get": {"tags": TAG, "operationId": "list_groups", "security": user_only, "summary": "Groups (superadmins).",
+            "responses": {**ok(data({"type": "object", "properties": {"groups": {"type": "array", "items": {"$ref": "#/components/schemas/Group"}}}})), **errors}},
+    "post": {"tags": TAG, "operationId": "create_group", "security": user_only, "summary": "Create a group (superadmins).",
+             "requestBody": body({**group_body, "required": ["name"], "properties": {**group_body["properties"], "name": {"type": "string"}}}),
+             "responses": {**ok(data({"$ref": "#/components/schemas/Group"}), "201"), **errors, **conflict}}}
+paths["/groups/{group}"] = {
+    "get": {"tags": TAG, "operationId": "read_group", "security": user_only, "parameters": [group], "summary": "A group with its members, datasets and metadata.", "responses": {**group_answer, **errors}},
+    "patch": {"tags": TAG, "operationId": "update_group", "security": user_only, "parameters": [group], "summary": "Change the title or metadata.",
+              "requestBody": body(group_body), "responses": {**group_answer, **errors}},
+    "delete": {"tags": TAG, "operationId": "delete_group", "security": user_only, "parameters": [group], "summary": "Delete a group.", "responses": {**ok(base), **errors}}}
+for sub, param, what in [("members/{uid}", uid, "a user"), ("datasets/{dataset}", dataset_key, "a dataset")]:
+    paths["/groups/{group}/" + sub] = {
+        "put": {"tags": TAG, "operationId": "add_group_" + sub.split("/")[0], "security": user_only, "parameters": [group, param],
+                "summary": f"Add {what} to the group.", "responses": {**group_answer, **errors}},
+        "delete": {"tags": TAG, "operationId": "remove_group_" + sub.split("/")[0], "security": user_only, "parameters": [group, param],
+                   "summary": f"Remove {what} from the group.", "responses": {**group_answer, **errors}}}
+
 paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
                                   "responses": ok({"type": "object"})}}
 paths["/health"] = {"servers": [{"url": "/"}], "get": {"tags": ["Miscellaneous"], "operationId": "health",

@@ -28,7 +28,8 @@ fn authz_keys(data_dir: &Path) -> Result<String> {
     let path = data_dir.join("dev-authz-keys.json");
     if path.exists() {
         let text = std::fs::read_to_string(&path)?;
-        ryd_authz::KeyRing::parse(&text).context("the development authz keys are unusable: delete .spin/dev-authz-keys.json")?;
+        ryd_authz::KeyRing::parse(&text)
+            .context("the development authz keys are unusable: delete .spin/dev-authz-keys.json")?;
         return Ok(text);
     }
     let key = SigningKey::generate("EdDSA")?;

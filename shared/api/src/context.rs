@@ -39,7 +39,12 @@ impl Reply {
         Self::with_status(201, data)
     }
     pub fn with_status(status: u16, data: Value) -> Self {
-        Self { status, body: json!({"status": "success", "error": null, "data": data}), headers: Vec::new(), text: None }
+        Self {
+            status,
+            body: json!({"status": "success", "error": null, "data": data}),
+            headers: Vec::new(),
+            text: None,
+        }
     }
     /// A body without the envelope (`GET /licences`, `/health`, the OpenAPI document).
     pub fn bare(status: u16, body: Value) -> Self {
@@ -47,7 +52,12 @@ impl Reply {
     }
     /// A plain-text body with its content type.
     pub fn text(status: u16, text: String, content_type: &str) -> Self {
-        Self { status, body: Value::Null, headers: vec![("content-type".into(), content_type.into())], text: Some(text) }
+        Self {
+            status,
+            body: Value::Null,
+            headers: vec![("content-type".into(), content_type.into())],
+            text: Some(text),
+        }
     }
     pub fn etag(mut self, version: i64) -> Self {
         self.headers.push(("etag".into(), format!("\"{version}\"")));

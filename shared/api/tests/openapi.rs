@@ -204,7 +204,59 @@ fn every_happy_path_answer_validates_against_the_document() {
     let c = Cast::new();
     let w = &c.world;
     let (o, d, t) = (&c.oid, &c.did, &c.tool_id);
+    let key = ryd_authz::SigningKey::generate("EdDSA").unwrap();
+    let mut jwk = key.private_jwk();
+    jwk["kid"] = json!("a1");
+    w.set_var("authz_signing_keys", &jwk.to_string());
+    let scoped =
+        expect(&w.call(Some(&c.editor), "POST", "/api/v1/authz/token", Some(json!({"scopes": "org:aidorg"}))), 200)
+            ["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let api_key =
+        expect(&w.call(Some(&c.editor), "POST", "/api/v1/api-keys", Some(json!({"name": "k"}))), 201)["data"].clone();
+    let (key_id, secret) = (api_key["id"].as_str().unwrap(), api_key["api_key"].as_str().unwrap());
     let calls: Vec<(&Who, &str, String, Option<Value>)> = vec![
+        (
+            &c.superadmin,
+            "POST",
+            "/api/v1/groups".into(),
+            Some(json!({"name": "api-gold-users", "metadata": {"api-usage-plan-rate": 5}})),
+        ),
+        (&c.superadmin, "GET", "/api/v1/groups".into(), None),
+        (&c.superadmin, "PATCH", "/api/v1/groups/api-gold-users".into(), Some(json!({"title": "Gold"}))),
+        (&c.superadmin, "PUT", format!("/api/v1/groups/api-gold-users/members/{}", c.editor.uid), None),
+        (&c.superadmin, "PUT", format!("/api/v1/groups/api-gold-users/datasets/{d}"), None),
+        (&c.superadmin, "GET", "/api/v1/groups/api-gold-users".into(), None),
+        (
+            &c.superadmin,
+            "POST",
+            "/api/3/action/validate_api_key".into(),
+            Some(json!({"api_key": secret, "api_id": "aid-activities"})),
+        ),
+        (&c.superadmin, "DELETE", format!("/api/v1/groups/api-gold-users/members/{}", c.editor.uid), None),
+        (&c.superadmin, "DELETE", format!("/api/v1/groups/api-gold-users/datasets/{d}"), None),
+        (&c.superadmin, "DELETE", "/api/v1/groups/api-gold-users".into(), None),
+        (&c.editor, "POST", "/api/v1/authz/token".into(), Some(json!({"scopes": ["org:aidorg:read"], "lifetime": 60}))),
+        (&c.editor, "POST", "/api/3/action/authz_authorize".into(), Some(json!({"scopes": "ds:aidorg/*:read"}))),
+        (&c.editor, "POST", "/api/3/action/authz_verify".into(), Some(json!({"token": scoped}))),
+        (&c.editor, "GET", format!("/api/3/action/authz_verify?token={scoped}&strict=false"), None),
+        (&c.editor, "GET", "/.well-known/jwks.json".into(), None),
+        (&c.editor, "GET", "/api/v1/api-keys".into(), None),
+        (
+            &c.editor,
+            "POST",
+            "/api/v1/api-keys".into(),
+            Some(json!({"name": "another", "expires_at": "2099-01-01T00:00:00Z"})),
+        ),
+        (&c.editor, "DELETE", format!("/api/v1/api-keys/{key_id}"), None),
+        (
+            &c.superadmin,
+            "POST",
+            "/api/v1/admin/api-keys".into(),
+            Some(json!({"user_id": c.admin.uid, "api_key": "legacy-key-0123456789", "name": "dkan"})),
+        ),
         (&c.admin, "GET", "/api/v1/access-check".into(), None),
         (&c.admin, "GET", "/api/v1/tools".into(), None),
         (&c.admin, "GET", format!("/api/v1/users/{}/roles", c.admin.uid), None),
@@ -283,6 +335,12 @@ fn every_happy_path_answer_validates_against_the_document() {
         assert!(errors.is_empty(), "{path}: {errors:#?}");
         seen.insert((method, ryd_api::routes::ROUTES.iter().find(|r| r.pattern == path).unwrap().pattern));
     }
+    // The PEM key is text, not JSON.
+    let r = w.raw(ryd_api::Request::new("GET", "/authz/public_key"));
+    assert_eq!(r.status, 200);
+    let dp = doc_path("/authz/public_key").unwrap();
+    assert!(doc["paths"][&dp]["get"]["responses"]["200"]["content"]["application/x-pem-file"].is_object());
+    seen.insert(("GET", "/authz/public_key"));
     let unvisited: Vec<_> = ryd_api::routes::ROUTES
         .iter()
         .filter(|r| !seen.contains(&(r.method, r.pattern)))

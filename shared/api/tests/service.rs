@@ -74,7 +74,11 @@ fn granted_scopes_are_the_requested_ones_the_caller_holds_now() {
     let contributor = authorize(w, &c.contributor, json!("ds:aidorg/aid-activities:read,update org:aidorg:update"));
     assert_eq!(granted(&contributor), vec!["ds:aidorg/aid-activities:read".to_string()]);
     assert!(granted(&authorize(w, &c.pending, asked.clone())).is_empty(), "a pending contributor holds nothing");
-    assert_eq!(granted(&authorize(w, &c.outsider, asked.clone())), vec!["ds:otherorg/*:read"], "their own organisation only");
+    assert_eq!(
+        granted(&authorize(w, &c.outsider, asked.clone())),
+        vec!["ds:otherorg/*:read"],
+        "their own organisation only"
+    );
     let superadmin = authorize(w, &c.superadmin, json!(["org:*:read", "ds:*:metadata:read,update", "org:aidorg"]));
     assert_eq!(granted(&superadmin), vec!["org:*:read", "ds:*:metadata:read,update", "org:aidorg"]);
     // The reference table lets contributors update datasets: the grant follows the table.
@@ -115,7 +119,10 @@ fn the_token_is_signed_with_our_key_and_carries_the_granted_scopes() {
     expect(&w.call(Some(&machine), "POST", "/api/v1/authz/token", Some(json!({"scopes": ["org:aidorg"]}))), 403);
     let e = expect(&w.call(Some(&c.editor), "POST", "/api/v1/authz/token", Some(json!({"scopes": ["file:x"]}))), 400);
     assert!(e["error"]["error_msg"].as_str().unwrap().contains("scopes"), "{e}");
-    let e = expect(&w.call(Some(&c.editor), "POST", "/api/3/action/authz_authorize", Some(json!({"scopes": "file:x"}))), 400);
+    let e = expect(
+        &w.call(Some(&c.editor), "POST", "/api/3/action/authz_authorize", Some(json!({"scopes": "file:x"}))),
+        400,
+    );
     assert_eq!(e["error"]["__type"], "Validation Error");
     assert!(e["error"]["scopes"][0].as_str().unwrap().contains("unknown entity type"), "{e}");
     expect(&w.call(Some(&c.editor), "POST", "/api/v1/authz/token", Some(json!({"scopes": [], "lifetime": -5}))), 400);
@@ -148,10 +155,14 @@ fn authz_verify_answers_verified_or_why_not() {
     let alien = stranger.sign(Some("a1"), None, &ok["payload"]).unwrap();
     assert_eq!(verify(w, &alien, true)["verified"], false);
     // `alg: none` never verifies.
-    let none = format!("{}.{}.", {
-        use base64ct::{Base64UrlUnpadded, Encoding};
-        Base64UrlUnpadded::encode_string(br#"{"alg":"none","kid":"a1"}"#)
-    }, parts[1]);
+    let none = format!(
+        "{}.{}.",
+        {
+            use base64ct::{Base64UrlUnpadded, Encoding};
+            Base64UrlUnpadded::encode_string(br#"{"alg":"none","kid":"a1"}"#)
+        },
+        parts[1]
+    );
     assert_eq!(verify(w, &none, false), json!({"verified": false, "message": "algorithm `none` is not allowed"}));
     // Expired: refused; with strict false, the payload is shown but not verified.
     w.ports.now_ms.set(w.ports.now_ms.get() + 901_000);
@@ -196,7 +207,10 @@ fn scoped_tokens_of_a_revoked_user_stop_verifying() {
     let (c, _) = authz_world();
     let w = &c.world;
     let token = authorize(w, &c.editor, json!(["org:aidorg:read"]))["token"].as_str().unwrap().to_string();
-    expect(&w.call(Some(&c.superadmin), "PUT", &format!("/api/v1/admin/revocations/users/{}", c.editor.uid), None), 200);
+    expect(
+        &w.call(Some(&c.superadmin), "PUT", &format!("/api/v1/admin/revocations/users/{}", c.editor.uid), None),
+        200,
+    );
     assert_eq!(verify(w, &token, true), json!({"verified": false, "message": "token revoked"}));
 }
 
@@ -225,7 +239,13 @@ fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
     assert_eq!(expect(&w.call(Some(&c.admin), "GET", "/api/v1/api-keys", None), 200)["data"]["api_keys"], json!([]));
     // Validation errors change nothing.
     let before = w.snapshot();
-    for bad in [json!({}), json!({"name": ""}), json!({"name": "x", "expires_at": "tomorrow"}), json!({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}), json!({"name": "x", "scope": "all"})] {
+    for bad in [
+        json!({}),
+        json!({"name": ""}),
+        json!({"name": "x", "expires_at": "tomorrow"}),
+        json!({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}),
+        json!({"name": "x", "scope": "all"}),
+    ] {
         expect(&w.call(Some(&c.editor), "POST", "/api/v1/api-keys", Some(bad)), 400);
     }
     expect(&w.call(Some(&Who::machine(&c.tool_client)), "POST", "/api/v1/api-keys", Some(json!({"name": "m"}))), 403);
@@ -254,26 +274,58 @@ fn validate_api_key_answers_each_of_its_five_messages() {
     let editor_key = create_key(w, &c.editor, json!({"name": "Editor's app"}))["api_key"].as_str().unwrap().to_string();
     // Who may ask: a superadmin, or a configured service client; nobody else.
     let gateway = Who::machine("api-gateway");
-    expect(&w.call(Some(&c.editor), "POST", "/api/3/action/validate_api_key", Some(json!({"api_key": editor_key, "api_id": "aid-activities"}))), 403);
-    let e = expect(&w.call(Some(&gateway), "POST", "/api/3/action/validate_api_key", Some(json!({"api_key": editor_key, "api_id": "aid-activities"}))), 403);
+    expect(
+        &w.call(
+            Some(&c.editor),
+            "POST",
+            "/api/3/action/validate_api_key",
+            Some(json!({"api_key": editor_key, "api_id": "aid-activities"})),
+        ),
+        403,
+    );
+    let e = expect(
+        &w.call(
+            Some(&gateway),
+            "POST",
+            "/api/3/action/validate_api_key",
+            Some(json!({"api_key": editor_key, "api_id": "aid-activities"})),
+        ),
+        403,
+    );
     assert_eq!(e["error"]["__type"], "Authorization Error");
     w.set_var("authz_service_clients", "api-gateway");
-    let e = expect(&w.call(Some(&gateway), "POST", "/api/3/action/validate_api_key", Some(json!({"api_id": "aid-activities"}))), 400);
+    let e = expect(
+        &w.call(Some(&gateway), "POST", "/api/3/action/validate_api_key", Some(json!({"api_id": "aid-activities"}))),
+        400,
+    );
     assert_eq!(e["error"]["api_key"], json!(["Missing value"]));
 
     // 1. Invalid token: unknown, expired, revoked.
-    assert_eq!(validate(w, &gateway, "ryd_not-a-key", "aid-activities"), json!({"authorized": false, "message": "Invalid token"}));
-    let short = create_key(w, &c.editor, json!({"name": "short", "expires_at": ryd_api::time::rfc3339((T0 + 60) * 1000)}));
+    assert_eq!(
+        validate(w, &gateway, "ryd_not-a-key", "aid-activities"),
+        json!({"authorized": false, "message": "Invalid token"})
+    );
+    let short =
+        create_key(w, &c.editor, json!({"name": "short", "expires_at": ryd_api::time::rfc3339((T0 + 60) * 1000)}));
     // 2. Invalid api_id.
-    assert_eq!(validate(w, &gateway, &editor_key, "no-such-api"), json!({"authorized": false, "message": "Invalid api_id"}));
+    assert_eq!(
+        validate(w, &gateway, &editor_key, "no-such-api"),
+        json!({"authorized": false, "message": "Invalid api_id"})
+    );
     // No usage-plan group exists yet.
     assert_eq!(validate(w, &gateway, &editor_key, "aid-activities")["message"], "No usage plan available");
     // Usage plans: gold by metadata priority, bronze the default, silver with bad metadata.
     let plan = |name: &str, md: Value| {
         expect(&w.call(Some(sa), "POST", "/api/v1/groups", Some(json!({"name": name, "metadata": md}))), 201);
     };
-    plan("api-gold-users", json!({"api-usage-plan-name": "gold", "api-usage-plan-rate": "100", "api-usage-plan-quota": 1000000, "api-usage-plan-priority": "3"}));
-    plan("api-bronze-users", json!({"api-usage-plan-name": "bronze", "api-usage-plan-rate": "5", "api-usage-plan-quota": "1000", "api-usage-plan-priority": "5"}));
+    plan(
+        "api-gold-users",
+        json!({"api-usage-plan-name": "gold", "api-usage-plan-rate": "100", "api-usage-plan-quota": 1000000, "api-usage-plan-priority": "3"}),
+    );
+    plan(
+        "api-bronze-users",
+        json!({"api-usage-plan-name": "bronze", "api-usage-plan-rate": "5", "api-usage-plan-quota": "1000", "api-usage-plan-priority": "5"}),
+    );
     plan("api-silver-users", json!({"api-usage-plan-rate": "fast", "api-usage-plan-priority": ""}));
     let ok = validate(w, &gateway, &editor_key, "aid-activities");
     assert_eq!(
@@ -287,22 +339,55 @@ fn validate_api_key_answers_each_of_its_five_messages() {
     };
     join("api-silver-users", &c.editor);
     let silver = validate(w, &gateway, &editor_key, "aid-activities");
-    assert_eq!(silver["usage_plan"], json!({"name": "api-silver-users", "plan": "api-silver-users", "rate": 10, "quota": 10000, "priority": 4}), "bad values fall back to the name, 10, 10000 and the position");
+    assert_eq!(
+        silver["usage_plan"],
+        json!({"name": "api-silver-users", "plan": "api-silver-users", "rate": 10, "quota": 10000, "priority": 4}),
+        "bad values fall back to the name, 10, 10000 and the position"
+    );
     join("api-gold-users", &c.editor);
-    assert_eq!(validate(w, &gateway, &editor_key, "aid-activities")["usage_plan"]["plan"], "gold", "the lowest priority number wins");
+    assert_eq!(
+        validate(w, &gateway, &editor_key, "aid-activities")["usage_plan"]["plan"],
+        "gold",
+        "the lowest priority number wins"
+    );
 
     // 3. Not allowed: an outsider cannot view a dataset of an organisation not yet approved.
     let outsider_key = create_key(w, &c.outsider, json!({"name": "o"}))["api_key"].as_str().unwrap().to_string();
-    assert_eq!(validate(w, &gateway, &outsider_key, "aid-activities"), json!({"authorized": false, "message": "User Outsider not allowed to access aid-activities"}));
-    expect(&w.call(Some(sa), "PATCH", &format!("/api/v1/reporting-orgs/{}", c.oid), Some(json!({"registry_approved": true}))), 200);
-    assert_eq!(validate(w, &gateway, &outsider_key, "aid-activities")["authorized"], true, "listed: everyone may view it");
+    assert_eq!(
+        validate(w, &gateway, &outsider_key, "aid-activities"),
+        json!({"authorized": false, "message": "User Outsider not allowed to access aid-activities"})
+    );
+    expect(
+        &w.call(
+            Some(sa),
+            "PATCH",
+            &format!("/api/v1/reporting-orgs/{}", c.oid),
+            Some(json!({"registry_approved": true})),
+        ),
+        200,
+    );
+    assert_eq!(
+        validate(w, &gateway, &outsider_key, "aid-activities")["authorized"],
+        true,
+        "listed: everyone may view it"
+    );
 
     // 4. A private API: its users and the dataset must share a group.
     expect(&w.call(Some(&c.admin), "POST", "/api/v1/datasets", Some(dataset_body(&c.oid, "beta-api", "private"))), 201);
-    assert_eq!(validate(w, &gateway, &outsider_key, "beta-api")["message"], "User Outsider not allowed to access beta-api");
-    assert_eq!(validate(w, &gateway, &editor_key, "beta-api")["authorized"], true, "organisation membership counts as a shared group");
+    assert_eq!(
+        validate(w, &gateway, &outsider_key, "beta-api")["message"],
+        "User Outsider not allowed to access beta-api"
+    );
+    assert_eq!(
+        validate(w, &gateway, &editor_key, "beta-api")["authorized"],
+        true,
+        "organisation membership counts as a shared group"
+    );
     let sa_key = create_key(w, sa, json!({"name": "ops"}))["api_key"].as_str().unwrap().to_string();
-    assert_eq!(validate(w, &gateway, &sa_key, "beta-api"), json!({"authorized": false, "message": "No usage plan available"}));
+    assert_eq!(
+        validate(w, &gateway, &sa_key, "beta-api"),
+        json!({"authorized": false, "message": "No usage plan available"})
+    );
     expect(&w.call(Some(sa), "POST", "/api/v1/groups", Some(json!({"name": "beta-testers"}))), 201);
     expect(&w.call(Some(sa), "PUT", "/api/v1/groups/beta-testers/datasets/beta-api", None), 200);
     join("beta-testers", sa);
@@ -312,7 +397,11 @@ fn validate_api_key_answers_each_of_its_five_messages() {
     w.ports.now_ms.set(w.ports.now_ms.get() + 61_000);
     assert_eq!(validate(w, &gateway, short["api_key"].as_str().unwrap(), "aid-activities")["message"], "Invalid token");
     expect(&w.call(Some(sa), "PUT", &format!("/api/v1/admin/revocations/users/{}", c.editor.uid), None), 200);
-    assert_eq!(validate(w, &gateway, &editor_key, "aid-activities"), json!({"authorized": false, "message": "Invalid token"}), "a revoked user's keys stop at once");
+    assert_eq!(
+        validate(w, &gateway, &editor_key, "aid-activities"),
+        json!({"authorized": false, "message": "Invalid token"}),
+        "a revoked user's keys stop at once"
+    );
     let listed = expect(&w.call(Some(sa), "GET", "/api/v1/groups/beta-testers", None), 200);
     assert_eq!(listed["data"]["datasets"][0]["short_name"], "beta-api");
 }
@@ -325,18 +414,47 @@ fn groups_are_managed_by_superadmins_only() {
     let before = w.snapshot();
     expect(&w.call(Some(&c.admin), "POST", "/api/v1/groups", Some(json!({"name": "api-gold-users"}))), 403);
     expect(&w.call(Some(&c.admin), "GET", "/api/v1/groups", None), 403);
-    for bad in [json!({}), json!({"name": "Has Spaces"}), json!({"name": "ok", "metadata": [1]}), json!({"name": "ok", "colour": "red"})] {
+    for bad in [
+        json!({}),
+        json!({"name": "Has Spaces"}),
+        json!({"name": "ok", "metadata": [1]}),
+        json!({"name": "ok", "colour": "red"}),
+    ] {
         expect(&w.call(Some(sa), "POST", "/api/v1/groups", Some(bad)), 400);
     }
     assert_eq!(before, w.snapshot());
-    let g = expect(&w.call(Some(sa), "POST", "/api/v1/groups", Some(json!({"name": "api-gold-users", "title": "Gold", "metadata": {"api-usage-plan-rate": 100}}))), 201);
+    let g = expect(
+        &w.call(
+            Some(sa),
+            "POST",
+            "/api/v1/groups",
+            Some(json!({"name": "api-gold-users", "title": "Gold", "metadata": {"api-usage-plan-rate": 100}})),
+        ),
+        201,
+    );
     assert_eq!(g["data"]["metadata"], json!({"api-usage-plan-rate": "100"}));
     expect(&w.call(Some(sa), "POST", "/api/v1/groups", Some(json!({"name": "api-gold-users"}))), 409);
-    let r = expect(&w.call(Some(sa), "PATCH", "/api/v1/groups/api-gold-users", Some(json!({"metadata": {"api-usage-plan-rate": null, "api-usage-plan-name": "gold"}}))), 200);
+    let r = expect(
+        &w.call(
+            Some(sa),
+            "PATCH",
+            "/api/v1/groups/api-gold-users",
+            Some(json!({"metadata": {"api-usage-plan-rate": null, "api-usage-plan-name": "gold"}})),
+        ),
+        200,
+    );
     assert_eq!(r["data"]["metadata"], json!({"api-usage-plan-name": "gold"}));
     expect(&w.call(Some(sa), "PUT", &format!("/api/v1/groups/api-gold-users/members/{}", c.editor.uid), None), 200);
     expect(&w.call(Some(sa), "PUT", "/api/v1/groups/api-gold-users/datasets/no-such-dataset", None), 404);
-    let r = expect(&w.call(Some(sa), "PUT", &format!("/api/v1/groups/{}/datasets/{}", g["data"]["id"].as_str().unwrap(), c.did), None), 200);
+    let r = expect(
+        &w.call(
+            Some(sa),
+            "PUT",
+            &format!("/api/v1/groups/{}/datasets/{}", g["data"]["id"].as_str().unwrap(), c.did),
+            None,
+        ),
+        200,
+    );
     assert_eq!(r["data"]["members"][0]["user_id"], c.editor.uid);
     assert_eq!(r["data"]["datasets"][0]["id"], c.did);
     expect(&w.call(Some(sa), "DELETE", "/api/v1/groups/api-gold-users", None), 200);

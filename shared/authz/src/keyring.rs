@@ -117,7 +117,10 @@ pub fn public_pem(jwk: &Value) -> Option<String> {
     let (algorithm, key) = match (jwk.get("kty").and_then(Value::as_str), jwk.get("crv").and_then(Value::as_str)) {
         (Some("RSA"), _) => {
             // rsaEncryption, NULL parameters; the key is SEQUENCE { n, e }.
-            let alg = der(0x30, &[der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]), vec![0x05, 0x00]].concat());
+            let alg = der(
+                0x30,
+                &[der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]), vec![0x05, 0x00]].concat(),
+            );
             (alg, der(0x30, &[der_uint(&field("n")?), der_uint(&field("e")?)].concat()))
         }
         (Some("EC"), Some("P-256")) => {

@@ -205,9 +205,7 @@ pub fn grant(requested: &Scope, held: impl Fn(Authorisation) -> bool) -> Option<
             return None;
         }
     }
-    let holds = |action: &str| {
-        ACTIONS.iter().any(|(e, a, auth)| *e == requested.entity && *a == action && held(*auth))
-    };
+    let holds = |action: &str| ACTIONS.iter().any(|(e, a, auth)| *e == requested.entity && *a == action && held(*auth));
     let known = Scope::known_actions(requested.entity);
     let granted: BTreeSet<String> = match &requested.actions {
         Some(asked) => asked.iter().filter(|a| holds(a)).cloned().collect(),

@@ -90,7 +90,8 @@ pub fn set_metadata(sql: &dyn Sql, group_id: &str, key: &str, value: Option<&str
 }
 
 pub fn metadata(sql: &dyn Sql, group_id: &str) -> Result<BTreeMap<String, String>, SqlError> {
-    let rows = sql.execute("SELECT key, value FROM group_metadata WHERE group_id = ? ORDER BY key", &[group_id.into()])?;
+    let rows =
+        sql.execute("SELECT key, value FROM group_metadata WHERE group_id = ? ORDER BY key", &[group_id.into()])?;
     Ok(rows.iter().map(|r| (r.text(0), r.text(1))).collect())
 }
 

@@ -43,7 +43,9 @@ pub fn organisation(sql: &dyn Sql, key: &str) -> Result<Option<(String, String)>
 
 /// A live dataset by id or short name.
 pub fn dataset(sql: &dyn Sql, key: &str) -> Result<Option<DatasetRef>, SqlError> {
-    let q = format!("{DATASET} WHERE (d.id = ?1 OR d.short_name = ?1) AND d.deleted_at IS NULL ORDER BY d.id = ?1 DESC LIMIT 1");
+    let q = format!(
+        "{DATASET} WHERE (d.id = ?1 OR d.short_name = ?1) AND d.deleted_at IS NULL ORDER BY d.id = ?1 DESC LIMIT 1"
+    );
     Ok(sql.execute(&q, &[key.into()])?.first().map(dataset_row))
 }
 

@@ -143,7 +143,14 @@ pub fn import(ctx: &Ctx) -> ApiResult<Reply> {
     let name = if name.starts_with(LEGACY_PREFIX) { name } else { format!("{LEGACY_PREFIX}{name}") };
     ctx.write(|| {
         let key = store_key(ctx, &user_id, name, &secret, expires_at)?;
-        ctx.audit("import_api_key", "api_key", &key.id, None, None, Some(json!({"name": key.name, "user_id": user_id})))?;
+        ctx.audit(
+            "import_api_key",
+            "api_key",
+            &key.id,
+            None,
+            None,
+            Some(json!({"name": key.name, "user_id": user_id})),
+        )?;
         Ok(Reply::created(view(&key, ctx.now_millis / 1000)))
     })
 }
@@ -222,7 +229,8 @@ pub fn validate(ctx: &Ctx) -> ApiResult<Reply> {
     // Viewing the API's dataset: listed datasets are everyone's; otherwise the permission
     // table on its organisation decides.
     let readable = dataset.listed || {
-        let subject = Subject::User { uid: key.user_id.clone(), superadmin: members::is_superadmin(sql, &key.user_id)? };
+        let subject =
+            Subject::User { uid: key.user_id.clone(), superadmin: members::is_superadmin(sql, &key.user_id)? };
         standing(ctx, &subject, &dataset.organisation_id)?.is_some_and(|s| {
             decide(ctx.role_table(), &s, Authorisation::ReadOrg).allowed
                 && decide(ctx.role_table(), &s, Authorisation::ReadDataset).allowed

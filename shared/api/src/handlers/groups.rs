@@ -52,7 +52,12 @@ fn metadata_changes(body: &Map<String, Value>) -> ApiResult<Vec<(String, Option<
                 Value::String(s) if s.len() <= 1000 => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
                 Value::Null => None,
-                _ => return Err(invalid(&format!("metadata.{k}"), "must be a string (at most 1000 characters), a number or null")),
+                _ => {
+                    return Err(invalid(
+                        &format!("metadata.{k}"),
+                        "must be a string (at most 1000 characters), a number or null",
+                    ))
+                }
             };
             Ok((k.clone(), value))
         })
@@ -90,8 +95,9 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     known_fields(&body, &["name", "title", "metadata"])?;
     let name = match body.get("name").and_then(Value::as_str).map(str::trim) {
-        Some(n) if (2..=100).contains(&n.len())
-            && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') =>
+        Some(n)
+            if (2..=100).contains(&n.len())
+                && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') =>
         {
             n.to_string()
         }
@@ -159,7 +165,14 @@ pub fn member(ctx: &Ctx) -> ApiResult<Reply> {
     let add = ctx.req.method == "PUT";
     ctx.write(|| {
         if groups::set_member(ctx.sql(), &g.id, &uid, add)? {
-            ctx.audit(if add { "add_group_member" } else { "remove_group_member" }, "group", &g.id, None, None, Some(json!({"user_id": uid})))?;
+            ctx.audit(
+                if add { "add_group_member" } else { "remove_group_member" },
+                "group",
+                &g.id,
+                None,
+                None,
+                Some(json!({"user_id": uid})),
+            )?;
         }
         Ok(Reply::ok(view(ctx, &g)?))
     })
@@ -174,7 +187,14 @@ pub fn dataset(ctx: &Ctx) -> ApiResult<Reply> {
     let add = ctx.req.method == "PUT";
     ctx.write(|| {
         if groups::set_dataset(ctx.sql(), &g.id, &d.id, add)? {
-            ctx.audit(if add { "add_group_dataset" } else { "remove_group_dataset" }, "group", &g.id, None, None, Some(json!({"dataset_id": d.id})))?;
+            ctx.audit(
+                if add { "add_group_dataset" } else { "remove_group_dataset" },
+                "group",
+                &g.id,
+                None,
+                None,
+                Some(json!({"dataset_id": d.id})),
+            )?;
         }
         Ok(Reply::ok(view(ctx, &g)?))
     })

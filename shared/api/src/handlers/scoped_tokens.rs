@@ -61,7 +61,11 @@ pub fn authorize(ctx: &Ctx) -> ApiResult<Reply> {
     if texts.len() > MAX_SCOPES {
         return Err(invalid("scopes", format!("at most {MAX_SCOPES} per request")));
     }
-    let requested = texts.iter().map(|t| Scope::parse(t)).collect::<Result<Vec<_>, _>>().map_err(|e| invalid("scopes", e.to_string()))?;
+    let requested = texts
+        .iter()
+        .map(|t| Scope::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid("scopes", e.to_string()))?;
     let max = max_lifetime(ctx);
     let lifetime = match body.get("lifetime") {
         None | Some(Value::Null) => max,
