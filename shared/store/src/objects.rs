@@ -1,7 +1,8 @@
 //! Objects named the way other services name them (an id or a name), for the
 //! authorisation service's questions: which organisation decides, and is it listed.
 
-use crate::sql::{Row, Sql, SqlError};
+use crate::sql::{Row, Sql, SqlError, Value};
+use std::collections::HashMap;
 
 /// A live dataset of a live organisation, with what authorisation questions need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,4 +64,41 @@ pub fn dataset_of_resource(sql: &dyn Sql, resource_id: &str) -> Result<Option<Da
          WHERE (p.resource_id = ?1 OR (d.id = ?1 AND p.resource_id IS NULL)) AND d.deleted_at IS NULL LIMIT 1"
     );
     Ok(sql.execute(&q, &[resource_id.into()])?.first().map(dataset_row))
+}
+
+/// Many objects at once (an authorisation batch): each organisation key (id or short
+/// name) and each dataset key (id or short name) that exists, mapped to the id of the
+/// organisation that decides. Two statements however many keys.
+pub fn deciding_organisations(
+    sql: &dyn Sql,
+    org_keys: &[&str],
+    dataset_keys: &[&str],
+) -> Result<(HashMap<String, String>, HashMap<String, String>), SqlError> {
+    let list = |n: usize| vec!["?"; n].join(", ");
+    let twice = |keys: &[&str]| -> Vec<Value> { keys.iter().chain(keys.iter()).map(|k| Value::from(*k)).collect() };
+    let mut orgs = HashMap::new();
+    if !org_keys.is_empty() {
+        let q = format!(
+            "SELECT id, short_name FROM organisations WHERE (id IN ({0}) OR short_name IN ({0})) AND deleted_at IS NULL",
+            list(org_keys.len())
+        );
+        for r in sql.execute(&q, &twice(org_keys))?.iter() {
+            orgs.insert(r.text(0), r.text(0));
+            orgs.insert(r.text(1), r.text(0));
+        }
+    }
+    let mut datasets = HashMap::new();
+    if !dataset_keys.is_empty() {
+        let q = format!(
+            "SELECT d.id, d.short_name, d.organisation_id FROM datasets d \
+             JOIN organisations o ON o.id = d.organisation_id AND o.deleted_at IS NULL \
+             WHERE (d.id IN ({0}) OR d.short_name IN ({0})) AND d.deleted_at IS NULL",
+            list(dataset_keys.len())
+        );
+        for r in sql.execute(&q, &twice(dataset_keys))?.iter() {
+            datasets.insert(r.text(0), r.text(2));
+            datasets.insert(r.text(1), r.text(2));
+        }
+    }
+    Ok((orgs, datasets))
 }

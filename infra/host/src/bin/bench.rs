@@ -4,7 +4,11 @@
 //! ratios carry over, absolute numbers do not), plus the token check's cost measured inside
 //! the component (its `Server-Timing: auth` header).
 //!
-//! `cargo run --release -p ryd-host --bin bench [-- --requests N] [--journal wal|delete]`
+//! The authorisation service's two hot calls are here too: a gateway's `validate_api_key`
+//! and a front end's 100-item `authz/check` (target: p99 under 5 ms at concurrency 1).
+//!
+//! `cargo run --release -p ryd-host --bin bench [-- --requests N] [--journal wal|delete] [--only TEXT]`
+//! (`--only a,b` keeps the scenarios whose name contains a or b, and hello-world.)
 
 use anyhow::{Context, Result};
 use ryd_authz::{jwks_document, SigningKey};
@@ -82,6 +86,37 @@ fn main() -> Result<()> {
             "human_readable_name": "B", "url": "https://x.org/a.xml", "source_type": "primary_source", "visibility": "private"}).to_string()))?.body,
     )?;
     let did = ds["data"]["id"].as_str().context("a dataset")?.to_string();
+    // The authorisation service: an API key for the admin, a usage-plan group, a batch.
+    let key: Value = serde_json::from_slice(
+        &c.send("POST", "/api/v1/api-keys", Some(&admin_token), Some(r#"{"name":"bench gateway app"}"#))?.body,
+    )?;
+    let api_key = key["data"]["api_key"].as_str().context("an API key")?.to_string();
+    c.send("POST", "/api/v1/groups", Some(&super_token), Some(r#"{"name":"api-bronze-users"}"#))?;
+    let validate_body = json!({"api_key": api_key, "api_id": "bench-ds"}).to_string();
+    // A front end's page: 96 distinct datasets in 4 organisations, and those organisations.
+    let mut orgs = vec![oid.clone()];
+    for i in 1..4 {
+        let body = json!({"short_name": format!("bench-{i}"), "human_readable_name": format!("Bench {i}"), "contact_email": "b@example.org"});
+        let org: Value = serde_json::from_slice(
+            &c.send("POST", "/api/v1/reporting-orgs", Some(&admin_token), Some(&body.to_string()))?.body,
+        )?;
+        orgs.push(org["data"]["id"].as_str().context("an organisation")?.to_string());
+    }
+    for i in 0..96 {
+        let body = json!({"owner_organisation_id": orgs[i % 4], "short_name": format!("page-{i}"), "human_readable_name": "P",
+            "url": "https://x.org/p.xml", "source_type": "primary_source", "visibility": "public"});
+        c.send("POST", "/api/v1/datasets", Some(&admin_token), Some(&body.to_string()))?;
+    }
+    let checks: Vec<Value> = (0..100)
+        .map(|i| {
+            let auth = ["read-dataset", "update-dataset", "delete-dataset", "update-dataset-visibility"][i % 4];
+            match i {
+                0..96 => json!({"authorisation": auth, "object": format!("dataset/page-{i}")}),
+                _ => json!({"authorisation": "update-org", "object": format!("org/{}", orgs[i - 96])}),
+            }
+        })
+        .collect();
+    let checks_body = json!({ "checks": checks }).to_string();
     {
         let conn = rusqlite::Connection::open(data.join("app/sqlite_db.db"))?;
         conn.execute_batch("BEGIN")?;
@@ -111,6 +146,7 @@ fn main() -> Result<()> {
         })
     };
 
+    let only = arg("--only");
     let scenarios = vec![
         (
             hello.addr,
@@ -182,7 +218,33 @@ fn main() -> Result<()> {
                 token: fixed(super_token.clone()),
             },
         ),
+        (
+            app.addr,
+            Scenario {
+                name: "validate_api_key (gateway)",
+                method: "POST",
+                path: "/api/3/action/validate_api_key".into(),
+                body: Some(validate_body),
+                token: fixed(super_token.clone()),
+            },
+        ),
+        (
+            app.addr,
+            Scenario {
+                name: "authz/check, 100 items",
+                method: "POST",
+                path: "/api/v1/authz/check".into(),
+                body: Some(checks_body),
+                token: fixed(admin_token.clone()),
+            },
+        ),
     ];
+    let scenarios: Vec<_> = scenarios
+        .into_iter()
+        .filter(|(_, s)| {
+            s.name == "hello-world" || only.as_deref().is_none_or(|o| o.split(',').any(|x| s.name.contains(x)))
+        })
+        .collect();
     println!(
         "ryd-host benchmark: {total} requests per cell, keep-alive connections over loopback, {} cores",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)

@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use ryd_authz::{decide, Authorisation, Decision, OrgStanding, Role};
 use ryd_store::{api_keys, members, objects, orgs, tokens, tools};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// At most this many checks per request.
 pub const MAX_CHECKS: usize = 100;
@@ -50,33 +51,71 @@ fn subject_for(ctx: &Ctx, field: &str, raw: &str) -> ApiResult<Subject> {
     }
 }
 
-/// `org/<id or name>` or `dataset/<id or name>` → the organisation that decides.
-fn organisation_of(ctx: &Ctx, object: &str) -> ApiResult<Option<String>> {
-    let Some((kind, key)) = object.split_once('/') else { return Ok(None) };
-    let key = key.trim();
-    Ok(match kind {
-        "org" | "organization" | "organisation" => objects::organisation(ctx.sql(), key)?.map(|(id, _)| id),
-        "dataset" | "ds" => objects::dataset(ctx.sql(), key)?.map(|d| d.organisation_id),
+/// `org/<id or name>` or `dataset/<id or name>`: the kind and the key.
+fn parse_object(object: &str) -> Option<(bool, &str)> {
+    let (kind, key) = object.split_once('/')?;
+    match kind {
+        "org" | "organization" | "organisation" => Some((true, key.trim())),
+        "dataset" | "ds" => Some((false, key.trim())),
         _ => None,
-    })
+    }
 }
 
-fn one(ctx: &Ctx, subject: &Subject, check: &Value) -> ApiResult<Decision> {
-    let deny = |reason: &str| Ok(Decision { allowed: false, reason: reason.to_string() });
-    let Some(auth) = check.get("authorisation").and_then(Value::as_str).and_then(Authorisation::parse) else {
-        return deny("unknown authorisation (one of read-org, update-org, …, delete-dataset)");
-    };
-    let Some(object) = check.get("object").and_then(Value::as_str) else {
-        return deny("no object (org/<id or name> or dataset/<id or name>)");
-    };
-    let Some(org_id) = organisation_of(ctx, object)? else { return deny("no such object") };
-    let Some(standing) = standing(ctx, subject, &org_id)? else { return deny("no such object") };
-    // An object the subject cannot read is "no such object" to them, as in the API (no
-    // existence leak).
-    if !decide(ctx.role_table(), &standing, Authorisation::ReadOrg).allowed {
-        return deny("no such object");
+/// One batch of questions about one subject: objects resolved together (two statements
+/// however many), and each organisation's standing looked up once.
+struct Batch<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    subject: Subject,
+    orgs: HashMap<String, String>,
+    datasets: HashMap<String, String>,
+    standings: HashMap<String, Option<OrgStanding>>,
+}
+
+impl<'c, 'a> Batch<'c, 'a> {
+    fn new(ctx: &'c Ctx<'a>, subject: Subject, checks: &[Value]) -> ApiResult<Self> {
+        let (mut org_keys, mut dataset_keys) = (Vec::new(), Vec::new());
+        for object in checks.iter().filter_map(|c| c.get("object").and_then(Value::as_str)) {
+            match parse_object(object) {
+                Some((true, key)) => org_keys.push(key),
+                Some((false, key)) => dataset_keys.push(key),
+                None => {}
+            }
+        }
+        let (orgs, datasets) = objects::deciding_organisations(ctx.sql(), &org_keys, &dataset_keys)?;
+        Ok(Self { ctx, subject, orgs, datasets, standings: HashMap::new() })
     }
-    Ok(decide(ctx.role_table(), &standing, auth))
+
+    fn one(&mut self, check: &Value) -> ApiResult<Decision> {
+        let deny = |reason: &str| Ok(Decision { allowed: false, reason: reason.to_string() });
+        let Some(auth) = check.get("authorisation").and_then(Value::as_str).and_then(Authorisation::parse) else {
+            return deny("unknown authorisation (one of read-org, update-org, …, delete-dataset)");
+        };
+        let Some(object) = check.get("object").and_then(Value::as_str) else {
+            return deny("no object (org/<id or name> or dataset/<id or name>)");
+        };
+        let org_id = match parse_object(object) {
+            Some((true, key)) => self.orgs.get(key),
+            Some((false, key)) => self.datasets.get(key),
+            None => None,
+        };
+        let Some(org_id) = org_id.cloned() else { return deny("no such object") };
+        let standing = match self.standings.get(&org_id) {
+            Some(s) => *s,
+            None => {
+                let s = standing(self.ctx, &self.subject, &org_id)?;
+                self.standings.insert(org_id, s);
+                s
+            }
+        };
+        let Some(standing) = standing else { return deny("no such object") };
+        let table = self.ctx.role_table();
+        // An object the subject cannot read is "no such object" to them, as in the API (no
+        // existence leak).
+        if !decide(table, &standing, Authorisation::ReadOrg).allowed {
+            return deny("no such object");
+        }
+        Ok(decide(table, &standing, auth))
+    }
 }
 
 /// POST /api/v1/authz/check
@@ -96,9 +135,10 @@ pub fn check(ctx: &Ctx) -> ApiResult<Reply> {
         Some(Value::String(uid)) => subject_for(ctx, "subject", uid)?,
         Some(_) => return Err(ApiError::invalid_fields(vec![("subject".into(), "must be a user UUID".into())])),
     };
+    let mut batch = Batch::new(ctx, subject, checks)?;
     let mut results = Vec::with_capacity(checks.len());
     for c in checks {
-        let d = one(ctx, &subject, c)?;
+        let d = batch.one(c)?;
         results.push(json!({"allowed": d.allowed, "reason": d.reason}));
     }
     Ok(Reply::bare(200, json!({"results": results})))
@@ -140,7 +180,8 @@ pub fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
         None => Subject::Caller,
         Some(u) => subject_for(ctx, "userid", &u)?,
     };
-    let d = one(ctx, &subject, &json!({"authorisation": auth.as_str(), "object": object}))?;
+    let check = json!({"authorisation": auth.as_str(), "object": object});
+    let d = Batch::new(ctx, subject, std::slice::from_ref(&check))?.one(&check)?;
     Ok(ctx.ckan_ok(json!(d.allowed)))
 }
 
