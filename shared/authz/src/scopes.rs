@@ -252,7 +252,10 @@ mod tests {
                 DeleteTool,
                 SetToolAdmin,
                 RemoveToolAdmin,
-                Revoke
+                Revoke,
+                AuthzToken,
+                ApiKeys,
+                Groups
             ]
         );
     }
