@@ -66,6 +66,9 @@ pub fn dataset_of_resource(sql: &dyn Sql, resource_id: &str) -> Result<Option<Da
     Ok(sql.execute(&q, &[resource_id.into()])?.first().map(dataset_row))
 }
 
+/// Object keys (an id or a name, both present) → the id of the organisation that decides.
+pub type Deciders = HashMap<String, String>;
+
 /// Many objects at once (an authorisation batch): each organisation key (id or short
 /// name) and each dataset key (id or short name) that exists, mapped to the id of the
 /// organisation that decides. Two statements however many keys.
@@ -73,7 +76,7 @@ pub fn deciding_organisations(
     sql: &dyn Sql,
     org_keys: &[&str],
     dataset_keys: &[&str],
-) -> Result<(HashMap<String, String>, HashMap<String, String>), SqlError> {
+) -> Result<(Deciders, Deciders), SqlError> {
     let list = |n: usize| vec!["?"; n].join(", ");
     let twice = |keys: &[&str]| -> Vec<Value> { keys.iter().chain(keys.iter()).map(|k| Value::from(*k)).collect() };
     let mut orgs = HashMap::new();
