@@ -249,7 +249,7 @@ impl Client {
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        if body.is_some() {
+        if body.is_some() && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
             req = req.header("content-type", "application/json");
         }
         for (n, v) in headers {

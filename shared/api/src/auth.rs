@@ -61,7 +61,8 @@ pub fn authenticate(req: &Request, ports: &dyn Ports, config: &AuthConfig) -> Ap
             ports.count("token_cache_miss");
             let mut claims = verify_in_full(token, ports, config)?;
             check_claims(&claims, config, now).map_err(invalid)?;
-            if claims.roles.is_none() {
+            // Machine tokens have no user, so no userinfo (providers refuse it for them).
+            if claims.roles.is_none() && claims.sub != claims.client_id {
                 fill_from_userinfo(&mut claims, token, ports, config)?;
             }
             let user_id = claims.user_id.clone().unwrap_or_default();

@@ -160,6 +160,11 @@ fn roles_from_userinfo_are_fetched_once_and_cached_with_the_claims() {
     c2["jti"] = json!("other");
     let r = access(&w, &signing_key().sign(Some("k1"), None, &c2).unwrap());
     expect(&r, 403);
+    // Machine tokens carry no roles and have no user: userinfo is never asked (real
+    // providers refuse it for client-credentials tokens, which must not read as revoked).
+    w.ports.http.borrow_mut().insert(info.into(), (401, "{}".into()));
+    expect(&access(&w, &w.token(&Who::machine("some-client"))), 200);
+    assert_eq!(w.count("userinfo_fetch"), 2);
 }
 
 #[test]
