@@ -59,7 +59,10 @@ impl Idp {
             "POST",
             "/token",
             None,
-            &[("authorization", &format!("Basic {}", basic(client_id, "secret"))), ("content-type", "application/x-www-form-urlencoded")],
+            &[
+                ("authorization", &format!("Basic {}", basic(client_id, "secret"))),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
             Some(&body),
         );
         a.expect(200)["access_token"].as_str().expect("an access token").to_string()
@@ -144,7 +147,10 @@ fn client_credentials_and_authorization_code_tokens_from_a_real_provider() {
 
     // Register the machine client as a tool; the organisation grants it.
     let tool = json!({"name": "Machine Tool", "provider": "Tool Co", "client_id": "tool-machine"});
-    let tid = call(&c, &root_token, "POST", "/api/v1/tools", Some(tool)).expect(201)["data"]["id"].as_str().unwrap().to_string();
+    let tid = call(&c, &root_token, "POST", "/api/v1/tools", Some(tool)).expect(201)["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     call(&c, &alice, "POST", &format!("/api/v1/reporting-orgs/{oid}/tools"), Some(json!({"tid": tid}))).expect(201);
     let machine = idp.machine_token("tool-machine");
     call(&c, &machine, "GET", &format!("/api/v1/reporting-orgs/{oid}"), None).expect(200);
@@ -153,15 +159,20 @@ fn client_credentials_and_authorization_code_tokens_from_a_real_provider() {
     call(&c, &machine, "POST", "/api/v1/datasets", Some(ds)).expect(201);
     // …and nothing more: no organisation delete, no user or tool changes.
     call(&c, &machine, "DELETE", &format!("/api/v1/reporting-orgs/{oid}"), None).expect(403);
-    call(&c, &machine, "PUT", &format!("/api/v1/users/{DAVE}/reporting-org/{oid}"), Some(json!({"role": "editor"}))).expect(403);
+    call(&c, &machine, "PUT", &format!("/api/v1/users/{DAVE}/reporting-org/{oid}"), Some(json!({"role": "editor"})))
+        .expect(403);
     call(&c, &machine, "POST", &format!("/api/v1/reporting-orgs/{oid}/tools"), Some(json!({"tid": tid}))).expect(403);
-    call(&c, &machine, "POST", "/api/v1/tools", Some(json!({"name": "x", "provider": "y", "client_id": "z"}))).expect(403);
+    call(&c, &machine, "POST", "/api/v1/tools", Some(json!({"name": "x", "provider": "y", "client_id": "z"})))
+        .expect(403);
     call(&c, &untrusted, "GET", &format!("/api/v1/reporting-orgs/{oid}"), None).expect(404);
 
     // A user-facing tool: Dave administers it; through its client he is provider admin of
     // the organisation, through another client he is nobody there.
     let tool = json!({"name": "Publisher Tool", "provider": "Tool Co", "client_id": "publisher-tool"});
-    let tid = call(&c, &root_token, "POST", "/api/v1/tools", Some(tool)).expect(201)["data"]["id"].as_str().unwrap().to_string();
+    let tid = call(&c, &root_token, "POST", "/api/v1/tools", Some(tool)).expect(201)["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     call(&c, &alice, "POST", &format!("/api/v1/reporting-orgs/{oid}/tools"), Some(json!({"tid": tid}))).expect(201);
     let dave_here = idp.user_token("publisher-tool", "dave");
     call(&c, &dave_here, "GET", "/api/v1/access-check", None).expect(200);

@@ -1,22 +1,19 @@
 //! The issuer's JSON Web Key Set: parsed once per document, looked up by `kid` and `alg`.
 
-use jwt_compact::alg::{Ed25519, Es256, RsaPublicKey, StrongKey};
-use jwt_compact::jwk::JsonWebKey;
-use jwt_compact::Algorithm;
+use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
 
-pub type EcPublicKey = <Es256 as Algorithm>::VerifyingKey;
-pub type EdPublicKey = <Ed25519 as Algorithm>::VerifyingKey;
-
-/// A public key usable for exactly one family of algorithms.
-#[derive(Debug, Clone)]
+/// A public key usable for exactly one family of algorithms, as the raw material `ring`
+/// verifies with (parsing a key set is then byte copying: no big-number work).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey {
-    /// RS256 and PS256 (at least 2048 bits: weaker keys are skipped when parsing).
-    Rsa(RsaPublicKey),
-    /// ES256 (P-256 only).
-    P256(EcPublicKey),
-    /// EdDSA (Ed25519 only).
-    Ed25519(EdPublicKey),
+    /// RS256 and PS256: modulus and exponent, big-endian (at least 2048 bits: weaker keys
+    /// are skipped when parsing).
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// ES256 (P-256 only): the uncompressed point `04 ‖ x ‖ y`.
+    P256(Vec<u8>),
+    /// EdDSA (Ed25519 only): the 32-byte key.
+    Ed25519(Vec<u8>),
 }
 
 impl PublicKey {
@@ -24,7 +21,9 @@ impl PublicKey {
     pub fn fits(&self, alg: &str) -> bool {
         matches!(
             (self, alg),
-            (PublicKey::Rsa(_), "RS256" | "PS256") | (PublicKey::P256(_), "ES256") | (PublicKey::Ed25519(_), "EdDSA")
+            (PublicKey::Rsa { .. }, "RS256" | "PS256")
+                | (PublicKey::P256(_), "ES256")
+                | (PublicKey::Ed25519(_), "EdDSA")
         )
     }
 }
@@ -104,14 +103,26 @@ fn parse_entry(entry: &Value) -> Option<Jwk> {
     let alg = entry.get("alg").and_then(Value::as_str).map(str::to_string);
     let kty = entry.get("kty").and_then(Value::as_str)?;
     let crv = entry.get("crv").and_then(Value::as_str);
-    let jwk: JsonWebKey<'_> = serde_json::from_value(entry.clone()).ok()?;
+    let bytes =
+        |name: &str| entry.get(name).and_then(Value::as_str).and_then(|v| Base64UrlUnpadded::decode_vec(v).ok());
     let key = match (kty, crv) {
         ("RSA", _) => {
-            let key = RsaPublicKey::try_from(&jwk).ok()?;
-            PublicKey::Rsa(StrongKey::try_from(key).ok()?.into_inner())
+            let n: Vec<u8> = bytes("n")?.into_iter().skip_while(|b| *b == 0).collect();
+            let e: Vec<u8> = bytes("e")?.into_iter().skip_while(|b| *b == 0).collect();
+            // RFC 7518 §3.3: at least 2048 bits.
+            if n.len() < 256 || (n.len() == 256 && n[0] < 0x80) || e.is_empty() {
+                return None;
+            }
+            PublicKey::Rsa { n, e }
         }
-        ("EC", Some("P-256")) => PublicKey::P256(EcPublicKey::try_from(&jwk).ok()?),
-        ("OKP", Some("Ed25519")) => PublicKey::Ed25519(EdPublicKey::try_from(&jwk).ok()?),
+        ("EC", Some("P-256")) => {
+            let (x, y) = (bytes("x")?, bytes("y")?);
+            if x.len() != 32 || y.len() != 32 {
+                return None;
+            }
+            PublicKey::P256([&[0x04][..], &x, &y].concat())
+        }
+        ("OKP", Some("Ed25519")) => PublicKey::Ed25519(bytes("x").filter(|x| x.len() == 32)?),
         _ => return None,
     };
     Some(Jwk { kid, alg, key })

@@ -7,8 +7,8 @@
 
 use crate::config::AuthConfig;
 use crate::jwks::{KeySet, PublicKey};
-use jwt_compact::alg::{Ed25519, Es256, Rsa};
-use jwt_compact::{AlgorithmExt, Claims, UntrustedToken, ValidationError};
+use jwt_compact::{Claims, UntrustedToken, ValidationError};
+use ring::signature::{self as sig, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -114,18 +114,25 @@ pub fn verify_signature(
     // `jku`, `x5u`, `jwk` and `x5c` are never used: the key comes only from our JWKS.
     let kid = header.key_id.as_deref();
     let jwk = keys.find(kid, alg).ok_or_else(|| TokenError::UnknownKey(kid.unwrap_or("(none)").to_string()))?;
-    match (&jwk.key, alg) {
-        (PublicKey::Rsa(key), "RS256") => Rsa::rs256().validator(key).validate(&untrusted),
-        (PublicKey::Rsa(key), "PS256") => Rsa::ps256().validator(key).validate(&untrusted),
-        (PublicKey::P256(key), "ES256") => Es256.validator(key).validate(&untrusted),
-        (PublicKey::Ed25519(key), "EdDSA") => Ed25519.validator(key).validate(&untrusted),
+    // The signature, with `ring` (3–4 times faster than the pure-Rust `rsa` crate inside
+    // wasm: see the README's figures). The signed data is everything before the last dot.
+    let signed = token.rsplit_once('.').map(|(s, _)| s).unwrap_or("").as_bytes();
+    let signature = untrusted.signature_bytes();
+    let verified = match (&jwk.key, alg) {
+        (PublicKey::Rsa { n, e }, "RS256") => {
+            sig::RsaPublicKeyComponents { n, e }.verify(&sig::RSA_PKCS1_2048_8192_SHA256, signed, signature)
+        }
+        (PublicKey::Rsa { n, e }, "PS256") => {
+            sig::RsaPublicKeyComponents { n, e }.verify(&sig::RSA_PSS_2048_8192_SHA256, signed, signature)
+        }
+        (PublicKey::P256(point), "ES256") => {
+            UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, point).verify(signed, signature)
+        }
+        (PublicKey::Ed25519(x), "EdDSA") => UnparsedPublicKey::new(&sig::ED25519, x).verify(signed, signature),
         _ => return Err(TokenError::UnknownKey(kid.unwrap_or("(none)").to_string())),
-    }
-    .map(|t| t.claims().clone())
-    .map_err(|e| match e {
-        ValidationError::InvalidSignature
-        | ValidationError::InvalidSignatureLen { .. }
-        | ValidationError::MalformedSignature(_) => TokenError::BadSignature,
+    };
+    verified.map_err(|_| TokenError::BadSignature)?;
+    untrusted.deserialize_claims_unchecked::<Map<String, Value>>().map_err(|e| match e {
         ValidationError::MalformedClaims(e) => TokenError::Malformed(format!("claims: {e}")),
         other => TokenError::Malformed(other.to_string()),
     })
