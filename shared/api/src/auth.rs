@@ -90,26 +90,34 @@ fn remember(ports: &dyn Ports, hash: &[u8], claims: &VerifiedClaims, facts: &mut
     let is_machine = claims.sub == claims.client_id;
     let user_id = claims.user_id.clone().filter(|_| !is_machine).unwrap_or_default();
     let at = crate::time::rfc3339(now * 1000);
-    let result = (|| -> Result<(), ryd_store::SqlError> {
-        sql.execute("PRAGMA busy_timeout = 5000", &[])?;
-        if !user_id.is_empty() {
-            let bootstrap = ports.variable("bootstrap_superadmins").unwrap_or_default();
-            if !facts.superadmin_row
-                && bootstrap.split([',', ' ']).any(|u| !u.is_empty() && u.eq_ignore_ascii_case(&user_id))
-            {
-                members::add_superadmin(sql, &user_id, &at)?;
-                facts.superadmin_row = true;
+    // One transaction for all of it (one commit, not three), and no fsync for it: this
+    // connection lives for one request, and what it writes is a cache and a profile
+    // refresh that the next token rewrites (WAL with synchronous=NORMAL stays consistent;
+    // only the newest such commits could be lost in a power cut). The request's own writes
+    // stay fully durable: the setting is restored after.
+    let result = sql.execute("PRAGMA synchronous = NORMAL", &[]).and_then(|_| {
+        ryd_store::transaction(sql, || -> Result<(), ryd_store::SqlError> {
+            if !user_id.is_empty() {
+                let bootstrap = ports.variable("bootstrap_superadmins").unwrap_or_default();
+                if !facts.superadmin_row
+                    && bootstrap.split([',', ' ']).any(|u| !u.is_empty() && u.eq_ignore_ascii_case(&user_id))
+                {
+                    members::add_superadmin(sql, &user_id, &at)?;
+                    facts.superadmin_row = true;
+                }
+                let role_superadmin = claims.roles.iter().flatten().any(|r| {
+                    r == ryd_authz::principal::SUPERADMIN_ROLE
+                        || r.rsplit_once('/').is_some_and(|(_, t)| t == ryd_authz::principal::SUPERADMIN_ROLE)
+                });
+                let (name, email) = (claims.name.as_deref().unwrap_or(""), claims.email.as_deref().unwrap_or(""));
+                members::upsert_user(sql, &user_id, &claims.sub, name, email, role_superadmin, &at)?;
             }
-            let role_superadmin = claims.roles.iter().flatten().any(|r| {
-                r == ryd_authz::principal::SUPERADMIN_ROLE
-                    || r.rsplit_once('/').is_some_and(|(_, t)| t == ryd_authz::principal::SUPERADMIN_ROLE)
-            });
-            let (name, email) = (claims.name.as_deref().unwrap_or(""), claims.email.as_deref().unwrap_or(""));
-            members::upsert_user(sql, &user_id, &claims.sub, name, email, role_superadmin, &at)?;
-        }
-        let json = serde_json::to_string(claims).unwrap_or_default();
-        tokens::store(sql, hash, &json, &claims.sub, &claims.client_id, &user_id, claims.iat, expires_at, now)
-    })();
+            let json = serde_json::to_string(claims).unwrap_or_default();
+            tokens::store(sql, hash, &json, &claims.sub, &claims.client_id, &user_id, claims.iat, expires_at, now)
+        })
+    });
+    let restored = sql.execute("PRAGMA synchronous = FULL", &[]);
+    let result = result.and(restored.map(|_| ()));
     if let Err(e) = result {
         ports.log(&format!("token cache write failed (request continues): {e}"));
     }
