@@ -2,24 +2,12 @@
 //! real signed tokens, a standard JWT library in another language, a key rotation across
 //! a restart, and a revocation that reaches every component at once.
 
-use ryd_authz::SigningKey;
+use ryd_authz::{KeyRing, SigningKey};
 use ryd_e2e::*;
 use serde_json::{json, Value};
 use std::time::Instant;
 
 const ISSUER: &str = "https://registry.test";
-
-fn ring(keys: &[(&str, &SigningKey, bool)]) -> String {
-    let list: Vec<Value> = keys
-        .iter()
-        .map(|(kid, k, private)| {
-            let mut jwk = if *private { k.private_jwk() } else { k.public_jwk(kid) };
-            jwk["kid"] = json!(kid);
-            jwk
-        })
-        .collect();
-    json!({ "keys": list }).to_string()
-}
 
 fn org_body(short: &str) -> Value {
     json!({"short_name": short, "human_readable_name": format!("Org {short}"), "contact_email": "a@example.org"})
@@ -36,7 +24,7 @@ fn scoped_tokens_verify_with_pyjwt_and_survive_a_key_rotation() {
     let old = SigningKey::generate("EdDSA").unwrap();
     let env =
         |keys: String| test_env(&[("SPIN_VARIABLE_AUTHZ_SIGNING_KEYS", &keys), ("SPIN_VARIABLE_AUTHZ_ISSUER", ISSUER)]);
-    let host = serve(&data, env(ring(&[("old", &old, true)])));
+    let host = serve(&data, env(KeyRing::document(&[("old", &old)], &[])));
     let c = Client::new(&host);
     let editor = Who::user(11, "Editor");
     c.call(&editor, "POST", "/api/v1/reporting-orgs", Some(org_body("pyorg"))).expect(201);
@@ -47,7 +35,7 @@ fn scoped_tokens_verify_with_pyjwt_and_survive_a_key_rotation() {
 
     // Rotate: the new key signs; the old one stays published (public half only).
     let new = SigningKey::generate("EdDSA").unwrap();
-    let host = serve(&data, env(ring(&[("new", &new, true), ("old", &old, false)])));
+    let host = serve(&data, env(KeyRing::document(&[("new", &new)], &[("old", &old)])));
     let c = Client::new(&host);
     let after = authorize(&c, &editor, json!("org:pyorg:read,update"), 600);
     let jwks = c.send("GET", "/.well-known/jwks.json", None, &[], None).expect(200);

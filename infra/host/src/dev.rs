@@ -33,9 +33,7 @@ fn authz_keys(data_dir: &Path) -> Result<String> {
         return Ok(text);
     }
     let key = SigningKey::generate("EdDSA")?;
-    let mut jwk = key.private_jwk();
-    jwk["kid"] = json!(format!("dev-authz-{}", std::process::id()));
-    let text = json!({ "keys": [jwk] }).to_string();
+    let text = ryd_authz::KeyRing::document(&[(&format!("dev-authz-{}", std::process::id()), &key)], &[]);
     write_private(&path, &text)?;
     Ok(text)
 }

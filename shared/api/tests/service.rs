@@ -10,22 +10,10 @@ use serde_json::{json, Value};
 use support::*;
 
 /// A key ring variable holding these keys (private, or public-only with `public`).
-fn ring(keys: &[(&str, &SigningKey, bool)]) -> String {
-    let list: Vec<Value> = keys
-        .iter()
-        .map(|(kid, k, private)| {
-            let mut jwk = if *private { k.private_jwk() } else { k.public_jwk(kid) };
-            jwk["kid"] = json!(kid);
-            jwk
-        })
-        .collect();
-    json!({ "keys": list }).to_string()
-}
-
 fn authz_world() -> (Cast, SigningKey) {
     let c = Cast::new();
     let key = SigningKey::generate("EdDSA").unwrap();
-    c.world.set_var("authz_signing_keys", &ring(&[("a1", &key, true)]));
+    c.world.set_var("authz_signing_keys", &KeyRing::document(&[("a1", &key)], &[]));
     (c, key)
 }
 
@@ -102,7 +90,7 @@ fn the_token_is_signed_with_our_key_and_carries_the_granted_scopes() {
         200,
     );
     let r = &r["data"];
-    let keys = KeyRing::parse(&ring(&[("a1", &key, true)])).unwrap().key_set();
+    let keys = KeyRing::parse(&KeyRing::document(&[("a1", &key)], &[])).unwrap().key_set();
     let claims = verify_signature(r["token"].as_str().unwrap(), &keys, &["EdDSA".to_string()]).unwrap();
     let v = serde_json::to_value(&claims).unwrap();
     assert_eq!(v["iss"], "https://registry.example.org", "the issuer defaults to this application's URL");
@@ -182,7 +170,7 @@ fn after_a_rotation_old_tokens_verify_until_they_expire() {
     let before = authorize(w, &c.editor, json!(["org:aidorg:read"]))["token"].as_str().unwrap().to_string();
     let new = SigningKey::generate("EdDSA").unwrap();
     // The new key signs; the old one stays published (its public half is enough).
-    w.set_var("authz_signing_keys", &ring(&[("a2", &new, true), ("a1", &old, false)]));
+    w.set_var("authz_signing_keys", &KeyRing::document(&[("a2", &new)], &[("a1", &old)]));
     let jwks = expect(&w.call(None, "GET", "/.well-known/jwks.json", None), 200);
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids, vec!["a2", "a1"]);
@@ -192,7 +180,7 @@ fn after_a_rotation_old_tokens_verify_until_they_expire() {
     assert_eq!(verify(w, &before, true)["verified"], true, "the old key's token still verifies");
     assert_eq!(verify(w, &after, true)["verified"], true);
     // Once the old key is retired, its tokens stop verifying.
-    w.set_var("authz_signing_keys", &ring(&[("a2", &new, true)]));
+    w.set_var("authz_signing_keys", &KeyRing::document(&[("a2", &new)], &[]));
     assert_eq!(verify(w, &before, true), json!({"verified": false, "message": "unknown signing key `a1`"}));
     // The PEM form of the signing key.
     let r = w.call(None, "GET", "/authz/public_key", None);

@@ -94,6 +94,18 @@ impl KeyRing {
         Ok(Self { signing, public })
     }
 
+    /// The variable's text for these keys: `current` private (the first signs), then the
+    /// public halves of `retired` ones (still published during a rotation).
+    pub fn document(current: &[(&str, &SigningKey)], retired: &[(&str, &SigningKey)]) -> String {
+        let private = current.iter().map(|(kid, key)| {
+            let mut jwk = key.private_jwk();
+            jwk["kid"] = json!(kid);
+            jwk
+        });
+        let public = retired.iter().map(|(kid, key)| key.public_jwk(kid));
+        json!({ "keys": private.chain(public).collect::<Vec<_>>() }).to_string()
+    }
+
     /// The public JWKS document (`/.well-known/jwks.json`).
     pub fn jwks(&self) -> Value {
         json!({ "keys": self.public })
