@@ -116,11 +116,6 @@ fn call(c: &Client, token: &str, method: &str, path: &str, body: Option<Value>) 
     c.send(method, path, Some(token), &[], body.map(|b| b.to_string()).as_deref())
 }
 
-/// The API's JWKS refetch cooldown (`ryd_api::auth::REFETCH_INTERVAL_MS`, 30 s).
-fn ryd_api_refetch_interval_ms() -> u64 {
-    30_000
-}
-
 const ALICE: &str = "00000000-0000-4000-8000-0000000a11ce";
 const DAVE: &str = "00000000-0000-4000-8000-00000000da7e";
 
@@ -216,7 +211,7 @@ fn key_rotation_at_the_provider_and_the_provider_going_down() {
     // JWKS refetch; a token signed with the removed key (never seen before) is refused.
     // (Refetches are at most one per 30 s since the last fetch, as JOSE libraries do: a
     // rotation is never within 30 s of the first fetch in life, so wait that out here.)
-    std::thread::sleep(std::time::Duration::from_millis(ryd_api_refetch_interval_ms() + 1000));
+    std::thread::sleep(std::time::Duration::from_millis(ryd_api::auth::REFETCH_INTERVAL_MS as u64 + 1000));
     idp.control("/__rotate").expect(200);
     let fresh = idp.user_token("publisher-tool", "dave");
     call(&c, &fresh, "GET", "/api/v1/access-check", None).expect(200);

@@ -39,12 +39,18 @@ fn int_var(ports: &dyn Ports, name: &str, default: i64) -> i64 {
     ports.variable(name).and_then(|v| v.trim().parse().ok()).unwrap_or(default)
 }
 
+/// How secrets are kept and looked up: the SHA-256 of the whole string (tokens in the
+/// verified-token cache, API keys).
+pub fn secret_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
 pub fn authenticate(req: &Request, ports: &dyn Ports, config: &AuthConfig) -> ApiResult<Caller> {
     let token = bearer_token(req).ok_or_else(ApiError::no_token)?;
     let now_ms = ports.now_millis();
     let now = now_ms / 1000;
     let sql = ports.sql();
-    let hash = Sha256::digest(token.as_bytes()).to_vec();
+    let hash = secret_hash(token);
     let mut found = tokens::lookup(sql, &hash, now)?;
     if found.schema_version < SCHEMA_VERSION {
         ryd_store::migrate(sql)?;

@@ -127,7 +127,7 @@ impl<'a> Ctx<'a> {
     pub fn org_access(&self, oid: &str) -> ApiResult<Option<OrgAccess>> {
         let caller = self.caller()?;
         let p = &caller.principal;
-        let found = orgs::get_with_standing(self.sql(), oid, caller.user_id(), &p.client_id, p.is_machine)?;
+        let found = orgs::get_with_standing(self.sql(), oid, caller.user_id(), Some(&p.client_id), p.is_machine)?;
         Ok(found.map(|s| {
             let role = s.role.as_deref().and_then(Role::parse).filter(|_| !p.is_machine);
             OrgAccess {
@@ -175,14 +175,6 @@ impl<'a> Ctx<'a> {
             self.ckan_ok(result)
         } else {
             Reply::ok(result)
-        }
-    }
-
-    pub fn require_superadmin(&self, what: &str) -> ApiResult<()> {
-        if self.caller()?.superadmin {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!("Only a superadmin may {what}.")))
         }
     }
 

@@ -37,6 +37,11 @@ impl ApiError {
         Self::new(400, message)
     }
 
+    /// One field's validation error.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::invalid_fields(vec![(field.into(), message.into())])
+    }
+
     /// A 400 naming each invalid field.
     pub fn invalid_fields(fields: Vec<(String, String)>) -> Self {
         let summary: Vec<String> = fields.iter().map(|(f, m)| format!("{f}: {m}")).collect();

@@ -25,7 +25,7 @@ pub use http::{Request, Response};
 pub use ports::{Fetched, Ports};
 
 use routes::{Access, Match};
-use ryd_authz::{check_scopes, AuthConfig, ScopeVerdict};
+use ryd_authz::{check_caller, check_scopes, AuthConfig, ScopeVerdict};
 
 /// Bodies over this size are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -102,6 +102,8 @@ fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
             ))
         }
     }
+    let service_client = || p.is_listed_client(&ports.variable("authz_service_clients").unwrap_or_default());
+    check_caller(endpoint, caller.superadmin, service_client).map_err(ApiError::forbidden)?;
     let ctx = Ctx { ports, req, caller: Some(caller), config: Some(config), params, now_millis };
     let mut reply = (route.handler)(&ctx)?;
     // Server-Timing (W3C): what the token check cost inside the component.

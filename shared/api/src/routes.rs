@@ -93,7 +93,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::list, AUTHZ),
     r("POST", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::create, AUTHZ),
     r("DELETE", "/api/v1/api-keys/{key_id}", Token(E::ApiKeys), api_keys::revoke, AUTHZ),
-    r("POST", "/api/v1/admin/api-keys", Token(E::ApiKeys), api_keys::import, AUTHZ),
+    r("POST", "/api/v1/admin/api-keys", Token(E::ImportApiKey), api_keys::import, AUTHZ),
     r("POST", "/api/3/action/validate_api_key", Token(E::ValidateApiKey), api_keys::validate, AUTHZ),
     r("GET", "/api/v1/groups", Token(E::Groups), groups::list, AUTHZ),
     r("POST", "/api/v1/groups", Token(E::Groups), groups::create, AUTHZ),

@@ -98,6 +98,14 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+/// 400 naming the first field of `body` not in `allowed` (and listing those allowed).
+pub fn known_fields(body: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(extra) => Err(ApiError::invalid_field(extra, format!("is not a known field ({})", allowed.join(", ")))),
+        None => Ok(()),
+    }
+}
+
 /// The value of one field as a string (numbers accepted for codelist codes, as the
 /// reference's own examples send `organisation_type: 23`).
 fn as_text(spec: &FieldSpec, v: &Value) -> Result<String, String> {

@@ -58,6 +58,12 @@ impl Principal {
         !self.is_machine && self.has_role(SUPERADMIN_ROLE)
     }
 
+    /// A machine token of one of `clients` (comma- or space-separated client ids): a
+    /// service such as a gateway.
+    pub fn is_listed_client(&self, clients: &str) -> bool {
+        self.is_machine && clients.split([',', ' ']).any(|c| !c.is_empty() && c == self.client_id)
+    }
+
     /// User tokens need `iati_register_your_data` (superadmins too).
     pub fn may_use_api(&self) -> bool {
         self.is_machine || self.has_role(REQUIRED_ROLE) || self.has_superadmin_role()

@@ -37,24 +37,43 @@ pub enum Endpoint {
     Revoke,
     /// Scoped tokens signed by this application (user tokens only).
     AuthzToken,
-    /// The caller's own API keys, and a superadmin's legacy import.
+    /// The caller's own API keys.
     ApiKeys,
+    /// A superadmin imports a legacy API key for a user.
+    ImportApiKey,
     /// A gateway asking about an API key (superadmins and configured service clients).
     ValidateApiKey,
     /// Groups and their members, datasets and metadata (superadmins).
     Groups,
 }
 
-/// One row: the scopes an endpoint needs, and whether machine tokens may call it at all.
+/// Who may call an endpoint at all, beyond its scopes (checked before the handler runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callers {
+    Anyone,
+    /// Superadmins only; the phrase completes "Only a superadmin may …".
+    Superadmins(&'static str),
+    /// Superadmins, or machine tokens of a client listed as a service (`authz_service_clients`).
+    SuperadminsOrServices(&'static str),
+}
+
+/// One row: the scopes an endpoint needs, whether machine tokens may call it at all, and
+/// who may call it.
 #[derive(Debug, Clone, Copy)]
 pub struct ScopeRule {
     pub endpoint: Endpoint,
     pub scopes: &'static [&'static str],
     pub user_tokens_only: bool,
+    pub callers: Callers,
 }
 
 const fn rule(endpoint: Endpoint, scopes: &'static [&'static str], user_tokens_only: bool) -> ScopeRule {
-    ScopeRule { endpoint, scopes, user_tokens_only }
+    ScopeRule { endpoint, scopes, user_tokens_only, callers: Callers::Anyone }
+}
+
+/// A row for superadmins only (user tokens: superadmin is a user's standing).
+const fn superadmin(endpoint: Endpoint, scopes: &'static [&'static str], what: &'static str) -> ScopeRule {
+    ScopeRule { endpoint, scopes, user_tokens_only: true, callers: Callers::Superadmins(what) }
 }
 
 const RYD: &[&str] = &["ryd"];
@@ -87,18 +106,24 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
         rule(ReadDataset, DATASET, false),
         rule(UpdateDataset, &["ryd", "ryd:dataset", "ryd:dataset:update"], false),
         rule(DeleteDataset, &["ryd", "ryd:dataset:delete"], false),
-        rule(CreateTool, RYD, true),
-        rule(UpdateTool, RYD, true),
-        rule(DeleteTool, RYD, true),
-        rule(SetToolAdmin, RYD, true),
-        rule(RemoveToolAdmin, RYD, true),
+        superadmin(CreateTool, RYD, "register a tool"),
+        superadmin(UpdateTool, RYD, "change a tool"),
+        superadmin(DeleteTool, RYD, "remove a tool"),
+        superadmin(SetToolAdmin, RYD, "set a tool's admins"),
+        superadmin(RemoveToolAdmin, RYD, "set a tool's admins"),
         rule(Licences, &[], false),
         rule(AuthzCheck, RYD, false),
-        rule(Revoke, RYD, true),
+        superadmin(Revoke, RYD, "revoke credentials"),
         rule(AuthzToken, RYD, true),
         rule(ApiKeys, RYD, true),
-        rule(ValidateApiKey, RYD, false),
-        rule(Groups, RYD, true),
+        superadmin(ImportApiKey, RYD, "import an API key for a user"),
+        ScopeRule {
+            endpoint: ValidateApiKey,
+            scopes: RYD,
+            user_tokens_only: false,
+            callers: Callers::SuperadminsOrServices("validate API keys"),
+        },
+        superadmin(Groups, RYD, "manage groups"),
     ]
 };
 
@@ -149,12 +174,27 @@ pub fn check_scopes(endpoint: Endpoint, granted: &[String], is_machine: bool) ->
     ScopeVerdict::Allowed
 }
 
+/// Whether the caller may call the endpoint at all (its `callers`), given whether they are
+/// a superadmin and (asked only when it matters) whether they are a listed service client.
+/// `Err` is the refusal's message.
+pub fn check_caller(endpoint: Endpoint, superadmin: bool, service_client: impl FnOnce() -> bool) -> Result<(), String> {
+    match endpoint.rule().callers {
+        Callers::Anyone => Ok(()),
+        _ if superadmin => Ok(()),
+        Callers::Superadmins(what) => Err(format!("Only a superadmin may {what}.")),
+        Callers::SuperadminsOrServices(_) if service_client() => Ok(()),
+        Callers::SuperadminsOrServices(what) => {
+            Err(format!("Only a superadmin, or a service client named in authz_service_clients, may {what}."))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use Endpoint::*;
 
-    const ALL: [Endpoint; 34] = [
+    const ALL: [Endpoint; 35] = [
         AccessCheck,
         ListTools,
         UserRoles,
@@ -187,6 +227,7 @@ mod tests {
         Revoke,
         AuthzToken,
         ApiKeys,
+        ImportApiKey,
         ValidateApiKey,
         Groups,
     ];
@@ -255,6 +296,7 @@ mod tests {
                 Revoke,
                 AuthzToken,
                 ApiKeys,
+                ImportApiKey,
                 Groups
             ]
         );

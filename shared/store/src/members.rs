@@ -34,6 +34,11 @@ pub fn user_exists(sql: &dyn Sql, id: &str) -> Result<bool, SqlError> {
     Ok(!sql.execute("SELECT 1 FROM users WHERE id = ?", &[id.into()])?.is_empty())
 }
 
+/// The Identity Service subject of a known user.
+pub fn sub_of(sql: &dyn Sql, id: &str) -> Result<Option<String>, SqlError> {
+    Ok(sql.execute("SELECT sub FROM users WHERE id = ?", &[id.into()])?.first().map(|r| r.text(0)))
+}
+
 pub fn user_name(sql: &dyn Sql, id: &str) -> Result<String, SqlError> {
     Ok(sql.execute("SELECT name FROM users WHERE id = ?", &[id.into()])?.first().map(|r| r.text(0)).unwrap_or_default())
 }

@@ -74,8 +74,9 @@ pub fn get(sql: &dyn Sql, id: &str) -> Result<Option<Organisation>, SqlError> {
 }
 
 /// The caller's standing on an organisation, with the organisation, in one statement:
-/// the user's role, and whether a tool of this `client_id` is granted there and the caller
-/// is one of its admins (or is its machine client).
+/// the user's role, and whether a tool of this `client_id` (any client when `None`: asking
+/// about a user rather than a token) is granted there and the caller is one of its admins
+/// (or is its machine client).
 pub struct Standing {
     pub org: Organisation,
     pub role: Option<String>,
@@ -86,13 +87,13 @@ pub fn get_with_standing(
     sql: &dyn Sql,
     id: &str,
     user_id: &str,
-    client_id: &str,
+    client_id: Option<&str>,
     is_machine: bool,
 ) -> Result<Option<Standing>, SqlError> {
     let q = format!(
         "SELECT {}, (SELECT role FROM roles r WHERE r.organisation_id = o.id AND r.user_id = ?1), \
          EXISTS (SELECT 1 FROM tool_grants g JOIN tools t ON t.id = g.tool_id AND t.deleted_at IS NULL \
-                 WHERE g.organisation_id = o.id AND t.client_id = ?2 \
+                 WHERE g.organisation_id = o.id AND (?2 IS NULL OR t.client_id = ?2) \
                  AND (?3 OR EXISTS (SELECT 1 FROM tool_admins a WHERE a.tool_id = t.id AND a.user_id = ?1))) \
          FROM organisations o WHERE o.id = ?4 AND o.deleted_at IS NULL",
         select_columns("o.")

@@ -115,6 +115,18 @@ pub fn revoke(sql: &dyn Sql, kind: &str, subject: &str, before: i64) -> Result<(
     Ok(())
 }
 
+/// Whether the user (by our id) has a revocation mark on their subject that refuses a
+/// token issued at `iat`.
+pub fn user_revoked_after(sql: &dyn Sql, user_id: &str, iat: i64) -> Result<bool, SqlError> {
+    Ok(!sql
+        .execute(
+            "SELECT 1 FROM users u JOIN revocations r ON r.kind = 'sub' AND r.subject = u.sub \
+             WHERE u.id = ? AND r.revoked_before > ?",
+            &[user_id.into(), iat.into()],
+        )?
+        .is_empty())
+}
+
 pub fn lift(sql: &dyn Sql, kind: &str, subject: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(

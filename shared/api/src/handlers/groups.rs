@@ -1,16 +1,13 @@
 //! Groups (AUTHZ-SERVICE.md): collections of datasets with user members and key/value
-//! metadata, managed by superadmins; usage plans for gateways are groups. Not CKAN's
+//! metadata, managed by superadmins (the scope table's `Groups` row says so); usage plans for gateways are groups. Not CKAN's
 //! `group_list` (which answers organisations, as the IATI Registry did).
 
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
+use crate::validate::known_fields;
 use ryd_store::groups::{self, Group};
 use ryd_store::objects;
 use serde_json::{json, Map, Value};
-
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid_fields(vec![(field.into(), message.into())])
-}
 
 fn view(ctx: &Ctx, g: &Group) -> ApiResult<Value> {
     let sql = ctx.sql();
@@ -35,25 +32,22 @@ fn group_param(ctx: &Ctx) -> ApiResult<Group> {
     groups::find(ctx.sql(), key)?.ok_or_else(|| ApiError::not_found("Group"))
 }
 
-fn superadmin(ctx: &Ctx) -> ApiResult<()> {
-    ctx.require_superadmin("manage groups")
-}
-
 /// `metadata`: an object of keys to strings or numbers (`null` removes a key on PATCH).
 fn metadata_changes(body: &Map<String, Value>) -> ApiResult<Vec<(String, Option<String>)>> {
     let Some(md) = body.get("metadata") else { return Ok(Vec::new()) };
-    let obj = md.as_object().ok_or_else(|| invalid("metadata", "must be an object of keys to values"))?;
+    let obj =
+        md.as_object().ok_or_else(|| ApiError::invalid_field("metadata", "must be an object of keys to values"))?;
     obj.iter()
         .map(|(k, v)| {
             if k.is_empty() || k.len() > 100 {
-                return Err(invalid("metadata", "keys must be 1 to 100 characters"));
+                return Err(ApiError::invalid_field("metadata", "keys must be 1 to 100 characters"));
             }
             let value = match v {
                 Value::String(s) if s.len() <= 1000 => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
                 Value::Null => None,
                 _ => {
-                    return Err(invalid(
+                    return Err(ApiError::invalid_field(
                         &format!("metadata.{k}"),
                         "must be a string (at most 1000 characters), a number or null",
                     ))
@@ -68,20 +62,12 @@ fn title_of(body: &Map<String, Value>) -> ApiResult<Option<String>> {
     match body.get("title") {
         None => Ok(None),
         Some(Value::String(t)) if t.chars().count() <= 200 => Ok(Some(t.trim().to_string())),
-        Some(_) => Err(invalid("title", "must be a string of at most 200 characters")),
-    }
-}
-
-fn known_fields(body: &Map<String, Value>, allowed: &[&str]) -> ApiResult<()> {
-    match body.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(extra) => Err(invalid(extra, format!("is not a known field ({})", allowed.join(", ")))),
-        None => Ok(()),
+        Some(_) => Err(ApiError::invalid_field("title", "must be a string of at most 200 characters")),
     }
 }
 
 /// GET /api/v1/groups
 pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
-    superadmin(ctx)?;
     let all: Vec<Value> = groups::list(ctx.sql())?
         .into_iter()
         .map(|g| json!({"id": g.id, "name": g.name, "title": g.title, "created_at": g.created_at}))
@@ -91,7 +77,6 @@ pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// POST /api/v1/groups `{"name", "title"?, "metadata"?}`
 pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
-    superadmin(ctx)?;
     let body = ctx.body()?;
     known_fields(&body, &["name", "title", "metadata"])?;
     let name = match body.get("name").and_then(Value::as_str).map(str::trim) {
@@ -101,7 +86,7 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
         {
             n.to_string()
         }
-        _ => return Err(invalid("name", "is required: 2 to 100 characters of a-z, 0-9, - and _")),
+        _ => return Err(ApiError::invalid_field("name", "is required: 2 to 100 characters of a-z, 0-9, - and _")),
     };
     let title = title_of(&body)?.unwrap_or_default();
     let metadata = metadata_changes(&body)?;
@@ -120,14 +105,12 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// GET /api/v1/groups/{group}
 pub fn read(ctx: &Ctx) -> ApiResult<Reply> {
-    superadmin(ctx)?;
     let g = group_param(ctx)?;
     Ok(Reply::ok(view(ctx, &g)?))
 }
 
 /// PATCH /api/v1/groups/{group} `{"title"?, "metadata"?}` (metadata merged; `null` removes).
 pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
-    superadmin(ctx)?;
     let g = group_param(ctx)?;
     let body = ctx.body()?;
     known_fields(&body, &["title", "metadata"])?;
@@ -148,7 +131,6 @@ pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// DELETE /api/v1/groups/{group}
 pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
-    superadmin(ctx)?;
     let g = group_param(ctx)?;
     ctx.write(|| {
         groups::delete(ctx.sql(), &g.id)?;
@@ -159,7 +141,6 @@ pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// PUT / DELETE /api/v1/groups/{group}/members/{uid}
 pub fn member(ctx: &Ctx) -> ApiResult<Reply> {
-    superadmin(ctx)?;
     let g = group_param(ctx)?;
     let uid = ctx.id_param("uid")?;
     let add = ctx.req.method == "PUT";
@@ -180,7 +161,6 @@ pub fn member(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// PUT / DELETE /api/v1/groups/{group}/datasets/{dataset} (a dataset's id or short name).
 pub fn dataset(ctx: &Ctx) -> ApiResult<Reply> {
-    superadmin(ctx)?;
     let g = group_param(ctx)?;
     let key = ctx.params.iter().find(|(n, _)| *n == "dataset").map(|(_, v)| v.as_str()).unwrap_or("");
     let d = objects::dataset(ctx.sql(), key)?.ok_or_else(ApiError::dataset_not_found)?;

@@ -40,32 +40,31 @@ fn max_lifetime(ctx: &Ctx) -> i64 {
         .unwrap_or(DEFAULT_MAX_LIFETIME)
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid_fields(vec![(field.into(), message.into())])
-}
-
 /// POST /api/3/action/authz_authorize and POST /api/v1/authz/token.
 pub fn authorize(ctx: &Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let body = ctx.body()?;
-    if let Some(extra) = body.keys().find(|k| !matches!(k.as_str(), "scopes" | "lifetime")) {
-        return Err(invalid(extra, "is not a known field (scopes, lifetime)"));
-    }
+    crate::validate::known_fields(&body, &["scopes", "lifetime"])?;
     let texts: Vec<String> = match body.get("scopes") {
         Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
         Some(Value::Array(list)) if list.iter().all(Value::is_string) => {
             list.iter().filter_map(Value::as_str).map(str::to_string).collect()
         }
-        _ => return Err(invalid("scopes", "is required: a list of scopes, or one space-separated string")),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "scopes",
+                "is required: a list of scopes, or one space-separated string",
+            ))
+        }
     };
     if texts.len() > MAX_SCOPES {
-        return Err(invalid("scopes", format!("at most {MAX_SCOPES} per request")));
+        return Err(ApiError::invalid_field("scopes", format!("at most {MAX_SCOPES} per request")));
     }
     let requested = texts
         .iter()
         .map(|t| Scope::parse(t))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| invalid("scopes", e.to_string()))?;
+        .map_err(|e| ApiError::invalid_field("scopes", e.to_string()))?;
     let max = max_lifetime(ctx);
     let lifetime = match body.get("lifetime") {
         None | Some(Value::Null) => max,
@@ -73,7 +72,7 @@ pub fn authorize(ctx: &Ctx) -> ApiResult<Reply> {
             .as_i64()
             .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             .filter(|n| *n > 0)
-            .ok_or_else(|| invalid("lifetime", "must be a whole number of seconds, at least 1"))?
+            .ok_or_else(|| ApiError::invalid_field("lifetime", "must be a whole number of seconds, at least 1"))?
             .min(max),
     };
     let mut granted = Vec::new();
@@ -165,14 +164,14 @@ pub fn verify(ctx: &Ctx) -> ApiResult<Reply> {
     let field = |name: &str| body.get(name).cloned().or_else(|| ctx.req.query_param(name).map(Value::String));
     let token = match field("token") {
         Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_string(),
-        _ => return Err(invalid("token", "Missing value")),
+        _ => return Err(ApiError::invalid_field("token", "Missing value")),
     };
     let strict = match field("strict") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => b,
         Some(Value::String(s)) if matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on") => true,
         Some(Value::String(s)) if matches!(s.to_ascii_lowercase().as_str(), "false" | "0" | "no" | "off") => false,
-        Some(_) => return Err(invalid("strict", "must be true or false")),
+        Some(_) => return Err(ApiError::invalid_field("strict", "must be true or false")),
     };
     let ring = key_ring(ctx)?;
     let algs: Vec<String> = OWN_ALGS.iter().map(|a| a.to_string()).collect();
@@ -215,15 +214,7 @@ fn check_own_claims(ctx: &Ctx, payload: &Value) -> ApiResult<Option<String>> {
         }
     }
     // A user revoked since the token was issued: their scoped tokens end too.
-    let revoked = ctx
-        .sql()
-        .execute(
-            "SELECT 1 FROM users u JOIN revocations r ON r.kind = 'sub' AND r.subject = u.sub \
-             WHERE u.id = ? AND r.revoked_before > ?",
-            &[text("sub").unwrap_or("").into(), int("iat").unwrap_or(0).into()],
-        )?
-        .first()
-        .is_some();
+    let revoked = ryd_store::tokens::user_revoked_after(ctx.sql(), text("sub").unwrap_or(""), int("iat").unwrap_or(0))?;
     Ok(revoked.then(|| "token revoked".into()))
 }
 

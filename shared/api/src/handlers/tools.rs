@@ -59,7 +59,6 @@ fn client_conflict() -> ApiError {
 }
 
 pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
-    ctx.require_superadmin("register a tool")?;
     let fields = tool_fields(&ctx.body()?, true)?;
     let s = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     ctx.write(|| {
@@ -80,7 +79,6 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
-    ctx.require_superadmin("change a tool")?;
     let tid = ctx.id_param("tid")?;
     ctx.write(|| {
         let old = tools::get(ctx.sql(), &tid)?.ok_or_else(tool_not_found)?;
@@ -112,7 +110,6 @@ pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
-    ctx.require_superadmin("remove a tool")?;
     let tid = ctx.id_param("tid")?;
     ctx.write(|| {
         let old = tools::get(ctx.sql(), &tid)?.ok_or_else(tool_not_found)?;
@@ -124,7 +121,6 @@ pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 pub fn add_admin(ctx: &Ctx) -> ApiResult<Reply> {
-    ctx.require_superadmin("set a tool's admins")?;
     let tid = ctx.id_param("tid")?;
     let uid = ctx.id_param("uid")?;
     ctx.write(|| {
@@ -140,7 +136,6 @@ pub fn add_admin(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 pub fn remove_admin(ctx: &Ctx) -> ApiResult<Reply> {
-    ctx.require_superadmin("set a tool's admins")?;
     let tid = ctx.id_param("tid")?;
     let uid = ctx.id_param("uid")?;
     ctx.write(|| {
