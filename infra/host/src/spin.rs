@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 mod bindings {
@@ -84,7 +85,9 @@ impl sqlite::HostConnection for SpinCtx {
             return Err(sqlite::Error::NoSuchDatabase);
         }
         let path = self.stores.sqlite_path(&database);
+        let started = Instant::now();
         let conn = tokio::task::block_in_place(|| rusqlite::Connection::open(&path)).map_err(io)?;
+        self.stores.stats.sqlite_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         self.stores.stats.sqlite_opens.fetch_add(1, Ordering::Relaxed);
         self.table.push(SqliteConnection(conn)).map_err(io)
     }
@@ -106,8 +109,12 @@ impl sqlite::HostConnection for SpinCtx {
                 sqlite::Value::Null => Value::Null,
             })
             .collect();
-        let rows = tokio::task::block_in_place(|| ryd_store::native::execute_on(&conn.0, &statement, &params))
-            .map_err(|e| sqlite::Error::Io(e.message))?;
+        let started = Instant::now();
+        let rows = tokio::task::block_in_place(|| ryd_store::native::execute_on(&conn.0, &statement, &params));
+        let stats = &self.stores.stats;
+        stats.sqlite_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        stats.sqlite_statements.fetch_add(1, Ordering::Relaxed);
+        let rows = rows.map_err(|e| sqlite::Error::Io(e.message))?;
         Ok(sqlite::QueryResult {
             columns: rows.columns,
             rows: rows
@@ -130,7 +137,9 @@ impl sqlite::HostConnection for SpinCtx {
     }
 
     fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
-        self.table.delete(conn)?;
+        let started = Instant::now();
+        drop(self.table.delete(conn)?);
+        self.stores.stats.sqlite_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         Ok(())
     }
 }

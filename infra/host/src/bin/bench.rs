@@ -7,8 +7,12 @@
 //! The authorisation service's two hot calls are here too: a gateway's `validate_api_key`
 //! and a front end's 100-item `authz/check` (target: p99 under 5 ms at concurrency 1).
 //!
-//! `cargo run --release -p ryd-host --bin bench [-- --requests N] [--journal wal|delete] [--only TEXT]`
-//! (`--only a,b` keeps the scenarios whose name contains a or b, and hello-world.)
+//! `cargo run --release -p ryd-host --bin bench [-- --requests N] [--journal wal|delete] [--sqlite-memstatus on|off] [--only TEXT]`
+//!
+//! Per scenario it also prints, from the host's own counters, what one request cost on
+//! average: instantiation, time inside SQLite host calls (opening the connection and
+//! closing it included) and how many statements, and the whole handler (`guest µs`).
+//! `--only a,b` keeps the scenarios whose name contains a or b, and hello-world.
 
 use anyhow::{Context, Result};
 use ryd_authz::{jwks_document, SigningKey};
@@ -27,6 +31,15 @@ fn main() -> Result<()> {
     let total: usize = arg("--requests").and_then(|n| n.parse().ok()).unwrap_or(2000);
     // The journal mode to measure under (the migration sets WAL): `wal` or `delete`.
     let journal = arg("--journal").unwrap_or_else(|| "wal".into());
+    // SQLite's memory statistics (on by default, as in Spin's build) take one process-wide
+    // mutex on every allocation; `--sqlite-memstatus off` shows what that costs.
+    let memstatus = arg("--sqlite-memstatus").unwrap_or_else(|| "on".into());
+    if memstatus == "off" {
+        // SAFETY: before any other SQLite call in this process (nothing has opened a
+        // connection yet), as sqlite3_config requires.
+        let rc = unsafe { rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0i32) };
+        anyhow::ensure!(rc == rusqlite::ffi::SQLITE_OK, "sqlite3_config(MEMSTATUS) failed: {rc}");
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     let app_manifest = root.join("spin.toml");
     let hello_manifest = root.join("tests/fixtures/hello.toml");
@@ -246,29 +259,36 @@ fn main() -> Result<()> {
         })
         .collect();
     println!(
-        "ryd-host benchmark: {total} requests per cell, keep-alive connections over loopback, {} cores",
+        "ryd-host benchmark: {total} requests per cell, keep-alive connections over loopback, {} cores, SQLite memstatus {memstatus}",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
     println!(
-        "{:<36} {:>5} {:>9} {:>8} {:>8} {:>9} {:>10}",
-        "scenario", "conc", "req/s", "p50 ms", "p99 ms", "÷ hello", "auth ms"
+        "{:<36} {:>5} {:>9} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8}",
+        "scenario", "conc", "req/s", "p50 ms", "p99 ms", "÷ hello", "auth ms", "inst µs", "sql µs", "stmts", "guest µs"
     );
     for concurrency in [1, 16, 64] {
         let mut hello_rps = None;
         for (addr, s) in &scenarios {
             // Big pages are slow by nature: fewer requests keep the run short.
             let n = if s.name.starts_with("GET 500") { total / 10 } else { total };
+            let stats = if *addr == app.addr { &app.stats } else { &hello.stats };
+            let before = stats.snapshot();
             let r = run(*addr, s, concurrency, n)?;
+            let (inst, guest, sql, stmts, _) = stats.snapshot().per_request_since(&before);
             let base = *hello_rps.get_or_insert(r.rps);
             println!(
-                "{:<36} {:>5} {:>9.0} {:>8.2} {:>8.2} {:>8.0}% {:>10}",
+                "{:<36} {:>5} {:>9.0} {:>8.2} {:>8.2} {:>8.0}% {:>8} {:>8.0} {:>8.0} {:>6.1} {:>8.0}",
                 s.name,
                 concurrency,
                 r.rps,
                 r.p50,
                 r.p99,
                 100.0 * r.rps / base,
-                r.auth_ms.map(|a| format!("{a:.3}")).unwrap_or_else(|| "-".into())
+                r.auth_ms.map(|a| format!("{a:.3}")).unwrap_or_else(|| "-".into()),
+                inst,
+                sql,
+                stmts,
+                guest
             );
         }
     }

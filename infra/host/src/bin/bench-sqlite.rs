@@ -1,0 +1,104 @@
+//! What Spin's SQLite costs a request before any query of ours: Spin opens a connection
+//! per request, and a fresh connection parses the whole schema on its first statement.
+//! Opens, queries and closes connections to a database file from 1, 2 and 16 threads and
+//! prints connections/s and the time of each phase.
+//!
+//! `cargo run --release -p ryd-host --bin bench-sqlite -- DB [--memstatus on|off] [--statement SQL]`
+//!
+//! `--memstatus off` turns off SQLite's memory statistics, which Spin's build leaves on:
+//! with them, every allocation takes one process-wide mutex, and parsing a schema is
+//! thousands of allocations, so connections opened on different threads queue for it.
+
+use anyhow::{ensure, Context, Result};
+use std::time::{Duration, Instant};
+
+const PER_THREAD: usize = 2000;
+
+#[derive(Default, Clone, Copy)]
+struct Phases {
+    open: Duration,
+    first: Duration,
+    again: Duration,
+    close: Duration,
+}
+
+fn query(conn: &rusqlite::Connection, sql: &str) -> Result<()> {
+    let mut statement = conn.prepare(sql)?;
+    let mut rows = statement.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+fn connections(path: &str, sql: &str) -> Result<Phases> {
+    let mut p = Phases::default();
+    for _ in 0..PER_THREAD {
+        let t0 = Instant::now();
+        let conn = rusqlite::Connection::open(path)?;
+        let t1 = Instant::now();
+        query(&conn, sql)?;
+        let t2 = Instant::now();
+        query(&conn, sql)?;
+        let t3 = Instant::now();
+        drop(conn);
+        let t4 = Instant::now();
+        p.open += t1 - t0;
+        p.first += t2 - t1;
+        p.again += t3 - t2;
+        p.close += t4 - t3;
+    }
+    Ok(p)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let path = args.get(1).filter(|a| !a.starts_with("--")).context("usage: bench-sqlite DB [--memstatus on|off]")?;
+    let sql = arg("--statement").unwrap_or_else(|| "SELECT count(*) FROM sqlite_master".into());
+    let memstatus = arg("--memstatus").unwrap_or_else(|| "on".into());
+    if memstatus == "off" {
+        // SAFETY: the first SQLite call of this process, as sqlite3_config requires.
+        let rc = unsafe { rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0i32) };
+        ensure!(rc == rusqlite::ffi::SQLITE_OK, "sqlite3_config(MEMSTATUS) failed: {rc}");
+    }
+    let conn = rusqlite::Connection::open(path)?;
+    let (objects, bytes): (i64, i64) =
+        conn.query_row("SELECT count(*), coalesce(sum(length(sql)), 0) FROM sqlite_master", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    drop(conn);
+    println!("{path}: {objects} schema objects, {bytes} bytes of SQL, journal {journal}, memstatus {memstatus}");
+    println!(
+        "{:>7} {:>8} {:>9} {:>13} {:>10} {:>9}",
+        "threads", "conn/s", "open µs", "1st stmt µs", "again µs", "close µs"
+    );
+    for threads in [1, 2, 16] {
+        let started = Instant::now();
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (path, sql) = (path.clone(), sql.clone());
+                std::thread::spawn(move || connections(&path, &sql))
+            })
+            .collect();
+        let mut total = Phases::default();
+        for h in handles {
+            let p = h.join().map_err(|_| anyhow::anyhow!("a thread panicked"))??;
+            total.open += p.open;
+            total.first += p.first;
+            total.again += p.again;
+            total.close += p.close;
+        }
+        let n = (threads * PER_THREAD) as f64;
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / n;
+        println!(
+            "{:>7} {:>8.0} {:>9.1} {:>13.1} {:>10.1} {:>9.1}",
+            threads,
+            n / started.elapsed().as_secs_f64(),
+            us(total.open),
+            us(total.first),
+            us(total.again),
+            us(total.close)
+        );
+    }
+    Ok(())
+}
