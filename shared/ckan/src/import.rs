@@ -2,6 +2,7 @@
 //! `package_search` and `organization_list?all_fields=true`) into the database, keeping
 //! CKAN's ids and names so downstream ids stay stable. Re-running it updates in place.
 
+use ryd_store::listing::{self, Scope};
 use ryd_store::public::PublicDataset;
 use ryd_store::{Sql, SqlError};
 use serde_json::Value;
@@ -113,6 +114,7 @@ fn import_org(sql: &dyn Sql, v: &Value, report: &mut Report) -> Result<(), SqlEr
         return Ok(());
     }
     let approved = field(v, "approval_status").is_none_or(|s| s == "approved");
+    let existed = !sql.execute("SELECT 1 FROM organisations WHERE id = ?", &[id.as_str().into()])?.is_empty();
     let text = |n: &str| field(v, n).unwrap_or_default();
     sql.execute(
         "INSERT INTO organisations (id, short_name, organisation_identifier, human_readable_name, description, hq_country, organisation_type, \
@@ -139,6 +141,10 @@ fn import_org(sql: &dyn Sql, v: &Value, report: &mut Report) -> Result<(), SqlEr
         ],
     )
     .map_err(|e| SqlError { message: format!("organisation {name}: {}", e.message), ..e })?;
+    // Its approval and names decide the listing of datasets loaded before (a new one has none).
+    if existed {
+        listing::refresh(sql, Scope::Organisation(&id))?;
+    }
     report.organisations += 1;
     Ok(())
 }
@@ -222,6 +228,7 @@ fn import_dataset(sql: &dyn Sql, v: &Value, report: &mut Report) -> Result<(), S
         ..Default::default()
     };
     ryd_store::public::set_pipeline(sql, &id, &pipeline)?;
+    listing::refresh(sql, Scope::Dataset(&id))?;
     report.datasets += 1;
     Ok(())
 }

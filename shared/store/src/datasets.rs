@@ -1,5 +1,6 @@
 //! Datasets (registered IATI XML files).
 
+use crate::listing::{self, Scope};
 use crate::orgs::Page;
 use crate::sql::{Row, Sql, SqlError, Value};
 
@@ -89,7 +90,7 @@ pub fn insert(sql: &dyn Sql, d: &Dataset) -> Result<(), SqlError> {
             d.created_date.as_str().into(),
         ],
     )?;
-    Ok(())
+    listing::refresh(sql, Scope::Dataset(&d.id))
 }
 
 /// Replaces the writable fields when the row is still at `expected_version`; returns the
@@ -112,16 +113,24 @@ pub fn update(sql: &dyn Sql, d: &Dataset, expected_version: i64) -> Result<Optio
             expected_version.into(),
         ],
     )?;
-    Ok(rows.first().map(|r| r.int(0)))
+    let version = rows.first().map(|r| r.int(0));
+    if version.is_some() {
+        listing::refresh(sql, Scope::Dataset(&d.id))?;
+    }
+    Ok(version)
 }
 
 pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str, expected_version: i64) -> Result<bool, SqlError> {
-    Ok(!sql
+    let done = !sql
         .execute(
             "UPDATE datasets SET deleted_at = ?, version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL RETURNING id",
             &[at.into(), id.into(), expected_version.into()],
         )?
-        .is_empty())
+        .is_empty();
+    if done {
+        listing::refresh(sql, Scope::Dataset(id))?;
+    }
+    Ok(done)
 }
 
 pub fn short_name_taken(sql: &dyn Sql, short_name: &str, except_id: &str) -> Result<bool, SqlError> {

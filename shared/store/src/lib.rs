@@ -9,6 +9,7 @@ pub mod audit;
 pub mod datasets;
 pub mod groups;
 pub mod idempotency;
+pub mod listing;
 pub mod members;
 pub mod migrate;
 #[cfg(feature = "native")]

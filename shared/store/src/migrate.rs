@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_listed.sql"),
     include_str!("../migrations/0004_search_listed_only.sql"),
     include_str!("../migrations/0005_api_keys_groups.sql"),
+    include_str!("../migrations/0006_listing_without_triggers.sql"),
 ];
 
 /// The version a fully migrated database has.

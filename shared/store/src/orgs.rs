@@ -1,5 +1,6 @@
 //! Organisations (reporting orgs / publishers).
 
+use crate::listing::{self, Scope};
 use crate::sql::{Row, Sql, SqlError, Value};
 use std::collections::BTreeMap;
 
@@ -242,7 +243,14 @@ pub fn update(
         "UPDATE organisations SET {} WHERE id = ? AND version = ? AND deleted_at IS NULL RETURNING id",
         sets.join(", ")
     );
-    Ok(!sql.execute(&q, &params)?.is_empty())
+    let done = !sql.execute(&q, &params)?.is_empty();
+    // Approval decides whether its datasets are listed; its names are in their full text.
+    let relists =
+        registry_approved.is_some() || changes.keys().any(|c| c == "short_name" || c == "human_readable_name");
+    if done && relists {
+        listing::refresh(sql, Scope::Organisation(id))?;
+    }
+    Ok(done)
 }
 
 /// Soft delete: the organisation stops being visible, its roles and grants go, its
@@ -255,6 +263,8 @@ pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str, expected_version: i64) -> 
         )?
         .is_empty();
     if done {
+        // Before its datasets are deleted: the refresh walks the live ones.
+        listing::refresh(sql, Scope::Organisation(id))?;
         sql.execute(
             "UPDATE datasets SET deleted_at = ?, version = version + 1 WHERE organisation_id = ? AND deleted_at IS NULL",
             &[at.into(), id.into()],

@@ -239,10 +239,22 @@ fn the_listed_flag_follows_every_change_that_affects_visibility() {
     d2.visibility = "private".into();
     datasets::update(&db, &d2, 2).unwrap();
     check(&db, "making a dataset private");
-    db.execute("UPDATE datasets SET organisation_id = 'o2' WHERE id = 'd1'", &[]).unwrap();
-    check(&db, "moving a dataset to an unapproved organisation");
-    db.execute("UPDATE datasets SET organisation_id = 'o1' WHERE id = 'd1'", &[]).unwrap();
-    datasets::soft_delete(&db, "d1", "t", 1).unwrap();
+    // Names are searched: renaming a dataset or its organisation re-indexes it.
+    let found = |db: &NativeSql, words: &str| -> i64 {
+        let q = "SELECT count(*) FROM dataset_search WHERE dataset_search MATCH ?";
+        db.execute(q, &[words.into()]).unwrap().first().unwrap().int(0)
+    };
+    let mut d1 = ds("d1", "o1", "public");
+    d1.human_readable_name = "Quarterly aqueduct spending".into();
+    datasets::update(&db, &d1, 1).unwrap();
+    check(&db, "renaming a dataset");
+    assert_eq!(found(&db, "aqueduct"), 1);
+    let renamed = [("human_readable_name".to_string(), "Ministry of Zeppelins".to_string())].into();
+    orgs::update(&db, "o1", &renamed, None, 2).unwrap();
+    check(&db, "renaming an organisation");
+    assert_eq!(found(&db, "zeppelins"), 1, "the organisation's new name finds its listed dataset");
+    assert_eq!(found(&db, "organisation:one"), 1);
+    datasets::soft_delete(&db, "d1", "t", 2).unwrap();
     check(&db, "deleting a dataset");
     orgs::update(&db, "o2", &Default::default(), Some(true), 1).unwrap();
     check(&db, "approving the second organisation");
