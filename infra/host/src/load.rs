@@ -16,6 +16,8 @@ pub struct Conn {
 pub struct Answer {
     pub status: u16,
     pub auth_ms: Option<f64>,
+    /// From `Server-Timing: auth;desc=…`: whether the token came from the cache.
+    pub cache_hit: Option<bool>,
     pub body: Vec<u8>,
 }
 
@@ -37,7 +39,7 @@ impl Conn {
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
         let status: u16 = line.split(' ').nth(1).context("a status line")?.parse()?;
-        let (mut length, mut chunked, mut auth_ms) = (None, false, None);
+        let (mut length, mut chunked, mut auth_ms, mut cache_hit) = (None, false, None, None);
         loop {
             line.clear();
             self.reader.read_line(&mut line)?;
@@ -49,7 +51,10 @@ impl Conn {
             match name.to_ascii_lowercase().as_str() {
                 "content-length" => length = value.trim().parse::<usize>().ok(),
                 "transfer-encoding" => chunked = value.contains("chunked"),
-                "server-timing" => auth_ms = value.split("dur=").nth(1).and_then(|d| d.trim().parse().ok()),
+                "server-timing" => {
+                    auth_ms = value.split("dur=").nth(1).and_then(|d| d.split(';').next()?.trim().parse().ok());
+                    cache_hit = value.split("desc=").nth(1).map(|d| d.trim_matches('"').starts_with("token cache hit"));
+                }
                 _ => {}
             }
         }
@@ -70,7 +75,7 @@ impl Conn {
             out.resize(n, 0);
             self.reader.read_exact(&mut out)?;
         }
-        Ok(Answer { status, auth_ms, body: out })
+        Ok(Answer { status, auth_ms, cache_hit, body: out })
     }
 }
 
@@ -88,6 +93,9 @@ pub struct Measured {
     pub p50: f64,
     pub p99: f64,
     pub auth_ms: Option<f64>,
+    /// Answers whose token came from the verified-token cache, and those verified in full.
+    pub cache_hits: usize,
+    pub cache_misses: usize,
 }
 
 pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> Result<Measured> {
@@ -96,10 +104,11 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
     let mut handles = Vec::new();
     for worker in 0..concurrency {
         let (method, path, body, token) = (s.method, s.path.clone(), s.body.clone(), s.token.clone());
-        handles.push(std::thread::spawn(move || -> Result<(Vec<Duration>, Vec<f64>)> {
+        handles.push(std::thread::spawn(move || -> Result<(Vec<Duration>, Vec<f64>, [usize; 2])> {
             let mut conn = Conn::open(addr)?;
             let mut lat = Vec::with_capacity(per);
             let mut auth = Vec::new();
+            let mut hits_misses = [0, 0];
             for i in 0..per {
                 let t = token((worker * per + i) as u64);
                 let t0 = Instant::now();
@@ -109,16 +118,22 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
                     bail!("{method} {path}: status {} {}", a.status, String::from_utf8_lossy(&a.body));
                 }
                 auth.extend(a.auth_ms);
+                if let Some(hit) = a.cache_hit {
+                    hits_misses[usize::from(!hit)] += 1;
+                }
             }
-            Ok((lat, auth))
+            Ok((lat, auth, hits_misses))
         }));
     }
     let mut lat = Vec::new();
     let mut auth = Vec::new();
+    let (mut cache_hits, mut cache_misses) = (0, 0);
     for h in handles {
-        let (l, a) = h.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
+        let (l, a, [hits, misses]) = h.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
         lat.extend(l);
         auth.extend(a);
+        cache_hits += hits;
+        cache_misses += misses;
     }
     let elapsed = started.elapsed().as_secs_f64();
     lat.sort();
@@ -129,5 +144,7 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
         p50: pct(0.50),
         p99: pct(0.99),
         auth_ms: (!auth.is_empty()).then(|| auth[auth.len() / 2]),
+        cache_hits,
+        cache_misses,
     })
 }

@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 pub struct Caller {
     pub principal: Principal,
     pub superadmin: bool,
+    /// Whether the token was found in the verified-token cache (no signature checked).
+    pub from_cache: bool,
 }
 
 impl Caller {
@@ -57,7 +59,9 @@ pub fn authenticate(req: &Request, ports: &dyn Ports, config: &AuthConfig) -> Ap
         found = tokens::lookup(sql, &hash, now)?;
     }
     let invalid = |e: TokenError| ApiError::invalid_token(&e);
-    let (claims, facts) = match found.claims.as_deref().and_then(|c| serde_json::from_str::<VerifiedClaims>(c).ok()) {
+    let cached = found.claims.as_deref().and_then(|c| serde_json::from_str::<VerifiedClaims>(c).ok());
+    let from_cache = cached.is_some();
+    let (claims, facts) = match cached {
         Some(claims) => {
             ports.count("token_cache_hit");
             check_claims(&claims, config, now).map_err(invalid)?;
@@ -84,7 +88,7 @@ pub fn authenticate(req: &Request, ports: &dyn Ports, config: &AuthConfig) -> Ap
     }
     let principal = Principal::from_claims(&claims, config).map_err(invalid)?;
     let superadmin = !principal.is_machine && (principal.has_superadmin_role() || facts.superadmin_row);
-    Ok(Caller { principal, superadmin })
+    Ok(Caller { principal, superadmin, from_cache })
 }
 
 /// After a full verification: cache the claims, seed a bootstrap superadmin, refresh

@@ -16,10 +16,15 @@ fn a_cache_hit_skips_the_signature_and_never_opens_the_key_value_store() {
     let w = World::new();
     let ann = Who::user(&uid(1), "Ann");
     let token = w.token(&ann);
-    expect(&access(&w, &token), 200);
+    let timing = |r: &ryd_api::Response| r.header("server-timing").unwrap_or_default().to_string();
+    let first = access(&w, &token);
+    expect(&first, 200);
+    assert!(timing(&first).starts_with("auth;desc=\"token verified\";dur="), "{}", timing(&first));
     assert_eq!((w.count("signature_verified"), w.count("token_cache_miss")), (1, 1));
     for _ in 0..5 {
-        expect(&access(&w, &token), 200);
+        let r = access(&w, &token);
+        expect(&r, 200);
+        assert!(timing(&r).starts_with("auth;desc=\"token cache hit\";dur="), "{}", timing(&r));
     }
     assert_eq!(w.count("signature_verified"), 1, "hits skip the signature");
     assert_eq!(w.count("token_cache_hit"), 5);
