@@ -57,3 +57,32 @@ fn package_search_pages_and_organization_lists_are_understood_and_skips_are_repo
     assert!(report.skipped.contains_key("dataset without a resource URL"));
     assert_eq!(public::org(&db, "good-org").unwrap().unwrap().iati_id, "XM-1");
 }
+
+/// A second import of an organisation that was renamed, then withdrawn, in the old
+/// registry: its datasets are found by the new name, then no longer listed at all.
+#[test]
+fn a_reimported_organisation_relists_its_datasets() {
+    let db = db();
+    let org = |title: &str, status: &str| {
+        json!({"id": "a0000000-0000-4000-8000-000000000001", "name": "ministry", "title": title, "type": "organization",
+               "is_organization": true, "state": "active", "approval_status": status})
+    };
+    let ds = json!({"id": "d0000000-0000-4000-8000-000000000001", "name": "spending", "title": "Spending",
+        "owner_org": "a0000000-0000-4000-8000-000000000001", "resources": [{"url": "https://x.org/a.xml"}]});
+    let by_text = |db: &NativeSql, words: &str| {
+        let filter = Filter { text: Some(words.into()), ..Default::default() };
+        public::search(db, &filter, Sort::Score, 10, 0).unwrap().count
+    };
+    let load = |db: &NativeSql, recs: &[&Value]| import(db, recs, &mut Report::default()).unwrap();
+    let first = org("Ministry of Water", "approved");
+    load(&db, &[&first, &ds]);
+    assert_eq!(by_text(&db, "water"), 1);
+    let renamed = org("Ministry of Zeppelins", "approved");
+    load(&db, &[&renamed]);
+    assert_eq!(by_text(&db, "zeppelins"), 1, "the organisation's new title is searched");
+    assert_eq!(by_text(&db, "water"), 0, "and its old one is gone");
+    let withdrawn = org("Ministry of Zeppelins", "pending");
+    load(&db, &[&withdrawn]);
+    assert_eq!(public::search(&db, &Filter::default(), Sort::NameAsc, 10, 0).unwrap().count, 0);
+    assert_eq!(by_text(&db, "zeppelins"), 0);
+}
