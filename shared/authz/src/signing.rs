@@ -13,7 +13,8 @@ type EdSigningKey = <Ed25519 as Algorithm>::SigningKey;
 /// A private key for one algorithm.
 #[derive(Clone)]
 pub enum SigningKey {
-    Rsa { pss: bool, key: RsaPrivateKey },
+    // Boxed: an RSA key is several times the size of the others.
+    Rsa { pss: bool, key: Box<RsaPrivateKey> },
     P256(EcSigningKey),
     Ed25519(EdSigningKey),
 }
@@ -42,7 +43,7 @@ impl SigningKey {
             "RS256" | "PS256" => {
                 let (key, _) = Rsa::generate(&mut OsRng, jwt_compact::alg::ModulusBits::TwoKibibytes)
                     .map_err(|e| SigningError::Generate(e.to_string()))?;
-                SigningKey::Rsa { pss: alg == "PS256", key: key.into_inner() }
+                SigningKey::Rsa { pss: alg == "PS256", key: Box::new(key.into_inner()) }
             }
             "ES256" => SigningKey::P256(EcSigningKey::random(&mut OsRng)),
             "EdDSA" => SigningKey::Ed25519(Ed25519::generate(&mut OsRng).0),
@@ -62,7 +63,7 @@ impl SigningKey {
     /// The private key as a JWK (with `alg`), the form it is stored and configured in.
     pub fn private_jwk(&self) -> Value {
         let jwk = match self {
-            SigningKey::Rsa { key, .. } => JsonWebKey::from(key),
+            SigningKey::Rsa { key, .. } => JsonWebKey::from(&**key),
             SigningKey::P256(key) => JsonWebKey::from(key),
             SigningKey::Ed25519(key) => JsonWebKey::from(key),
         };
@@ -80,7 +81,7 @@ impl SigningKey {
         Ok(match alg.as_str() {
             "RS256" | "PS256" => SigningKey::Rsa {
                 pss: alg == "PS256",
-                key: RsaPrivateKey::try_from(&parsed).map_err(|e| bad(e.to_string()))?,
+                key: Box::new(RsaPrivateKey::try_from(&parsed).map_err(|e| bad(e.to_string()))?),
             },
             "ES256" => SigningKey::P256(EcSigningKey::try_from(&parsed).map_err(|e| bad(e.to_string()))?),
             "EdDSA" => SigningKey::Ed25519(EdSigningKey::try_from(&parsed).map_err(|e| bad(e.to_string()))?),
