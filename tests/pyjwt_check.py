@@ -47,25 +47,25 @@ for token in args.pem_valid:
     check(jwt.decode(token, pem, algorithms=["EdDSA", "ES256", "RS256"], issuer=args.issuer))
     print("verified with the PEM public key")
 
+
+def refused(token, error, said, failure):
+    """PyJWT refuses `token` (verified with the JWKS key its kid names) with `error`."""
+    key = by_kid[jwt.get_unverified_header(token)["kid"]]
+    try:
+        jwt.decode(token, key, algorithms=[key.algorithm_name], issuer=args.issuer)
+    except error:
+        print(said)
+    else:
+        sys.exit(failure)
+
+
 for token in args.expired:
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
     time.sleep(max(0, exp - time.time() + 1.1))
-    kid = jwt.get_unverified_header(token)["kid"]
-    try:
-        jwt.decode(token, by_kid[kid], algorithms=[by_kid[kid].algorithm_name], issuer=args.issuer)
-    except jwt.ExpiredSignatureError:
-        print("refused after expiry")
-    else:
-        sys.exit("an expired token verified")
+    refused(token, jwt.ExpiredSignatureError, "refused after expiry", "an expired token verified")
 
 # A forged signature never verifies.
 if args.valid:
     head, body, sig = args.valid[0].split(".")
     forged = ".".join([head, body, ("A" if sig[0] != "A" else "B") + sig[1:]])
-    kid = jwt.get_unverified_header(forged)["kid"]
-    try:
-        jwt.decode(forged, by_kid[kid], algorithms=[by_kid[kid].algorithm_name], issuer=args.issuer)
-    except jwt.InvalidSignatureError:
-        print("refused a forged signature")
-    else:
-        sys.exit("a forged token verified")
+    refused(forged, jwt.InvalidSignatureError, "refused a forged signature", "a forged token verified")

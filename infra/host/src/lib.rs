@@ -28,6 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use runtime::App;
+pub use spin::disable_sqlite_memstatus;
 pub use stats::Stats;
 
 /// How to run the application.

@@ -98,43 +98,43 @@ pub struct Measured {
     pub cache_misses: usize,
 }
 
+/// One answered request, as the load thread saw it.
+struct Sample {
+    latency: Duration,
+    auth_ms: Option<f64>,
+    cache_hit: Option<bool>,
+}
+
 pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> Result<Measured> {
     let per = total.div_ceil(concurrency);
     let started = Instant::now();
     let mut handles = Vec::new();
     for worker in 0..concurrency {
         let (method, path, body, token) = (s.method, s.path.clone(), s.body.clone(), s.token.clone());
-        handles.push(std::thread::spawn(move || -> Result<(Vec<Duration>, Vec<f64>, [usize; 2])> {
+        handles.push(std::thread::spawn(move || -> Result<Vec<Sample>> {
             let mut conn = Conn::open(addr)?;
-            let mut lat = Vec::with_capacity(per);
-            let mut auth = Vec::new();
-            let mut hits_misses = [0, 0];
+            let mut samples = Vec::with_capacity(per);
             for i in 0..per {
                 let t = token((worker * per + i) as u64);
                 let t0 = Instant::now();
                 let a = conn.send(method, &path, t.as_deref(), body.as_deref())?;
-                lat.push(t0.elapsed());
+                let latency = t0.elapsed();
                 if a.status >= 300 {
                     bail!("{method} {path}: status {} {}", a.status, String::from_utf8_lossy(&a.body));
                 }
-                auth.extend(a.auth_ms);
-                if let Some(hit) = a.cache_hit {
-                    hits_misses[usize::from(!hit)] += 1;
-                }
+                samples.push(Sample { latency, auth_ms: a.auth_ms, cache_hit: a.cache_hit });
             }
-            Ok((lat, auth, hits_misses))
+            Ok(samples)
         }));
     }
-    let mut lat = Vec::new();
-    let mut auth = Vec::new();
-    let (mut cache_hits, mut cache_misses) = (0, 0);
+    let mut samples = Vec::new();
     for h in handles {
-        let (l, a, [hits, misses]) = h.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??;
-        lat.extend(l);
-        auth.extend(a);
-        cache_hits += hits;
-        cache_misses += misses;
+        samples.extend(h.join().map_err(|_| anyhow::anyhow!("a load thread panicked"))??);
     }
+    let mut lat: Vec<Duration> = samples.iter().map(|s| s.latency).collect();
+    let mut auth: Vec<f64> = samples.iter().filter_map(|s| s.auth_ms).collect();
+    let cache_hits = samples.iter().filter(|s| s.cache_hit == Some(true)).count();
+    let cache_misses = samples.iter().filter(|s| s.cache_hit == Some(false)).count();
     let elapsed = started.elapsed().as_secs_f64();
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;

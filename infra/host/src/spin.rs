@@ -70,6 +70,17 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
     Ok(bindings::SpinImports::add_to_linker::<T, HasSelf<SpinCtx>>(linker, get)?)
 }
 
+/// Turns off SQLite's memory statistics for this process (Spin's build leaves them on; with
+/// them every allocation takes one process-wide mutex). For the benchmarks, to show what
+/// they cost; call it before anything else touches SQLite.
+pub fn disable_sqlite_memstatus() -> Result<()> {
+    // SAFETY: sqlite3_config must precede every other SQLite call of the process; if one
+    // came first it answers SQLITE_MISUSE, which is reported, not undefined.
+    let rc = unsafe { rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0i32) };
+    anyhow::ensure!(rc == rusqlite::ffi::SQLITE_OK, "sqlite3_config(MEMSTATUS) failed: {rc}");
+    Ok(())
+}
+
 fn io(e: impl std::fmt::Display) -> sqlite::Error {
     sqlite::Error::Io(e.to_string())
 }
@@ -87,7 +98,7 @@ impl sqlite::HostConnection for SpinCtx {
         let path = self.stores.sqlite_path(&database);
         let started = Instant::now();
         let conn = tokio::task::block_in_place(|| rusqlite::Connection::open(&path)).map_err(io)?;
-        self.stores.stats.sqlite_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.stores.stats.add_sqlite_time(started);
         self.stores.stats.sqlite_opens.fetch_add(1, Ordering::Relaxed);
         self.table.push(SqliteConnection(conn)).map_err(io)
     }
@@ -112,7 +123,7 @@ impl sqlite::HostConnection for SpinCtx {
         let started = Instant::now();
         let rows = tokio::task::block_in_place(|| ryd_store::native::execute_on(&conn.0, &statement, &params));
         let stats = &self.stores.stats;
-        stats.sqlite_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        stats.add_sqlite_time(started);
         stats.sqlite_statements.fetch_add(1, Ordering::Relaxed);
         let rows = rows.map_err(|e| sqlite::Error::Io(e.message))?;
         Ok(sqlite::QueryResult {
@@ -139,7 +150,7 @@ impl sqlite::HostConnection for SpinCtx {
     fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
         let started = Instant::now();
         drop(self.table.delete(conn)?);
-        self.stores.stats.sqlite_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        self.stores.stats.add_sqlite_time(started);
         Ok(())
     }
 }

@@ -31,8 +31,12 @@ impl Stats {
             guest_nanos: self.get(&self.guest_nanos),
             sqlite_nanos: self.get(&self.sqlite_nanos),
             sqlite_statements: self.get(&self.sqlite_statements),
-            sqlite_opens: self.get(&self.sqlite_opens),
         }
+    }
+
+    /// Adds the time since `started` to the time spent inside SQLite host calls.
+    pub fn add_sqlite_time(&self, started: std::time::Instant) {
+        self.sqlite_nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
 }
 
@@ -44,21 +48,26 @@ pub struct Snapshot {
     pub guest_nanos: u64,
     pub sqlite_nanos: u64,
     pub sqlite_statements: u64,
-    pub sqlite_opens: u64,
+}
+
+/// What one request cost on average between two snapshots.
+#[derive(Debug, Clone, Copy)]
+pub struct PerRequest {
+    pub instantiate_us: f64,
+    pub guest_us: f64,
+    pub sqlite_us: f64,
+    pub statements: f64,
 }
 
 impl Snapshot {
-    /// Per request between `earlier` and this one: (instantiate µs, guest µs, SQLite µs,
-    /// statements, opens).
-    pub fn per_request_since(&self, earlier: &Snapshot) -> (f64, f64, f64, f64, f64) {
+    pub fn per_request_since(&self, earlier: &Snapshot) -> PerRequest {
         let n = (self.requests - earlier.requests).max(1) as f64;
         let us = |a: u64, b: u64| (a - b) as f64 / n / 1000.0;
-        (
-            us(self.instantiate_nanos, earlier.instantiate_nanos),
-            us(self.guest_nanos, earlier.guest_nanos),
-            us(self.sqlite_nanos, earlier.sqlite_nanos),
-            (self.sqlite_statements - earlier.sqlite_statements) as f64 / n,
-            (self.sqlite_opens - earlier.sqlite_opens) as f64 / n,
-        )
+        PerRequest {
+            instantiate_us: us(self.instantiate_nanos, earlier.instantiate_nanos),
+            guest_us: us(self.guest_nanos, earlier.guest_nanos),
+            sqlite_us: us(self.sqlite_nanos, earlier.sqlite_nanos),
+            statements: (self.sqlite_statements - earlier.sqlite_statements) as f64 / n,
+        }
     }
 }

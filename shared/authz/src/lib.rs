@@ -27,6 +27,8 @@ pub use jwks::{KeySet, KeySetError};
 pub use keyring::{KeyRing, KeyRingError};
 pub use permissions::{decide, Authorisation, Decision, OrgStanding, Role, RoleTable};
 pub use principal::Principal;
-pub use scopes::{check_caller, check_scopes, every_scope, Callers, Endpoint, ScopeRule, ScopeVerdict, SCOPE_TABLE};
+pub use scopes::{
+    check_about_user, check_caller, check_scopes, every_scope, Callers, Endpoint, ScopeRule, ScopeVerdict, SCOPE_TABLE,
+};
 pub use signing::{jwks_document, SigningError, SigningKey};
 pub use token::{check_claims, decode_verified, verify_signature, TokenError, VerifiedClaims};

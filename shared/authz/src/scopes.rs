@@ -189,6 +189,16 @@ pub fn check_caller(endpoint: Endpoint, superadmin: bool, service_client: impl F
     }
 }
 
+/// Who may learn a user's roles and permissions: the user themselves, or a superadmin.
+/// `what` completes "Only the user themselves or a superadmin may …".
+pub fn check_about_user(asking_about_self: bool, superadmin: bool, what: &str) -> Result<(), String> {
+    if asking_about_self || superadmin {
+        Ok(())
+    } else {
+        Err(format!("Only the user themselves or a superadmin may {what}."))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +333,12 @@ mod tests {
             assert_eq!(e.rule().scopes.join(" "), *scopes, "{e:?}");
         }
         assert!(Licences.is_public() && !AccessCheck.is_public());
+    }
+
+    #[test]
+    fn only_the_user_or_a_superadmin_may_ask_about_a_user() {
+        assert!(check_about_user(true, false, "x").is_ok());
+        assert!(check_about_user(false, true, "x").is_ok());
+        assert_eq!(check_about_user(false, false, "x"), Err("Only the user themselves or a superadmin may x.".into()));
     }
 }

@@ -9,7 +9,7 @@
 //! with them, every allocation takes one process-wide mutex, and parsing a schema is
 //! thousands of allocations, so connections opened on different threads queue for it.
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{Context, Result};
 use std::time::{Duration, Instant};
 
 const PER_THREAD: usize = 2000;
@@ -56,9 +56,7 @@ fn main() -> Result<()> {
     let sql = arg("--statement").unwrap_or_else(|| "SELECT count(*) FROM sqlite_master".into());
     let memstatus = arg("--memstatus").unwrap_or_else(|| "on".into());
     if memstatus == "off" {
-        // SAFETY: the first SQLite call of this process, as sqlite3_config requires.
-        let rc = unsafe { rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0i32) };
-        ensure!(rc == rusqlite::ffi::SQLITE_OK, "sqlite3_config(MEMSTATUS) failed: {rc}");
+        ryd_host::disable_sqlite_memstatus()?;
     }
     let conn = rusqlite::Connection::open(path)?;
     let (objects, bytes): (i64, i64) =

@@ -35,10 +35,7 @@ fn main() -> Result<()> {
     // mutex on every allocation; `--sqlite-memstatus off` shows what that costs.
     let memstatus = arg("--sqlite-memstatus").unwrap_or_else(|| "on".into());
     if memstatus == "off" {
-        // SAFETY: before any other SQLite call in this process (nothing has opened a
-        // connection yet), as sqlite3_config requires.
-        let rc = unsafe { rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0i32) };
-        anyhow::ensure!(rc == rusqlite::ffi::SQLITE_OK, "sqlite3_config(MEMSTATUS) failed: {rc}");
+        ryd_host::disable_sqlite_memstatus()?;
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     let app_manifest = root.join("spin.toml");
@@ -285,7 +282,7 @@ fn main() -> Result<()> {
             let stats = if *addr == app.addr { &app.stats } else { &hello.stats };
             let before = stats.snapshot();
             let r = run(*addr, s, concurrency, n)?;
-            let (inst, guest, sql, stmts, _) = stats.snapshot().per_request_since(&before);
+            let cost = stats.snapshot().per_request_since(&before);
             let base = *hello_rps.get_or_insert(r.rps);
             println!(
                 "{:<36} {:>5} {:>9.0} {:>8.2} {:>8.2} {:>8.0}% {:>8} {:>11} {:>8.0} {:>8.0} {:>6.1} {:>8.0}",
@@ -301,10 +298,10 @@ fn main() -> Result<()> {
                 } else {
                     "-".into()
                 },
-                inst,
-                sql,
-                stmts,
-                guest
+                cost.instantiate_us,
+                cost.sqlite_us,
+                cost.statements,
+                cost.guest_us
             );
         }
     }

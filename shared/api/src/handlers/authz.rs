@@ -43,14 +43,13 @@ fn subject_for(ctx: &Ctx, field: &str, raw: &str) -> ApiResult<Subject> {
     let caller = ctx.caller()?;
     let uid = crate::ids::parse_id(raw)
         .ok_or_else(|| ApiError::invalid_fields(vec![(field.into(), "must be a user UUID".into())]))?;
-    if uid == caller.user_id() {
-        Ok(Subject::Caller)
-    } else if !caller.superadmin {
-        Err(ApiError::forbidden("Only a superadmin may ask about another user."))
-    } else {
-        let superadmin = members::is_superadmin(ctx.sql(), &uid)?;
-        Ok(Subject::User { uid, superadmin })
+    let is_self = uid == caller.user_id();
+    ryd_authz::check_about_user(is_self, caller.superadmin, "ask about a user").map_err(ApiError::forbidden)?;
+    if is_self {
+        return Ok(Subject::Caller);
     }
+    let superadmin = members::is_superadmin(ctx.sql(), &uid)?;
+    Ok(Subject::User { uid, superadmin })
 }
 
 /// `org/<id or name>` or `dataset/<id or name>`: the kind and the key.

@@ -153,11 +153,10 @@ pub fn remove_role(ctx: &Ctx) -> ApiResult<Reply> {
 /// The user themselves or a superadmin; anyone else 403, whether the user exists or not.
 fn self_or_superadmin(ctx: &Ctx, uid: &str) -> ApiResult<bool> {
     let caller = ctx.caller()?;
-    if uid == caller.user_id() {
+    let is_self = uid == caller.user_id();
+    ryd_authz::check_about_user(is_self, caller.superadmin, "read a user's roles").map_err(ApiError::forbidden)?;
+    if is_self {
         return Ok(caller.superadmin);
-    }
-    if !caller.superadmin {
-        return Err(ApiError::forbidden("Only the user themselves or a superadmin may read a user's roles."));
     }
     if !members::user_exists(ctx.sql(), uid)? && !members::is_superadmin(ctx.sql(), uid)? {
         return Err(user_not_found());
