@@ -1,10 +1,12 @@
 //! Harness for the end-to-end tests: builds the real components with their spin.toml
-//! build commands, checks the `.wasm` files are fresh, starts the local host on an
-//! ephemeral port with a test Identity Service's keys, and talks HTTP to it.
+//! build commands, checks the `.wasm` files are fresh, starts the local host (or real
+//! Spin, for the suites `tests/spin.rs` includes) on an ephemeral port with a test
+//! Identity Service's keys, and talks HTTP to it.
 
 use ryd_authz::{jwks_document, SigningKey};
 use ryd_host::manifest::Manifest;
-use ryd_host::{start, HostOptions, RunningHost};
+use ryd_host::real_spin::SpinProcess;
+use ryd_host::{start, HostOptions, RunningHost, Stats};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -112,14 +114,70 @@ pub fn test_env(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     env
 }
 
-/// Starts the application's real components in the host.
-pub fn serve(data: &Path, env: BTreeMap<String, String>) -> RunningHost {
+/// The application being served: by the project's host, or by real Spin.
+pub enum Server {
+    Host(Box<RunningHost>),
+    Spin(SpinProcess),
+}
+
+impl Server {
+    pub fn url(&self) -> String {
+        match self {
+            Server::Host(h) => h.url(),
+            Server::Spin(s) => s.url(),
+        }
+    }
+
+    /// The host's counters; real Spin has none to read.
+    pub fn stats(&self) -> Option<&Stats> {
+        match self {
+            Server::Host(h) => Some(&h.stats),
+            Server::Spin(_) => None,
+        }
+    }
+
+    pub fn stop(self) {
+        match self {
+            Server::Host(h) => (*h).stop(),
+            Server::Spin(s) => drop(s),
+        }
+    }
+}
+
+/// Real Spin for the suites included by `tests/spin.rs`: `RYD_SPIN`, else the copy
+/// beside the project (`../shared/tools/spin/spin`); `build.rs` compiles those suites
+/// only when one exists.
+pub fn spin_binary() -> Option<PathBuf> {
+    std::env::var_os("RYD_SPIN")
+        .map(PathBuf::from)
+        .or_else(|| Some(root().join("../shared/tools/spin/spin")))
+        .filter(|p| p.is_file())
+}
+
+/// Starts the application's real components: in real Spin when called from a suite that
+/// `tests/spin.rs` includes (its module path starts with `spin::`), else in the host.
+/// Use it as `serve!(data, env)`.
+pub fn serve_in(module: &str, data: &Path, env: BTreeMap<String, String>) -> Server {
     built(&app_manifest());
+    if module.starts_with("spin::") {
+        let spin = spin_binary().expect("a Spin binary (RYD_SPIN or ../shared/tools/spin/spin)");
+        return Server::Spin(
+            ryd_host::real_spin::up(&spin, &app_manifest(), data, env.iter()).expect("spin up starts"),
+        );
+    }
     let mut opts = HostOptions::new(app_manifest());
     opts.listen = "127.0.0.1:0".parse().expect("an address");
     opts.data_dir = Some(data.to_path_buf());
     opts.env = Some(env);
-    start(&opts).expect("the host starts")
+    Server::Host(Box::new(start(&opts).expect("the host starts")))
+}
+
+/// `serve!(data, env)`: [`serve_in`] with the caller's module path.
+#[macro_export]
+macro_rules! serve {
+    ($data:expr, $env:expr) => {
+        $crate::serve_in(module_path!(), $data, $env)
+    };
 }
 
 pub fn now() -> i64 {
@@ -226,7 +284,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(host: &RunningHost) -> Self {
+    pub fn new(host: &Server) -> Self {
         Self::at(&host.url())
     }
 

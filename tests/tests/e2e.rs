@@ -36,7 +36,7 @@ fn components_import_only_wasi_0_2_and_spin_sqlite_key_value_variables() {
 #[test]
 fn every_endpoint_over_http_with_its_refusals() {
     let data = data_dir("every-endpoint");
-    let host = serve(&data, test_env(&[]));
+    let host = serve!(&data, test_env(&[]));
     let c = Client::new(&host);
     let admin = Who::user(1, "Admin");
     let editor = Who::user(2, "Editor");
@@ -228,14 +228,16 @@ fn every_endpoint_over_http_with_its_refusals() {
     assert_eq!(r.header("x-request-id"), Some("trace-42"));
     c.send("GET", "/not/routed", None, &[], None).expect(404);
     // The per-request path never opened the key-value store (the JWKS is pinned).
-    assert_eq!(host.stats.get(&host.stats.kv_opens), 0);
-    assert_eq!(host.stats.get(&host.stats.traps), 0);
+    if let Some(stats) = host.stats() {
+        assert_eq!(stats.get(&stats.kv_opens), 0);
+        assert_eq!(stats.get(&stats.traps), 0);
+    }
 }
 
 #[test]
 fn the_token_cache_serves_repeat_tokens_and_revocation_marks_apply_at_once() {
     let data = data_dir("cache");
-    let host = serve(&data, test_env(&[]));
+    let host = serve!(&data, test_env(&[]));
     let c = Client::new(&host);
     let ann = Who::user(11, "Ann");
     let token = ann.token();
@@ -282,7 +284,7 @@ fn a_restart_keeps_the_data() {
     let data = data_dir("restart");
     let ann = Who::user(21, "Ann");
     let oid = {
-        let host = serve(&data, test_env(&[]));
+        let host = serve!(&data, test_env(&[]));
         let c = Client::new(&host);
         let oid = c.call(&ann, "POST", "/api/v1/reporting-orgs", Some(org_body("persisted"))).expect(201)["data"]["id"]
             .as_str()
@@ -291,7 +293,7 @@ fn a_restart_keeps_the_data() {
         host.stop();
         oid
     };
-    let host = serve(&data, test_env(&[]));
+    let host = serve!(&data, test_env(&[]));
     let c = Client::new(&host);
     assert_eq!(
         c.call(&ann, "GET", &format!("/api/v1/reporting-orgs/{oid}"), None).expect(200)["data"]["metadata"]
@@ -335,18 +337,17 @@ fn each_component_is_refused_outbound_calls_to_hosts_it_does_not_allow() {
         ("SPIN_VARIABLE_OIDC_JWKS_URI", &format!("{jwks_base}/jwks")),
         ("SPIN_VARIABLE_OIDC_HOST", "https://identity.invalid"),
     ]);
-    let host = serve(&data, env);
+    let host = serve!(&data, env);
     let c = Client::new(&host);
     let ann = Who::user(31, "Ann");
     // One route of each component.
     for path in ["/api/v1/access-check", "/api/v1/datasets/00000000-0000-4000-8000-000000000999", "/api/v1/tools"] {
-        let before = host.stats.get(&host.stats.outbound_denied);
+        let denied = || host.stats().map(|s| s.get(&s.outbound_denied));
+        let before = denied();
         let r = c.call(&ann, "GET", path, None);
         r.expect(401);
-        assert!(
-            host.stats.get(&host.stats.outbound_denied) > before,
-            "{path}: the outbound call was not refused by the host"
-        );
+        // (Real Spin has no counter to read; the JWKS server's own count below holds there too.)
+        assert!(denied() > before || before.is_none(), "{path}: the outbound call was not refused by the host");
     }
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the JWKS server must never be reached");
     host.stop();
@@ -358,7 +359,7 @@ fn each_component_is_refused_outbound_calls_to_hosts_it_does_not_allow() {
         ("SPIN_VARIABLE_OIDC_JWKS_URI", &format!("{jwks_base}/jwks")),
         ("SPIN_VARIABLE_OIDC_HOST", &jwks_base),
     ]);
-    let host = serve(&data, env);
+    let host = serve!(&data, env);
     let c = Client::new(&host);
     c.call(&ann, "GET", "/api/v1/access-check", None).expect(200);
     c.call(&Who::user(32, "Bob"), "GET", "/api/v1/access-check", None).expect(200);
@@ -373,18 +374,19 @@ fn a_trap_answers_500_and_the_host_keeps_serving() {
     opts.listen = "127.0.0.1:0".parse().unwrap();
     opts.data_dir = Some(data_dir("trap"));
     opts.env = Some(Default::default());
-    let host = ryd_host::start(&opts).unwrap();
+    let host = Server::Host(Box::new(ryd_host::start(&opts).unwrap()));
     let c = Client::new(&host);
     assert_eq!(c.send("GET", "/hello", None, &[], None).text, "hello");
     c.send("GET", "/trap", None, &[], None).expect(500);
     assert_eq!(c.send("GET", "/hello", None, &[], None).text, "hello");
-    assert_eq!(host.stats.get(&host.stats.traps), 1);
+    let stats = host.stats().expect("the host's counters");
+    assert_eq!(stats.get(&stats.traps), 1);
 }
 
 #[test]
 fn two_writers_with_the_same_if_match_one_wins_the_other_gets_412() {
     let data = data_dir("two-writers");
-    let host = serve(&data, test_env(&[]));
+    let host = serve!(&data, test_env(&[]));
     let c = Client::new(&host);
     let ann = Who::user(41, "Ann");
     let oid = c.call(&ann, "POST", "/api/v1/reporting-orgs", Some(org_body("writers"))).expect(201)["data"]["id"]
@@ -430,7 +432,7 @@ fn two_writers_with_the_same_if_match_one_wins_the_other_gets_412() {
 #[test]
 fn a_revoked_user_is_refused_by_every_component_within_the_same_second() {
     let data = data_dir("revocation");
-    let host = serve(&data, test_env(&[]));
+    let host = serve!(&data, test_env(&[]));
     let c = Client::new(&host);
     let ann = Who::user(51, "Ann");
     let boss = Who::superadmin(52);
@@ -481,4 +483,18 @@ fn the_readme_cli_commands_resolve() {
     assert!(text.contains("ryd-host up"), "cargo run -p ryd-host did not reach the CLI:\n{text}");
     let alias = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
     assert!(alias.contains("up = \"run --release -p ryd-host -- up --build --dev\""), "{alias}");
+}
+
+#[test]
+fn spin_toml_routes_every_api_route_to_the_component_whose_table_holds_it() {
+    // Each component's .wasm holds only its own table (`ryd_api::routes::Component`): a
+    // route spin.toml sends elsewhere would answer 404 on Spin.
+    let m = ryd_host::manifest::Manifest::load(&app_manifest()).unwrap();
+    let router = ryd_host::router::Router::new(m.routes.iter().map(|r| r.route.as_str()));
+    for (component, route) in ryd_api::routes::all() {
+        let path: String =
+            route.pattern.split('/').map(|s| if s.starts_with('{') { "x" } else { s }).collect::<Vec<_>>().join("/");
+        let found = router.route(&path).map(|hit| m.routes[hit.index].component.as_str());
+        assert_eq!(found, Some(component.name), "{} {}", route.method, route.pattern);
+    }
 }

@@ -4,7 +4,6 @@
 //! The real `.wasm` components in the local host, configured with nothing but the issuer.
 
 use ryd_e2e::*;
-use ryd_host::RunningHost;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -99,7 +98,7 @@ fn basic(user: &str, password: &str) -> String {
 
 /// The application configured for the provider by its issuer alone (discovery finds the
 /// JWKS and userinfo), as one would for Asgardeo, Keycloak or Auth0.
-fn serve_for(idp: &Idp, name: &str) -> RunningHost {
+fn serve_for(idp: &Idp, name: &str) -> Server {
     let env = [
         ("SPIN_VARIABLE_OIDC_ISSUER", idp.issuer.clone()),
         ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD.to_string()),
@@ -109,7 +108,7 @@ fn serve_for(idp: &Idp, name: &str) -> RunningHost {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    serve(&data_dir(name), env)
+    serve!(&data_dir(name), env)
 }
 
 fn call(c: &Client, token: &str, method: &str, path: &str, body: Option<Value>) -> Answer {

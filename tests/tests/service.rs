@@ -24,7 +24,7 @@ fn scoped_tokens_verify_with_pyjwt_and_survive_a_key_rotation() {
     let old = SigningKey::generate("EdDSA").unwrap();
     let env =
         |keys: String| test_env(&[("SPIN_VARIABLE_AUTHZ_SIGNING_KEYS", &keys), ("SPIN_VARIABLE_AUTHZ_ISSUER", ISSUER)]);
-    let host = serve(&data, env(KeyRing::document(&[("old", &old)], &[])));
+    let host = serve!(&data, env(KeyRing::document(&[("old", &old)], &[])));
     let c = Client::new(&host);
     let editor = Who::user(11, "Editor");
     c.call(&editor, "POST", "/api/v1/reporting-orgs", Some(org_body("pyorg"))).expect(201);
@@ -35,7 +35,7 @@ fn scoped_tokens_verify_with_pyjwt_and_survive_a_key_rotation() {
 
     // Rotate: the new key signs; the old one stays published (public half only).
     let new = SigningKey::generate("EdDSA").unwrap();
-    let host = serve(&data, env(KeyRing::document(&[("new", &new)], &[("old", &old)])));
+    let host = serve!(&data, env(KeyRing::document(&[("new", &new)], &[("old", &old)])));
     let c = Client::new(&host);
     let after = authorize(&c, &editor, json!("org:pyorg:read,update"), 600);
     let jwks = c.send("GET", "/.well-known/jwks.json", None, &[], None).expect(200);
@@ -75,7 +75,7 @@ fn scoped_tokens_verify_with_pyjwt_and_survive_a_key_rotation() {
 #[test]
 fn a_revoked_user_is_refused_by_every_component_within_the_second_and_their_keys_stop() {
     let data = data_dir("revocation");
-    let host = serve(&data, test_env(&[("SPIN_VARIABLE_AUTHZ_SERVICE_CLIENTS", "api-gateway")]));
+    let host = serve!(&data, test_env(&[("SPIN_VARIABLE_AUTHZ_SERVICE_CLIENTS", "api-gateway")]));
     let c = Client::new(&host);
     let user = Who::user(21, "Publisher");
     let superadmin = Who::superadmin(22);

@@ -6,5 +6,5 @@
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    ryd_spin_adapter::serve(req)
+    ryd_spin_adapter::serve(&ryd_spin_adapter::routes::USERS, req)
 }

@@ -77,6 +77,6 @@ pub fn import_files(db_path: &Path, files: &[String]) -> Result<ImportSummary> {
         }
     }
     flush(&db, &mut batch, &mut report)?;
-    db.execute("ANALYZE", &[])?;
+    ryd_store::analyse(&db)?;
     Ok(ImportSummary { report, seconds: started.elapsed().as_secs_f64() })
 }

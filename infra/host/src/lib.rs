@@ -13,6 +13,7 @@ pub mod load;
 pub mod manifest;
 pub mod outbound;
 mod output;
+pub mod real_spin;
 pub mod router;
 pub mod runtime;
 mod spin;
@@ -152,7 +153,9 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
                     _ = &mut rx => break,
                     accepted = listener.accept() => {
                         let Ok((stream, client)) = accepted else { continue };
-                        let _ = stream.set_nodelay(true);
+                        // Spin leaves Nagle's algorithm on (its trigger never sets
+                        // TCP_NODELAY): so does this host, so that a response written in
+                        // pieces costs here what it costs there.
                         let app = app.clone();
                         tokio::spawn(async move {
                             let service = service_fn(move |req| {

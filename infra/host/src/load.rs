@@ -86,6 +86,8 @@ pub struct Scenario {
     pub path: String,
     pub body: Option<String>,
     pub token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
+    /// The status every answer must have.
+    pub expect: u16,
 }
 
 pub struct Measured {
@@ -110,7 +112,7 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
     let started = Instant::now();
     let mut handles = Vec::new();
     for worker in 0..concurrency {
-        let (method, path, body, token) = (s.method, s.path.clone(), s.body.clone(), s.token.clone());
+        let (method, path, body, token, expect) = (s.method, s.path.clone(), s.body.clone(), s.token.clone(), s.expect);
         handles.push(std::thread::spawn(move || -> Result<Vec<Sample>> {
             let mut conn = Conn::open(addr)?;
             let mut samples = Vec::with_capacity(per);
@@ -119,7 +121,7 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
                 let t0 = Instant::now();
                 let a = conn.send(method, &path, t.as_deref(), body.as_deref())?;
                 let latency = t0.elapsed();
-                if a.status >= 300 {
+                if a.status != expect {
                     bail!("{method} {path}: status {} {}", a.status, String::from_utf8_lossy(&a.body));
                 }
                 samples.push(Sample { latency, auth_ms: a.auth_ms, cache_hit: a.cache_hit });

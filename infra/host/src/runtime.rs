@@ -236,7 +236,8 @@ impl App {
         set("spin-base-path", "/");
         set("spin-client-addr", &client.to_string());
         for (name, value) in &m.params {
-            set(&format!("spin-path-match-{name}"), value);
+            // As Spin names them: `:path_segment` → `spin-path-match-path-segment`.
+            set(&format!("spin-path-match-{}", name.replace('_', "-").to_ascii_lowercase()), value);
         }
         // The guest sees an absolute URI, as under Spin.
         if let Ok(uri) = full_url.parse() {

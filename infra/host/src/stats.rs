@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Stats {
     pub requests: AtomicU64,
     pub kv_opens: AtomicU64,
+    /// Variable reads (each one `block_in_place` on Spin).
+    pub variable_reads: AtomicU64,
     pub sqlite_opens: AtomicU64,
     pub traps: AtomicU64,
     /// Sum of instantiation times, in nanoseconds.
@@ -31,6 +33,8 @@ impl Stats {
             guest_nanos: self.get(&self.guest_nanos),
             sqlite_nanos: self.get(&self.sqlite_nanos),
             sqlite_statements: self.get(&self.sqlite_statements),
+            variable_reads: self.get(&self.variable_reads),
+            kv_opens: self.get(&self.kv_opens),
         }
     }
 
@@ -48,6 +52,8 @@ pub struct Snapshot {
     pub guest_nanos: u64,
     pub sqlite_nanos: u64,
     pub sqlite_statements: u64,
+    pub variable_reads: u64,
+    pub kv_opens: u64,
 }
 
 /// What one request cost on average between two snapshots.
@@ -57,6 +63,8 @@ pub struct PerRequest {
     pub guest_us: f64,
     pub sqlite_us: f64,
     pub statements: f64,
+    /// Variable reads and key-value opens: the calls Spin makes inside `block_in_place`.
+    pub blocking_calls: f64,
 }
 
 impl Snapshot {
@@ -68,6 +76,8 @@ impl Snapshot {
             guest_us: us(self.guest_nanos, earlier.guest_nanos),
             sqlite_us: us(self.sqlite_nanos, earlier.sqlite_nanos),
             statements: (self.sqlite_statements - earlier.sqlite_statements) as f64 / n,
+            blocking_calls: (self.variable_reads - earlier.variable_reads + self.kv_opens - earlier.kv_opens) as f64
+                / n,
         }
     }
 }

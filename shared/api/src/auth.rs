@@ -1,15 +1,24 @@
 //! From a bearer token to a caller, on every request (AUTHZ.md §1): the verified-token
 //! cache first (one SQLite statement), full verification only on a miss.
+//!
+//! Configuration (Spin variables) is read only on a miss: the cache row keeps what the
+//! request needs afterwards (the claims, the role table in force, the component's
+//! settings), because on Spin every variable read blocks a worker thread and can stall
+//! a keep-alive client for tens of milliseconds (RUNTIME.md). So a configuration change
+//! reaches a token already cached within `token_cache_seconds`.
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::Request;
 use crate::ports::Ports;
+use crate::routes::Component;
 use ryd_authz::token::roles_of;
-use ryd_authz::{check_claims, decode_verified, AuthConfig, KeySet, Principal, TokenError, VerifiedClaims};
+use ryd_authz::{check_claims, decode_verified, AuthConfig, KeySet, Principal, RoleTable, TokenError, VerifiedClaims};
 use ryd_store::tokens::{self, SubjectFacts};
 use ryd_store::{members, SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// The authenticated caller.
 #[derive(Debug, Clone)]
@@ -18,6 +27,10 @@ pub struct Caller {
     pub superadmin: bool,
     /// Whether the token was found in the verified-token cache (no signature checked).
     pub from_cache: bool,
+    /// The role table in force when the token was verified.
+    pub role_table: RoleTable,
+    /// The component's settings (`Component::settings`) when the token was verified.
+    settings: BTreeMap<String, String>,
 }
 
 impl Caller {
@@ -25,6 +38,29 @@ impl Caller {
     pub fn user_id(&self) -> &str {
         self.principal.user_id.as_deref().unwrap_or("")
     }
+
+    /// One of the component's settings (`None` when unset).
+    pub fn setting(&self, name: &str) -> Option<&str> {
+        self.settings.get(name).map(String::as_str)
+    }
+}
+
+/// What the verified-token cache keeps for one token in one component.
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    claims: VerifiedClaims,
+    role_table: RoleTable,
+    settings: BTreeMap<String, String>,
+}
+
+/// The cache key of a token in a component: each component keeps its own row, since
+/// each has its own settings (and Spin gives each only the variables it declares).
+fn cache_key(component: &str, token: &str) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(component.as_bytes());
+    h.update([0]);
+    h.update(token.as_bytes());
+    h.finalize().to_vec()
 }
 
 /// At most one JWKS refetch per this many seconds, however many unknown `kid`s arrive.
@@ -47,54 +83,62 @@ pub fn secret_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-pub fn authenticate(req: &Request, ports: &dyn Ports, config: &AuthConfig) -> ApiResult<Caller> {
+pub fn authenticate(req: &Request, ports: &dyn Ports, component: &Component) -> ApiResult<Caller> {
     let token = bearer_token(req).ok_or_else(ApiError::no_token)?;
     let now_ms = ports.now_millis();
     let now = now_ms / 1000;
     let sql = ports.sql();
-    let hash = secret_hash(token);
+    let hash = cache_key(component.name, token);
     let mut found = tokens::lookup(sql, &hash, now)?;
     if found.schema_version < SCHEMA_VERSION {
         ryd_store::migrate(sql)?;
         found = tokens::lookup(sql, &hash, now)?;
     }
     let invalid = |e: TokenError| ApiError::invalid_token(&e);
-    let cached = found.claims.as_deref().and_then(|c| serde_json::from_str::<VerifiedClaims>(c).ok());
+    // A row is found only before its `expires_at`, which is never past the token's `exp`;
+    // issuer, audience, lifetime and algorithm were checked when it was verified.
+    let cached = found.claims.as_deref().and_then(|c| serde_json::from_str::<Cached>(c).ok());
     let from_cache = cached.is_some();
-    let (claims, facts) = match cached {
-        Some(claims) => {
+    let (cached, facts) = match cached {
+        Some(cached) => {
             ports.count("token_cache_hit");
-            check_claims(&claims, config, now).map_err(invalid)?;
-            (claims, found.facts)
+            (cached, found.facts)
         }
         None => {
             ports.count("token_cache_miss");
-            let mut claims = verify_in_full(token, ports, config)?;
-            check_claims(&claims, config, now).map_err(invalid)?;
+            let config = AuthConfig::from_lookup(|name| ports.variable(name))
+                .map_err(|e| ApiError::internal(format!("configuration: {e}")))?;
+            let mut claims = verify_in_full(token, ports, &config)?;
+            check_claims(&claims, &config, now).map_err(invalid)?;
             // Machine tokens have no user, so no userinfo (providers refuse it for them).
             if claims.roles.is_none() && claims.sub != claims.client_id {
-                fill_from_userinfo(&mut claims, token, ports, config)?;
+                fill_from_userinfo(&mut claims, token, ports, &config)?;
             }
-            let user_id = claims.user_id.clone().unwrap_or_default();
-            let mut facts = tokens::subject_facts(sql, &claims.sub, &claims.client_id, &user_id)?;
-            if !facts.revokes(claims.iat) {
-                remember(ports, &hash, &claims, &mut facts, now);
+            let settings =
+                component.settings.iter().filter_map(|n| Some((n.to_string(), ports.variable(n)?))).collect();
+            let cached = Cached { claims, role_table: config.role_table, settings };
+            let user_id = cached.claims.user_id.clone().unwrap_or_default();
+            let mut facts = tokens::subject_facts(sql, &cached.claims.sub, &cached.claims.client_id, &user_id)?;
+            if !facts.revokes(cached.claims.iat) {
+                remember(ports, &hash, &cached, &mut facts, now);
             }
-            (claims, facts)
+            (cached, facts)
         }
     };
+    let claims = &cached.claims;
     if facts.revokes(claims.iat) {
         return Err(invalid(TokenError::Revoked));
     }
-    let principal = Principal::from_claims(&claims, config).map_err(invalid)?;
+    let principal = Principal::from_claims(claims).map_err(invalid)?;
     let superadmin = !principal.is_machine && (principal.has_superadmin_role() || facts.superadmin_row);
-    Ok(Caller { principal, superadmin, from_cache })
+    Ok(Caller { principal, superadmin, from_cache, role_table: cached.role_table, settings: cached.settings })
 }
 
 /// After a full verification: cache the claims, seed a bootstrap superadmin, refresh
 /// the user's profile. None of these may fail the request: they are logged.
-fn remember(ports: &dyn Ports, hash: &[u8], claims: &VerifiedClaims, facts: &mut SubjectFacts, now: i64) {
+fn remember(ports: &dyn Ports, hash: &[u8], cached: &Cached, facts: &mut SubjectFacts, now: i64) {
     let sql = ports.sql();
+    let claims = &cached.claims;
     let ttl = int_var(ports, "token_cache_seconds", 300);
     let expires_at = claims.exp.min(now + ttl);
     let is_machine = claims.sub == claims.client_id;
@@ -122,7 +166,7 @@ fn remember(ports: &dyn Ports, hash: &[u8], claims: &VerifiedClaims, facts: &mut
                 let (name, email) = (claims.name.as_deref().unwrap_or(""), claims.email.as_deref().unwrap_or(""));
                 members::upsert_user(sql, &user_id, &claims.sub, name, email, role_superadmin, &at)?;
             }
-            let json = serde_json::to_string(claims).unwrap_or_default();
+            let json = serde_json::to_string(cached).unwrap_or_default();
             tokens::store(sql, hash, &json, &claims.sub, &claims.client_id, &user_id, claims.iat, expires_at, now)
         })
     });

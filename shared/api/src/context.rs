@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{percent_encode, Request, Response};
 use crate::ports::Ports;
-use ryd_authz::{decide, AuthConfig, Authorisation, Decision, OrgStanding, Role, RoleTable};
+use ryd_authz::{decide, Authorisation, Decision, OrgStanding, Role, RoleTable};
 use ryd_store::audit::{self, AuditEvent};
 use ryd_store::{idempotency, orgs, tools, Sql, SqlError};
 use serde_json::{json, Map, Value};
@@ -15,7 +15,6 @@ pub struct Ctx<'a> {
     pub ports: &'a dyn Ports,
     pub req: &'a Request,
     pub caller: Option<Caller>,
-    pub config: Option<AuthConfig>,
     pub params: Vec<(&'static str, String)>,
     pub now_millis: i64,
 }
@@ -108,7 +107,16 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn role_table(&self) -> RoleTable {
-        self.config.as_ref().map(|c| c.role_table).unwrap_or_default()
+        self.caller.as_ref().map(|c| c.role_table).unwrap_or_default()
+    }
+
+    /// A setting of the component (`routes::Component::settings`) as it was when the
+    /// caller's token was verified; on public routes, read now.
+    pub fn setting(&self, name: &str) -> Option<String> {
+        match &self.caller {
+            Some(c) => c.setting(name).map(str::to_string),
+            None => self.ports.variable(name),
+        }
     }
 
     pub fn now(&self) -> String {

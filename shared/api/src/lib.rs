@@ -1,9 +1,11 @@
 //! The Register Your Data API, independent of Spin.
 //!
-//! [`handle`] takes a [`Request`] and the host's [`Ports`] and answers a [`Response`]:
-//! route (the [`routes::ROUTES`] table) → token ([`auth`]) → scope (`ryd_authz`'s scope
-//! table) → the handler, which asks the permission table about the object. Components
-//! are thin shells around this function.
+//! [`serve`] takes a component's route table ([`routes::Component`]), a [`Request`] and the
+//! host's [`Ports`] and answers a [`Response`]: route → token ([`auth`]) → scope
+//! (`ryd_authz`'s scope table) → the handler, which asks the permission table about the
+//! object. Components are thin shells around it, each naming only its own table, so each
+//! `.wasm` holds only its own handlers. [`handle`] serves every route, as the application
+//! does (tests).
 
 pub mod auth;
 pub mod codelists;
@@ -24,8 +26,8 @@ pub use error::{ApiError, ApiResult};
 pub use http::{Request, Response};
 pub use ports::{Fetched, Ports};
 
-use routes::{Access, Match};
-use ryd_authz::{check_caller, check_scopes, AuthConfig, ScopeVerdict};
+use routes::{Access, Component, Match};
+use ryd_authz::{check_caller, check_scopes, ScopeVerdict};
 
 /// Bodies over this size are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -33,14 +35,23 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// The application's version, reported by `/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Answers one request.
+/// Answers one request as the whole application would: the component spin.toml routes the
+/// path to answers it.
 pub fn handle(req: &Request, ports: &dyn Ports) -> Response {
+    match routes::component_of(&req.path) {
+        Some(component) => serve(component, req, ports),
+        None => serve(&routes::REPORTING_ORGS, req, ports),
+    }
+}
+
+/// Answers one request with one component's routes.
+pub fn serve(component: &Component, req: &Request, ports: &dyn Ports) -> Response {
     let request_id = req
         .header("x-request-id")
         .filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string)
         .unwrap_or_else(ids::new_id);
-    let mut response = match answer(req, ports) {
+    let mut response = match answer(component, req, ports) {
         Ok(reply) => reply.into_response(),
         Err(e) => {
             if let Some(log) = &e.log {
@@ -58,8 +69,8 @@ pub fn handle(req: &Request, ports: &dyn Ports) -> Response {
     response
 }
 
-fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
-    let (route, params) = match routes::find(&req.method, &req.path) {
+fn answer(component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
+    let (route, params) = match routes::find(component.routes, &req.method, &req.path) {
         Match::Found(route, params) => (route, params),
         Match::WrongMethod(allow) => {
             return Err(ApiError::new(
@@ -73,15 +84,15 @@ fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
     let now_millis = ports.now_millis();
     let endpoint = match route.access {
         Access::Public => {
-            let ctx = Ctx { ports, req, caller: None, config: None, params, now_millis };
+            let ctx = Ctx { ports, req, caller: None, params, now_millis };
             return (route.handler)(&ctx);
         }
         Access::Token(endpoint) => endpoint,
     };
-    let config = AuthConfig::from_lookup(|name| ports.variable(name))
-        .map_err(|e| ApiError::internal(format!("configuration: {e}")))?;
+    // Configuration is read only when a token is verified in full; a cached token brings
+    // what the request needs with it (auth::Caller::settings).
     let started = std::time::Instant::now();
-    let caller = auth::authenticate(req, ports, &config);
+    let caller = auth::authenticate(req, ports, component);
     let auth_micros = started.elapsed().as_micros();
     let caller = caller?;
     let token_check = if caller.from_cache { "token cache hit" } else { "token verified" };
@@ -103,9 +114,9 @@ fn answer(req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
             ))
         }
     }
-    let service_client = || p.is_listed_client(&ports.variable("authz_service_clients").unwrap_or_default());
+    let service_client = || p.is_listed_client(caller.setting("authz_service_clients").unwrap_or_default());
     check_caller(endpoint, caller.superadmin, service_client).map_err(ApiError::forbidden)?;
-    let ctx = Ctx { ports, req, caller: Some(caller), config: Some(config), params, now_millis };
+    let ctx = Ctx { ports, req, caller: Some(caller), params, now_millis };
     let mut reply = (route.handler)(&ctx)?;
     // Server-Timing (W3C): what the token check cost inside the component, and how.
     let timing = format!("auth;desc=\"{token_check}\";dur={:.3}", auth_micros as f64 / 1000.0);

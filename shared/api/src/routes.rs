@@ -19,92 +19,121 @@ pub struct Route {
     pub pattern: &'static str,
     pub access: Access,
     pub handler: Handler,
-    /// The Spin component serving it (spin.toml routes it there).
-    pub component: &'static str,
 }
 
-const fn r(
-    method: &'static str,
-    pattern: &'static str,
-    access: Access,
-    handler: Handler,
-    component: &'static str,
-) -> Route {
-    Route { method, pattern, access, handler, component }
+const fn r(method: &'static str, pattern: &'static str, access: Access, handler: Handler) -> Route {
+    Route { method, pattern, access, handler }
+}
+
+/// One Spin component: its name in spin.toml, the routes it serves, and the variables its
+/// handlers read after the token check. Those are read when a token is verified and kept
+/// with it in the verified-token cache, so a cached token's request reads no variable
+/// (on Spin every variable read blocks a worker thread; RUNTIME.md).
+pub struct Component {
+    pub name: &'static str,
+    pub routes: &'static [Route],
+    pub settings: &'static [&'static str],
 }
 
 use Access::{Public, Token};
 use Endpoint as E;
 
-const ORGS: &str = "reporting-orgs";
-const DATASETS: &str = "datasets";
-const USERS: &str = "users";
-const AUTHZ: &str = "authz";
+pub const REPORTING_ORGS: Component = Component {
+    name: "reporting-orgs",
+    settings: &[],
+    routes: &[
+        r("GET", "/health", Public, misc::health),
+        r("GET", "/api/v1/openapi.json", Public, misc::openapi),
+        r("GET", "/api/v1/licences", Public, misc::licences),
+        r("GET", "/api/v1/access-check", Token(E::AccessCheck), misc::access_check),
+        r("GET", "/api/v1/discoverable-reporting-orgs", Token(E::ListDiscoverableOrgs), orgs::discoverable),
+        r("GET", "/api/v1/reporting-orgs", Token(E::ListOrgs), orgs::list),
+        r("POST", "/api/v1/reporting-orgs", Token(E::CreateOrg), orgs::create),
+        r("GET", "/api/v1/reporting-orgs/{oid}", Token(E::ReadOrg), orgs::read),
+        r("PATCH", "/api/v1/reporting-orgs/{oid}", Token(E::UpdateOrg), orgs::update),
+        r("DELETE", "/api/v1/reporting-orgs/{oid}", Token(E::DeleteOrg), orgs::delete),
+    ],
+};
 
-pub const ROUTES: &[Route] = &[
-    r("GET", "/health", Public, misc::health, ORGS),
-    r("GET", "/api/v1/openapi.json", Public, misc::openapi, ORGS),
-    r("GET", "/api/v1/licences", Public, misc::licences, ORGS),
-    r("GET", "/api/v1/access-check", Token(E::AccessCheck), misc::access_check, ORGS),
-    r("GET", "/api/v1/discoverable-reporting-orgs", Token(E::ListDiscoverableOrgs), orgs::discoverable, ORGS),
-    r("GET", "/api/v1/reporting-orgs", Token(E::ListOrgs), orgs::list, ORGS),
-    r("POST", "/api/v1/reporting-orgs", Token(E::CreateOrg), orgs::create, ORGS),
-    r("GET", "/api/v1/reporting-orgs/{oid}", Token(E::ReadOrg), orgs::read, ORGS),
-    r("PATCH", "/api/v1/reporting-orgs/{oid}", Token(E::UpdateOrg), orgs::update, ORGS),
-    r("DELETE", "/api/v1/reporting-orgs/{oid}", Token(E::DeleteOrg), orgs::delete, ORGS),
-    r("GET", "/api/v1/reporting-orgs/{oid}/datasets", Token(E::ListOrgDatasets), datasets::list, DATASETS),
-    r("POST", "/api/v1/datasets", Token(E::CreateDataset), datasets::create, DATASETS),
-    r("GET", "/api/v1/datasets/{did}", Token(E::ReadDataset), datasets::read, DATASETS),
-    r("PATCH", "/api/v1/datasets/{did}", Token(E::UpdateDataset), datasets::update, DATASETS),
-    r("DELETE", "/api/v1/datasets/{did}", Token(E::DeleteDataset), datasets::delete, DATASETS),
-    r("GET", "/api/v1/reporting-orgs/{oid}/users", Token(E::ListOrgUsers), users::list_members, USERS),
-    r("POST", "/api/v1/users/{uid}/reporting-org", Token(E::JoinOrg), users::join, USERS),
-    r("PUT", "/api/v1/users/{uid}/reporting-org/{oid}", Token(E::SetUserRole), users::set_role, USERS),
-    r("DELETE", "/api/v1/users/{uid}/reporting-org/{oid}", Token(E::RemoveUserRole), users::remove_role, USERS),
-    r("GET", "/api/v1/users/{uid}/roles", Token(E::UserRoles), users::roles, USERS),
-    r(
-        "GET",
-        "/api/v1/users/{uid}/roles/reporting-org-permissions/{oid}",
-        Token(E::UserOrgPermissions),
-        users::permissions,
-        USERS,
-    ),
-    r("GET", "/api/v1/reporting-orgs/{oid}/tools", Token(E::ListOrgTools), tools::list_granted, USERS),
-    r("POST", "/api/v1/reporting-orgs/{oid}/tools", Token(E::GrantOrgTool), tools::grant, USERS),
-    r("DELETE", "/api/v1/reporting-orgs/{oid}/tools/{tid}", Token(E::RevokeOrgTool), tools::revoke, USERS),
-    r("GET", "/api/v1/tools", Token(E::ListTools), tools::list, USERS),
-    r("POST", "/api/v1/tools", Token(E::CreateTool), tools::create, USERS),
-    r("PATCH", "/api/v1/tools/{tid}", Token(E::UpdateTool), tools::update, USERS),
-    r("DELETE", "/api/v1/tools/{tid}", Token(E::DeleteTool), tools::delete, USERS),
-    r("PUT", "/api/v1/tools/{tid}/admins/{uid}", Token(E::SetToolAdmin), tools::add_admin, USERS),
-    r("DELETE", "/api/v1/tools/{tid}/admins/{uid}", Token(E::RemoveToolAdmin), tools::remove_admin, USERS),
-    r("POST", "/api/v1/authz/check", Token(E::AuthzCheck), authz::check, AUTHZ),
-    r("GET", "/api/3/action/is_authorized", Token(E::AuthzCheck), authz::is_authorized, AUTHZ),
-    r("PUT", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user, AUTHZ),
-    r("DELETE", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user, AUTHZ),
-    r("PUT", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client, AUTHZ),
-    r("DELETE", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client, AUTHZ),
-    r("POST", "/api/v1/authz/token", Token(E::AuthzToken), scoped_tokens::authorize, AUTHZ),
-    r("POST", "/api/3/action/authz_authorize", Token(E::AuthzToken), scoped_tokens::authorize, AUTHZ),
-    r("POST", "/api/3/action/authz_verify", Public, scoped_tokens::verify, AUTHZ),
-    r("GET", "/api/3/action/authz_verify", Public, scoped_tokens::verify, AUTHZ),
-    r("GET", "/.well-known/jwks.json", Public, scoped_tokens::jwks, AUTHZ),
-    r("GET", "/authz/public_key", Public, scoped_tokens::public_key, AUTHZ),
-    r("GET", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::list, AUTHZ),
-    r("POST", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::create, AUTHZ),
-    r("DELETE", "/api/v1/api-keys/{key_id}", Token(E::ApiKeys), api_keys::revoke, AUTHZ),
-    r("POST", "/api/v1/admin/api-keys", Token(E::ImportApiKey), api_keys::import, AUTHZ),
-    r("POST", "/api/3/action/validate_api_key", Token(E::ValidateApiKey), api_keys::validate, AUTHZ),
-    r("GET", "/api/v1/groups", Token(E::Groups), groups::list, AUTHZ),
-    r("POST", "/api/v1/groups", Token(E::Groups), groups::create, AUTHZ),
-    r("GET", "/api/v1/groups/{group}", Token(E::Groups), groups::read, AUTHZ),
-    r("PATCH", "/api/v1/groups/{group}", Token(E::Groups), groups::update, AUTHZ),
-    r("DELETE", "/api/v1/groups/{group}", Token(E::Groups), groups::delete, AUTHZ),
-    r("PUT", "/api/v1/groups/{group}/members/{uid}", Token(E::Groups), groups::member, AUTHZ),
-    r("DELETE", "/api/v1/groups/{group}/members/{uid}", Token(E::Groups), groups::member, AUTHZ),
-    r("PUT", "/api/v1/groups/{group}/datasets/{dataset}", Token(E::Groups), groups::dataset, AUTHZ),
-    r("DELETE", "/api/v1/groups/{group}/datasets/{dataset}", Token(E::Groups), groups::dataset, AUTHZ),
-];
+pub const DATASETS: Component = Component {
+    name: "datasets",
+    settings: &[],
+    routes: &[
+        r("GET", "/api/v1/reporting-orgs/{oid}/datasets", Token(E::ListOrgDatasets), datasets::list),
+        r("POST", "/api/v1/datasets", Token(E::CreateDataset), datasets::create),
+        r("GET", "/api/v1/datasets/{did}", Token(E::ReadDataset), datasets::read),
+        r("PATCH", "/api/v1/datasets/{did}", Token(E::UpdateDataset), datasets::update),
+        r("DELETE", "/api/v1/datasets/{did}", Token(E::DeleteDataset), datasets::delete),
+    ],
+};
+
+pub const USERS: Component = Component {
+    name: "users",
+    settings: &[],
+    routes: &[
+        r("GET", "/api/v1/reporting-orgs/{oid}/users", Token(E::ListOrgUsers), users::list_members),
+        r("POST", "/api/v1/users/{uid}/reporting-org", Token(E::JoinOrg), users::join),
+        r("PUT", "/api/v1/users/{uid}/reporting-org/{oid}", Token(E::SetUserRole), users::set_role),
+        r("DELETE", "/api/v1/users/{uid}/reporting-org/{oid}", Token(E::RemoveUserRole), users::remove_role),
+        r("GET", "/api/v1/users/{uid}/roles", Token(E::UserRoles), users::roles),
+        r(
+            "GET",
+            "/api/v1/users/{uid}/roles/reporting-org-permissions/{oid}",
+            Token(E::UserOrgPermissions),
+            users::permissions,
+        ),
+        r("GET", "/api/v1/reporting-orgs/{oid}/tools", Token(E::ListOrgTools), tools::list_granted),
+        r("POST", "/api/v1/reporting-orgs/{oid}/tools", Token(E::GrantOrgTool), tools::grant),
+        r("DELETE", "/api/v1/reporting-orgs/{oid}/tools/{tid}", Token(E::RevokeOrgTool), tools::revoke),
+        r("GET", "/api/v1/tools", Token(E::ListTools), tools::list),
+        r("POST", "/api/v1/tools", Token(E::CreateTool), tools::create),
+        r("PATCH", "/api/v1/tools/{tid}", Token(E::UpdateTool), tools::update),
+        r("DELETE", "/api/v1/tools/{tid}", Token(E::DeleteTool), tools::delete),
+        r("PUT", "/api/v1/tools/{tid}/admins/{uid}", Token(E::SetToolAdmin), tools::add_admin),
+        r("DELETE", "/api/v1/tools/{tid}/admins/{uid}", Token(E::RemoveToolAdmin), tools::remove_admin),
+    ],
+};
+
+pub const AUTHZ: Component = Component {
+    name: "authz",
+    settings: &["authz_service_clients", "usage_plan_groups"],
+    routes: &[
+        r("POST", "/api/v1/authz/check", Token(E::AuthzCheck), authz::check),
+        r("GET", "/api/3/action/is_authorized", Token(E::AuthzCheck), authz::is_authorized),
+        r("PUT", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user),
+        r("DELETE", "/api/v1/admin/revocations/users/{uid}", Token(E::Revoke), authz::revoke_user),
+        r("PUT", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client),
+        r("DELETE", "/api/v1/admin/revocations/clients/{client_id}", Token(E::Revoke), authz::revoke_client),
+        r("POST", "/api/v1/authz/token", Token(E::AuthzToken), scoped_tokens::authorize),
+        r("POST", "/api/3/action/authz_authorize", Token(E::AuthzToken), scoped_tokens::authorize),
+        r("POST", "/api/3/action/authz_verify", Public, scoped_tokens::verify),
+        r("GET", "/api/3/action/authz_verify", Public, scoped_tokens::verify),
+        r("GET", "/.well-known/jwks.json", Public, scoped_tokens::jwks),
+        r("GET", "/authz/public_key", Public, scoped_tokens::public_key),
+        r("GET", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::list),
+        r("POST", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::create),
+        r("DELETE", "/api/v1/api-keys/{key_id}", Token(E::ApiKeys), api_keys::revoke),
+        r("POST", "/api/v1/admin/api-keys", Token(E::ImportApiKey), api_keys::import),
+        r("POST", "/api/3/action/validate_api_key", Token(E::ValidateApiKey), api_keys::validate),
+        r("GET", "/api/v1/groups", Token(E::Groups), groups::list),
+        r("POST", "/api/v1/groups", Token(E::Groups), groups::create),
+        r("GET", "/api/v1/groups/{group}", Token(E::Groups), groups::read),
+        r("PATCH", "/api/v1/groups/{group}", Token(E::Groups), groups::update),
+        r("DELETE", "/api/v1/groups/{group}", Token(E::Groups), groups::delete),
+        r("PUT", "/api/v1/groups/{group}/members/{uid}", Token(E::Groups), groups::member),
+        r("DELETE", "/api/v1/groups/{group}/members/{uid}", Token(E::Groups), groups::member),
+        r("PUT", "/api/v1/groups/{group}/datasets/{dataset}", Token(E::Groups), groups::dataset),
+        r("DELETE", "/api/v1/groups/{group}/datasets/{dataset}", Token(E::Groups), groups::dataset),
+    ],
+};
+
+/// Every component of the Register Your Data API (the CKAN API is `ryd-ckan`).
+pub const COMPONENTS: &[&Component] = &[&REPORTING_ORGS, &DATASETS, &USERS, &AUTHZ];
+
+/// Every route with its component, in table order.
+pub fn all() -> impl Iterator<Item = (&'static Component, &'static Route)> {
+    COMPONENTS.iter().flat_map(|c| c.routes.iter().map(move |r| (*c, r)))
+}
 
 pub enum Match {
     Found(&'static Route, Vec<(&'static str, String)>),
@@ -131,11 +160,12 @@ fn matches(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, Strin
     }
 }
 
-/// Finds the route; a trailing slash answers exactly as without it (never a redirect).
-pub fn find(method: &str, path: &str) -> Match {
+/// Finds the route among `routes`; a trailing slash answers exactly as without it (never
+/// a redirect).
+pub fn find(routes: &'static [Route], method: &str, path: &str) -> Match {
     let path = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
     let mut allow = Vec::new();
-    for route in ROUTES {
+    for route in routes {
         if let Some(params) = matches(route.pattern, path) {
             if route.method == method {
                 return Match::Found(route, params);
@@ -150,23 +180,35 @@ pub fn find(method: &str, path: &str) -> Match {
     }
 }
 
+/// The component serving a path, as spin.toml routes it (the first whose table has the
+/// path under any method).
+pub fn component_of(path: &str) -> Option<&'static Component> {
+    COMPONENTS.iter().copied().find(|c| !matches!(find(c.routes, "", path), Match::NotFound))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn routing() {
-        let Match::Found(r, p) = find("GET", "/api/v1/reporting-orgs/abc/datasets/") else { panic!() };
+        let path = "/api/v1/reporting-orgs/abc/datasets/";
+        assert_eq!(component_of(path).map(|c| c.name), Some("datasets"));
+        let Match::Found(r, p) = find(DATASETS.routes, "GET", path) else { panic!() };
         assert_eq!((r.pattern, p), ("/api/v1/reporting-orgs/{oid}/datasets", vec![("oid", "abc".to_string())]));
-        assert!(matches!(find("PUT", "/api/v1/reporting-orgs"), Match::WrongMethod(m) if m == vec!["GET", "POST"]));
-        assert!(matches!(find("GET", "/api/v1/nothing"), Match::NotFound));
-        assert!(matches!(find("GET", "/api/v1/reporting-orgs//datasets"), Match::NotFound));
+        let orgs = REPORTING_ORGS.routes;
+        assert!(
+            matches!(find(orgs, "PUT", "/api/v1/reporting-orgs"), Match::WrongMethod(m) if m == vec!["GET", "POST"])
+        );
+        assert!(matches!(find(orgs, "GET", "/api/v1/nothing"), Match::NotFound));
+        assert!(component_of("/api/v1/reporting-orgs//datasets").is_none());
     }
 
     #[test]
     fn every_token_route_has_a_scope_rule_and_patterns_are_unique() {
-        for (i, a) in ROUTES.iter().enumerate() {
-            for b in &ROUTES[i + 1..] {
+        let routes: Vec<&Route> = all().map(|(_, r)| r).collect();
+        for (i, a) in routes.iter().enumerate() {
+            for b in &routes[i + 1..] {
                 assert!(!(a.method == b.method && a.pattern == b.pattern), "{} {}", a.method, a.pattern);
             }
             if let Access::Token(e) = a.access {

@@ -190,3 +190,58 @@ fn bootstrap_superadmins_become_superadmins_on_their_first_request() {
     let r = w.call(Some(&boss), "GET", &format!("/api/v1/users/{}/roles", boss.uid), None);
     assert_eq!(expect(&r, 200)["data"]["superadmin"], true);
 }
+
+fn as_bearer(w: &World, token: &str, method: &str, path: &str, body: Option<serde_json::Value>) -> ryd_api::Response {
+    let mut req = ryd_api::Request::new(method, path)
+        .with_header("authorization", &format!("Bearer {token}"))
+        .with_header("content-type", "application/json");
+    if let Some(b) = body {
+        req = req.with_body(b.to_string());
+    }
+    w.raw(req)
+}
+
+#[test]
+fn a_cached_token_and_a_missing_one_read_no_variable() {
+    // On Spin each variable read blocks a worker thread (RUNTIME.md): the hot path reads none.
+    let w = World::new();
+    let r = w.raw(ryd_api::Request::new("GET", "/api/v1/access-check"));
+    expect(&r, 401);
+    assert_eq!(w.count("variable_read"), 0, "a request without a token reads no configuration");
+    // (Tokens are signed with noise: each one is signed once and reused.)
+    let token = w.token(&Who::user(&uid(1), "Ann"));
+    expect(&access(&w, &token), 200);
+    assert!(w.count("variable_read") > 0, "a miss reads the configuration");
+    let sa = w.token(&Who::superadmin(&uid(9)));
+    expect(&as_bearer(&w, &sa, "GET", "/api/v1/reporting-orgs", None), 200);
+    expect(&as_bearer(&w, &sa, "POST", "/api/v1/authz/check", Some(json!({"checks": []}))), 200);
+    let after_misses = w.count("variable_read");
+    assert_eq!(w.count("token_cache_miss"), 3, "one miss per token and component");
+    expect(&as_bearer(&w, &sa, "GET", "/api/v1/reporting-orgs", None), 200);
+    expect(&as_bearer(&w, &sa, "POST", "/api/v1/authz/check", Some(json!({"checks": []}))), 200);
+    expect(&access(&w, &token), 200);
+    assert_eq!(w.count("token_cache_hit"), 3);
+    assert_eq!(w.count("variable_read"), after_misses, "cache hits read no variable");
+    expect(&w.raw(ryd_api::Request::new("GET", "/health")), 200);
+    expect(&w.raw(ryd_api::Request::new("GET", "/api/v1/licences")), 200);
+    assert_eq!(w.count("variable_read"), after_misses, "public routes read no variable");
+}
+
+#[test]
+fn a_configuration_change_reaches_a_cached_token_within_token_cache_seconds() {
+    let w = World::new();
+    let token = w.token(&Who::machine("gateway"));
+    let validate = |w: &World| {
+        let body = json!({"api_key": "ryd_nothing", "api_id": "nothing"});
+        as_bearer(w, &token, "POST", "/api/3/action/validate_api_key", Some(body)).status
+    };
+    assert_eq!(validate(&w), 403, "not a listed service client");
+    w.set_var("authz_service_clients", "gateway");
+    assert_eq!(validate(&w), 403, "the cached token keeps the settings it was verified with");
+    // The token lives 600 s; its cache row 300 s (token_cache_seconds): then it is
+    // verified again, with the configuration in force.
+    w.ports.now_ms.set((T0 + 301) * 1000);
+    assert_eq!(validate(&w), 200);
+    w.set_var("authz_service_clients", "");
+    assert_eq!(validate(&w), 200, "cached again, with the new settings");
+}

@@ -1,6 +1,6 @@
 //! The permission table of AUTHZ.md §4, as data, and the one function that reads it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A fine-grained authorisation on an organisation (names as the reference spells them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -79,7 +79,8 @@ impl Role {
 }
 
 /// Which table is in force (`role_table` variable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RoleTable {
     /// The seed's table, plus `set-org-tool-authz` (the default).
     #[default]

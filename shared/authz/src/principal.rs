@@ -1,6 +1,5 @@
 //! The verified caller (AUTHZ.md §1, table "The verified token becomes a Principal").
 
-use crate::config::AuthConfig;
 use crate::token::{TokenError, VerifiedClaims};
 
 /// Who is calling, from a verified token. Says nothing about organisations: membership
@@ -28,8 +27,9 @@ pub const SUPERADMIN_ROLE: &str = "iati_superadmin";
 
 impl Principal {
     /// Builds the principal; `roles` must already hold the userinfo roles when the token
-    /// carried none (the caller fetches them).
-    pub fn from_claims(claims: &VerifiedClaims, _config: &AuthConfig) -> Result<Self, TokenError> {
+    /// carried none (the caller fetches them). Needs no configuration: it runs on every
+    /// request, also when the claims come from the verified-token cache.
+    pub fn from_claims(claims: &VerifiedClaims) -> Result<Self, TokenError> {
         let is_machine = claims.sub == claims.client_id;
         if !is_machine && claims.user_id.is_none() {
             return Err(TokenError::MissingClaim("user id"));

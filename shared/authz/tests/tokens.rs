@@ -62,7 +62,7 @@ fn verify(token: &str) -> Result<(), TokenError> {
     let cfg = config();
     let claims = decode_verified(token, &keyset(), &cfg)?;
     check_claims(&claims, &cfg, NOW)?;
-    Principal::from_claims(&claims, &cfg).map(|_| ())
+    Principal::from_claims(&claims).map(|_| ())
 }
 
 fn b64(v: &Value) -> String {
@@ -76,7 +76,7 @@ fn each_allowed_algorithm_verifies_into_a_principal() {
         let cfg = config();
         let verified = decode_verified(&token, &keyset(), &cfg).unwrap_or_else(|e| panic!("{alg}: {e}"));
         check_claims(&verified, &cfg, NOW).unwrap();
-        let p = Principal::from_claims(&verified, &cfg).unwrap();
+        let p = Principal::from_claims(&verified).unwrap();
         assert_eq!(p.user_id.as_deref(), Some("6423b556-73de-4969-a2f1-91a38bca92b3"));
         assert_eq!(p.scopes, vec!["ryd", "ryd:reporting_org"]);
         assert!(!p.is_machine && p.may_use_api() && !p.has_superadmin_role());
@@ -206,7 +206,7 @@ fn machine_tokens_have_no_user() {
     let machine = with(without(claims(), "iatiRegistryId"), "sub", json!("tool-client"));
     let cfg = config();
     let verified = decode_verified(&sign("RS256", &machine), &keyset(), &cfg).unwrap();
-    let p = Principal::from_claims(&verified, &cfg).unwrap();
+    let p = Principal::from_claims(&verified).unwrap();
     assert!(p.is_machine && p.user_id.is_none() && p.may_use_api());
 }
 
@@ -216,7 +216,7 @@ fn roles_come_from_a_dotted_path_and_match_by_suffix() {
     cfg.roles_claim = "realm_access.roles".into();
     let c = with(without(claims(), "roles"), "realm_access", json!({"roles": ["iati_superadmin"]}));
     let verified = decode_verified(&sign("ES256", &c), &keyset(), &cfg).unwrap();
-    let p = Principal::from_claims(&verified, &cfg).unwrap();
+    let p = Principal::from_claims(&verified).unwrap();
     assert!(p.has_superadmin_role() && p.may_use_api());
     // No roles claim at all: `None`, so the caller knows to ask userinfo.
     let verified = decode_verified(&sign("ES256", &without(claims(), "roles")), &keyset(), &config()).unwrap();
@@ -227,7 +227,7 @@ fn roles_come_from_a_dotted_path_and_match_by_suffix() {
 fn a_user_token_without_the_api_role_may_not_use_the_api() {
     let c = with(claims(), "roles", json!(["somebody_else"]));
     let cfg = config();
-    let p = Principal::from_claims(&decode_verified(&sign("ES256", &c), &keyset(), &cfg).unwrap(), &cfg).unwrap();
+    let p = Principal::from_claims(&decode_verified(&sign("ES256", &c), &keyset(), &cfg).unwrap()).unwrap();
     assert!(!p.may_use_api());
 }
 

@@ -5,6 +5,7 @@
 //! Stores are opened lazily: a request that never needs the key-value store never opens
 //! it (on real Spin, opening it costs the worker thread; AUTHZ.md §1.5).
 
+pub use ryd_api::routes;
 use ryd_api::{Fetched, Ports};
 use ryd_store::{Rows, Sql, SqlError, Value};
 use spin_sdk::http::{Method, Request, Response};
@@ -120,10 +121,11 @@ impl Ports for SpinPorts {
     }
 }
 
-/// Converts Spin's request, answers it with the Register Your Data API, converts back.
-pub fn serve(req: Request) -> Response {
+/// Converts Spin's request, answers it with one component of the Register Your Data API
+/// (only that component's handlers are linked into its `.wasm`), converts back.
+pub fn serve(component: &ryd_api::routes::Component, req: Request) -> Response {
     let api_req = to_api_request(req);
-    to_spin_response(ryd_api::handle(&api_req, &SpinPorts::default()))
+    to_spin_response(ryd_api::serve(component, &api_req, &SpinPorts::default()))
 }
 
 /// The same for the CKAN-compatible API, which needs SQLite only.

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod datasets;
 pub mod groups;
 pub mod idempotency;
+mod keys;
 pub mod listing;
 pub mod members;
 pub mod migrate;
@@ -21,5 +22,5 @@ pub mod sql;
 pub mod tokens;
 pub mod tools;
 
-pub use migrate::{ensure_schema, migrate, SCHEMA_VERSION};
+pub use migrate::{analyse, ensure_schema, migrate, SCHEMA_VERSION};
 pub use sql::{transaction, Row, Rows, Sql, SqlError, SqlErrorKind, Value};

@@ -1,6 +1,7 @@
 //! Objects named the way other services name them (an id or a name), for the
 //! authorisation service's questions: which organisation decides, and is it listed.
 
+use crate::keys::{id_or_name, placeholders};
 use crate::sql::{Row, Sql, SqlError, Value};
 use std::collections::HashMap;
 
@@ -32,21 +33,17 @@ fn dataset_row(r: Row<'_>) -> DatasetRef {
 
 /// A live organisation by id or short name: (id, short name).
 pub fn organisation(sql: &dyn Sql, key: &str) -> Result<Option<(String, String)>, SqlError> {
-    Ok(sql
-        .execute(
-            "SELECT id, short_name FROM organisations WHERE (id = ?1 OR short_name = ?1) AND deleted_at IS NULL \
-             ORDER BY id = ?1 DESC LIMIT 1",
-            &[key.into()],
-        )?
-        .first()
-        .map(|r| (r.text(0), r.text(1))))
+    let by_key = id_or_name("o", "organisations", "?1");
+    let q = format!(
+        "SELECT o.id, o.short_name FROM organisations o WHERE {by_key} AND o.deleted_at IS NULL ORDER BY o.id = ?1 DESC LIMIT 1"
+    );
+    Ok(sql.execute(&q, &[key.into()])?.first().map(|r| (r.text(0), r.text(1))))
 }
 
 /// A live dataset by id or short name.
 pub fn dataset(sql: &dyn Sql, key: &str) -> Result<Option<DatasetRef>, SqlError> {
-    let q = format!(
-        "{DATASET} WHERE (d.id = ?1 OR d.short_name = ?1) AND d.deleted_at IS NULL ORDER BY d.id = ?1 DESC LIMIT 1"
-    );
+    let by_key = id_or_name("d", "datasets", "?1");
+    let q = format!("{DATASET} WHERE {by_key} AND d.deleted_at IS NULL ORDER BY d.id = ?1 DESC LIMIT 1");
     Ok(sql.execute(&q, &[key.into()])?.first().map(dataset_row))
 }
 
@@ -60,8 +57,11 @@ pub fn dataset_named(sql: &dyn Sql, name: &str) -> Result<Option<DatasetRef>, Sq
 /// dataset's own id, which is what a dataset created here answers as its resource id).
 pub fn dataset_of_resource(sql: &dyn Sql, resource_id: &str) -> Result<Option<DatasetRef>, SqlError> {
     let q = format!(
-        "{DATASET} LEFT JOIN dataset_pipeline p ON p.dataset_id = d.id \
-         WHERE (p.resource_id = ?1 OR (d.id = ?1 AND p.resource_id IS NULL)) AND d.deleted_at IS NULL LIMIT 1"
+        "{DATASET} WHERE d.rowid IN (\
+           SELECT x.rowid FROM dataset_pipeline p JOIN datasets x ON x.id = p.dataset_id WHERE p.resource_id = ?1 \
+           UNION ALL SELECT x.rowid FROM datasets x WHERE x.id = ?1 AND NOT EXISTS \
+             (SELECT 1 FROM dataset_pipeline p WHERE p.dataset_id = x.id AND p.resource_id IS NOT NULL)) \
+         AND d.deleted_at IS NULL LIMIT 1"
     );
     Ok(sql.execute(&q, &[resource_id.into()])?.first().map(dataset_row))
 }
@@ -77,28 +77,25 @@ pub fn deciding_organisations(
     org_keys: &[&str],
     dataset_keys: &[&str],
 ) -> Result<(Deciders, Deciders), SqlError> {
-    let list = |n: usize| vec!["?"; n].join(", ");
-    let twice = |keys: &[&str]| -> Vec<Value> { keys.iter().chain(keys.iter()).map(|k| Value::from(*k)).collect() };
+    let values = |keys: &[&str]| -> Vec<Value> { keys.iter().map(|k| Value::from(*k)).collect() };
     let mut orgs = HashMap::new();
     if !org_keys.is_empty() {
-        let q = format!(
-            "SELECT id, short_name FROM organisations WHERE (id IN ({0}) OR short_name IN ({0})) AND deleted_at IS NULL",
-            list(org_keys.len())
-        );
-        for r in sql.execute(&q, &twice(org_keys))?.iter() {
+        let by_key = id_or_name("o", "organisations", &placeholders(org_keys.len()));
+        let q = format!("SELECT o.id, o.short_name FROM organisations o WHERE {by_key} AND o.deleted_at IS NULL");
+        for r in sql.execute(&q, &values(org_keys))?.iter() {
             orgs.insert(r.text(0), r.text(0));
             orgs.insert(r.text(1), r.text(0));
         }
     }
     let mut datasets = HashMap::new();
     if !dataset_keys.is_empty() {
+        let by_key = id_or_name("d", "datasets", &placeholders(dataset_keys.len()));
         let q = format!(
             "SELECT d.id, d.short_name, d.organisation_id FROM datasets d \
              JOIN organisations o ON o.id = d.organisation_id AND o.deleted_at IS NULL \
-             WHERE (d.id IN ({0}) OR d.short_name IN ({0})) AND d.deleted_at IS NULL",
-            list(dataset_keys.len())
+             WHERE {by_key} AND d.deleted_at IS NULL"
         );
-        for r in sql.execute(&q, &twice(dataset_keys))?.iter() {
+        for r in sql.execute(&q, &values(dataset_keys))?.iter() {
             datasets.insert(r.text(0), r.text(2));
             datasets.insert(r.text(1), r.text(2));
         }

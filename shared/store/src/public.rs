@@ -4,7 +4,7 @@
 use crate::sql::{Row, Sql, SqlError, Value};
 
 /// Visible to everyone: live and public datasets of live, approved organisations, which is
-/// exactly what the `listed` flag says (kept by triggers, migration 0003; the store's tests
+/// exactly what the `listed` flag says (kept by the store's writes, `listing`; the store's tests
 /// check it after every kind of change). Searches then walk partial indexes of listed
 /// datasets without joining each row to its organisation.
 pub const PUBLIC: &str = "d.listed";
@@ -117,13 +117,16 @@ fn dataset_from(r: Row<'_>) -> PublicDataset {
 
 /// A public dataset by id or name.
 pub fn dataset(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicDataset>, SqlError> {
-    let q =
-        format!("SELECT {DATASET_COLUMNS}, {ORG_COLUMNS} {FROM} WHERE {PUBLIC} AND (d.id = ?1 OR d.short_name = ?1)");
+    let by_key = crate::keys::id_or_name("d", "datasets", "?1");
+    let q = format!("SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED} {FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1");
     Ok(sql.execute(&q, &[id_or_name.into()])?.iter().next().map(dataset_from))
 }
 
+/// Names of public datasets in name order: one walk of the covering `listed` name index.
 pub fn dataset_names(sql: &dyn Sql, limit: i64, offset: i64) -> Result<Vec<String>, SqlError> {
-    let q = format!("SELECT d.short_name {FROM} WHERE {PUBLIC} ORDER BY d.short_name LIMIT ? OFFSET ?");
+    let q = format!(
+        "SELECT d.short_name FROM datasets d INDEXED BY datasets_listed_by_name WHERE {PUBLIC} ORDER BY d.short_name LIMIT ? OFFSET ?"
+    );
     Ok(sql.execute(&q, &[limit.into(), offset.into()])?.iter().map(|r| r.text(0)).collect())
 }
 
@@ -302,8 +305,8 @@ pub fn facet(sql: &dyn Sql, f: &Filter, field: &str, limit: i64) -> Result<Vec<(
 }
 
 pub fn org(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicOrg>, SqlError> {
-    let q =
-        format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE {ORG_VISIBLE} AND (o.id = ?1 OR o.short_name = ?1)");
+    let by_key = crate::keys::id_or_name("o", "organisations", "?1");
+    let q = format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1");
     Ok(sql.execute(&q, &[id_or_name.into()])?.iter().next().map(|r| org_from(&r, 0)))
 }
 
@@ -330,8 +333,9 @@ pub fn orgs(
     let order = match sort {
         OrgSort::Name => "o.short_name",
         OrgSort::NameDesc => "o.short_name DESC",
-        OrgSort::Title => "o.human_readable_name, o.short_name",
-        OrgSort::TitleDesc => "o.human_readable_name DESC, o.short_name",
+        // Ties broken by id, so that `organisations_by_name` serves the order.
+        OrgSort::Title => "o.human_readable_name, o.id",
+        OrgSort::TitleDesc => "o.human_readable_name DESC, o.id DESC",
         // The package count is the last selected column.
         OrgSort::PackageCount => PACKAGE_COUNT_ASC,
         OrgSort::PackageCountDesc => PACKAGE_COUNT_DESC,

@@ -53,7 +53,7 @@ fn main() -> Result<()> {
             let before = db.execute("PRAGMA user_version", &[])?.first().map(|r| r.int(0)).unwrap_or(0);
             if before < ryd_store::SCHEMA_VERSION {
                 ryd_store::migrate(&db)?;
-                db.execute("ANALYZE", &[])?;
+                ryd_store::analyse(&db)?;
             }
         }
         let mut o = HostOptions::new(&manifest);
@@ -82,8 +82,14 @@ fn main() -> Result<()> {
         ];
         for (name, path) in &queries {
             for conc in [1, 16] {
-                let s =
-                    Scenario { name: "q", method: "GET", path: path.clone(), body: None, token: Arc::new(|_| None) };
+                let s = Scenario {
+                    name: "q",
+                    method: "GET",
+                    path: path.clone(),
+                    body: None,
+                    token: Arc::new(|_| None),
+                    expect: 200,
+                };
                 let m = run(host.addr, &s, conc, requests)?;
                 println!("{size:>9} {name:<44} {conc:>5} {:>8.0} {:>8.2} {:>8.2}", m.rps, m.p50, m.p99);
             }

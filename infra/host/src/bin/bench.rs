@@ -1,70 +1,169 @@
-//! The benchmark: the application and a hello-world component on the same host, in the
-//! same run, loaded over loopback at concurrency 1, 16 and 64. Prints requests per second,
-//! p50/p99 latency and each scenario's ratio to hello-world (these machines are noisy:
-//! ratios carry over, absolute numbers do not), plus the token check's cost measured inside
-//! the component (its `Server-Timing: auth` header).
+//! The benchmark: the application, hello-world and the SQLite floor (a minimal component
+//! answering one `SELECT` on a one-table database) loaded over loopback keep-alive
+//! connections, on this project's host and, with `--spin PATH`, on real Spin, scenario by
+//! scenario in the same run. Prints requests/s, p50/p99 and each scenario's share of the
+//! floor's requests/s on each, their ratio, and the issue's targets met or missed. These
+//! machines are noisy: ratios within one run carry over, absolute numbers do not.
 //!
-//! The authorisation service's two hot calls are here too: a gateway's `validate_api_key`
-//! and a front end's 100-item `authz/check` (target: p99 under 5 ms at concurrency 1).
+//! `cargo run --release -p ryd-host --bin bench -- [--spin ../shared/tools/spin/spin]
+//!   [--requests N] [--concurrency 1,16] [--only a,b] [--sqlite-memstatus on|off]`
 //!
-//! `cargo run --release -p ryd-host --bin bench [-- --requests N] [--journal wal|delete] [--sqlite-memstatus on|off] [--only TEXT]`
-//!
-//! Per scenario it also prints, from the host's own counters, what one request cost on
-//! average: instantiation, time inside SQLite host calls (opening the connection and
-//! closing it included) and how many statements, and the whole handler (`guest µs`).
-//! `--only a,b` keeps the scenarios whose name contains a or b, and hello-world.
+//! From the host's own counters it also prints, per request: the statements run and the
+//! calls Spin makes inside `block_in_place` (variable reads, key-value opens), and the
+//! token cache hits/misses from the components' `Server-Timing: auth` header.
 
 use anyhow::{Context, Result};
 use ryd_authz::{jwks_document, SigningKey};
-use ryd_host::load::{run, Conn, Scenario};
+use ryd_host::load::{run, Conn, Measured, Scenario};
+use ryd_host::real_spin::{self, SpinProcess};
+use ryd_host::stats::Stats;
 use ryd_host::{build, manifest::Manifest, start, HostOptions, RunningHost};
 use serde_json::{json, Value};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const ISS: &str = "https://bench-identity.localhost";
 const AUD: &str = "https://registry.iatistandard.org/api/v1";
 
+/// One server of the application and one of the baselines.
+struct Backend {
+    label: &'static str,
+    app: SocketAddr,
+    base: SocketAddr,
+    /// The host's counters (real Spin has none we can read).
+    stats: Option<Arc<Stats>>,
+    _hosts: Vec<RunningHost>,
+    _spin: Vec<SpinProcess>,
+}
+
+/// What one kind of request is, before it knows its server.
+struct Case {
+    name: &'static str,
+    on_base: bool,
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
+    status: u16,
+    /// Share of `--requests` (slow pages are slow by nature).
+    share: f64,
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let total: usize = arg("--requests").and_then(|n| n.parse().ok()).unwrap_or(2000);
-    // The journal mode to measure under (the migration sets WAL): `wal` or `delete`.
-    let journal = arg("--journal").unwrap_or_else(|| "wal".into());
-    // SQLite's memory statistics (on by default, as in Spin's build) take one process-wide
-    // mutex on every allocation; `--sqlite-memstatus off` shows what that costs.
+    let levels: Vec<usize> = arg("--concurrency")
+        .unwrap_or_else(|| "1,16".into())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
     let memstatus = arg("--sqlite-memstatus").unwrap_or_else(|| "on".into());
     if memstatus == "off" {
         ryd_host::disable_sqlite_memstatus()?;
     }
+    let spin = arg("--spin").map(PathBuf::from);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     let app_manifest = root.join("spin.toml");
-    let hello_manifest = root.join("tests/fixtures/hello.toml");
+    let base_manifest = root.join("tests/fixtures/hello.toml");
     build::build(&Manifest::load(&app_manifest)?)?;
-    build::build(&Manifest::load(&hello_manifest)?)?;
+    build::build(&Manifest::load(&base_manifest)?)?;
+
+    // One registry for every server: the CKAN API's 1,600 organisations and 13,000
+    // datasets, 999 more organisations for the superadmin's list, imported once.
+    let data = root.join("target/bench-data");
+    let _ = std::fs::remove_dir_all(&data);
+    let template = data.join("template.db");
+    std::fs::create_dir_all(&data)?;
+    let dump = data.join("dump.jsonl");
+    {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&dump)?);
+        for r in ryd_ckan::synthetic::registry(1600, 13_000, 42) {
+            writeln!(out, "{r}")?;
+        }
+    }
+    ryd_host::import::import_files(&template, &[dump.to_string_lossy().into_owned()])?;
+    let (dataset_name, org_name) = {
+        let conn = rusqlite::Connection::open(&template)?;
+        conn.execute_batch("BEGIN")?;
+        for i in 0..999 {
+            conn.execute(
+                "INSERT INTO organisations (id, short_name, human_readable_name, created_date) VALUES (?1, ?2, ?3, '2026-01-01T00:00:00+00:00')",
+                (format!("10000000-0000-4000-8000-{i:012}"), format!("org-{i}"), format!("Organisation {i:04}")),
+            )?;
+        }
+        conn.execute_batch("COMMIT")?;
+        drop(conn);
+        ryd_store::analyse(&ryd_store::native::NativeSql::open(&template)?)?;
+        let conn = rusqlite::Connection::open(&template)?;
+        let d: String =
+            conn.query_row("SELECT short_name FROM datasets WHERE listed LIMIT 1 OFFSET 6000", [], |r| r.get(0))?;
+        let o: String = conn.query_row(
+            "SELECT short_name FROM organisations WHERE registry_approved = 1 AND deleted_at IS NULL LIMIT 1 OFFSET 700",
+            [],
+            |r| r.get(0),
+        )?;
+        (d, o)
+    };
+    let prepare = |dir: &Path| -> Result<()> {
+        std::fs::create_dir_all(dir.join("app"))?;
+        std::fs::copy(&template, dir.join("app/sqlite_db.db"))?;
+        std::fs::create_dir_all(dir.join("base"))?;
+        let floor = rusqlite::Connection::open(dir.join("base/sqlite_db.db"))?;
+        floor.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER); INSERT INTO t VALUES (1, 42);")?;
+        Ok(())
+    };
 
     let key = SigningKey::generate("RS256")?;
     let jwks = jwks_document(&[("bench", &key)]).to_string();
-    let data = root.join("target/bench-data");
-    let _ = std::fs::remove_dir_all(&data);
-    let start_host = |manifest: &Path, dir: &str| -> Result<RunningHost> {
-        let mut o = HostOptions::new(manifest);
-        o.listen = "127.0.0.1:0".parse()?;
-        o.data_dir = Some(data.join(dir));
-        o.env = Some(
-            [
-                ("SPIN_VARIABLE_OIDC_ISSUER", ISS),
-                ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD),
-                ("SPIN_VARIABLE_OIDC_JWKS", jwks.as_str()),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        );
-        start(&o)
-    };
-    let app = start_host(&app_manifest, "app")?;
-    let hello = start_host(&hello_manifest, "hello")?;
+    let env: Vec<(String, String)> = [
+        ("SPIN_VARIABLE_OIDC_ISSUER", ISS),
+        ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD),
+        ("SPIN_VARIABLE_OIDC_JWKS", jwks.as_str()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+
+    let mut backends = Vec::new();
+    {
+        let dir = data.join("host");
+        prepare(&dir)?;
+        let start_host = |manifest: &Path, sub: &str| -> Result<RunningHost> {
+            let mut o = HostOptions::new(manifest);
+            o.listen = "127.0.0.1:0".parse()?;
+            o.data_dir = Some(dir.join(sub));
+            o.env = Some(env.iter().cloned().collect());
+            start(&o)
+        };
+        let app = start_host(&app_manifest, "app")?;
+        let base = start_host(&base_manifest, "base")?;
+        backends.push(Backend {
+            label: "host",
+            app: app.addr,
+            base: base.addr,
+            stats: Some(app.stats.clone()),
+            _hosts: vec![app, base],
+            _spin: vec![],
+        });
+    }
+    if let Some(spin) = &spin {
+        let dir = data.join("spin");
+        prepare(&dir)?;
+        let env = env.iter().map(|(k, v)| (k, v));
+        let app = real_spin::up(spin, &app_manifest, &dir.join("app"), env.clone())?;
+        let base = real_spin::up(spin, &base_manifest, &dir.join("base"), env)?;
+        backends.push(Backend {
+            label: "spin",
+            app: app.addr,
+            base: base.addr,
+            stats: None,
+            _hosts: vec![],
+            _spin: vec![app, base],
+        });
+    }
 
     let key = Arc::new(key);
     let mint = {
@@ -76,46 +175,275 @@ fn main() -> Result<()> {
             key.sign(Some("bench"), None, &claims).expect("signing")
         }
     };
-    // Setup: an admin with an organisation and a dataset; a superadmin; 1,000 organisations.
     let admin_id = "00000000-0000-4000-8000-00000000000a";
     let admin_token = mint(admin_id, &["iati_register_your_data"], 0);
     let super_token = mint("00000000-0000-4000-8000-00000000000b", &["iati_register_your_data", "iati_superadmin"], 0);
-    let mut c = Conn::open(app.addr)?;
-    let org: Value = serde_json::from_slice(
-        &c.send(
-            "POST",
-            "/api/v1/reporting-orgs",
-            Some(&admin_token),
-            Some(r#"{"short_name":"bench","human_readable_name":"Bench","contact_email":"b@example.org"}"#),
-        )?
-        .body,
+
+    // The same writes through every server: ids differ, so each keeps its own cases.
+    let mut cases_by_backend = Vec::new();
+    for b in &backends {
+        let fx = fixture(b.app, &admin_token, &super_token)?;
+        let fixed = |t: &str| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> {
+            let t = t.to_string();
+            Arc::new(move |_| Some(t.clone()))
+        };
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(1_000_000 * (1 + cases_by_backend.len() as u64)));
+        // One request in `every` carries a token never seen before; the rest reuse one.
+        let fresh = |every: u64| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> {
+            let (mint, counter, reused) = (mint.clone(), counter.clone(), admin_token.clone());
+            Arc::new(move |i| {
+                if i % every == 0 {
+                    let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    Some(mint(admin_id, &["iati_register_your_data"], n))
+                } else {
+                    Some(reused.clone())
+                }
+            })
+        };
+        let none: Arc<dyn Fn(u64) -> Option<String> + Send + Sync> = Arc::new(|_| None);
+        let c = |name, on_base, method, path: String, token: &Arc<dyn Fn(u64) -> Option<String> + Send + Sync>| Case {
+            name,
+            on_base,
+            method,
+            path,
+            body: None,
+            token: token.clone(),
+            status: 200,
+            share: 1.0,
+        };
+        let org_path = format!("/api/v1/reporting-orgs/{}", fx.oid);
+        let cases = vec![
+            c("hello-world", true, "GET", "/hello".into(), &none),
+            c("floor: one SELECT", true, "GET", "/select".into(), &none),
+            c("GET /health", false, "GET", "/health".into(), &none),
+            Case { status: 401, ..c("GET org, no token (401)", false, "GET", org_path.clone(), &none) },
+            c("GET org, token reused", false, "GET", org_path.clone(), &fixed(&admin_token)),
+            c("GET org, 1 in 10 new token", false, "GET", org_path.clone(), &fresh(10)),
+            Case { share: 0.5, ..c("GET org, new token each", false, "GET", org_path.clone(), &fresh(1)) },
+            Case {
+                body: Some(r#"{"human_readable_name":"Renamed"}"#.into()),
+                ..c("PATCH dataset", false, "PATCH", format!("/api/v1/datasets/{}", fx.did), &fixed(&admin_token))
+            },
+            Case {
+                share: 0.1,
+                ..c(
+                    "GET 500 orgs (superadmin)",
+                    false,
+                    "GET",
+                    "/api/v1/reporting-orgs?page_size=500".into(),
+                    &fixed(&super_token),
+                )
+            },
+            Case {
+                body: Some(fx.validate_body.clone()),
+                ..c(
+                    "validate_api_key (gateway)",
+                    false,
+                    "POST",
+                    "/api/3/action/validate_api_key".into(),
+                    &fixed(&super_token),
+                )
+            },
+            Case {
+                body: Some(fx.checks_body.clone()),
+                ..c("authz/check, 100 items", false, "POST", "/api/v1/authz/check".into(), &fixed(&admin_token))
+            },
+            c("CKAN package_show", false, "GET", format!("/api/3/action/package_show?id={dataset_name}"), &none),
+            Case {
+                share: 0.25,
+                ..c("CKAN package_list limit 1000", false, "GET", "/api/3/action/package_list?limit=1000".into(), &none)
+            },
+            c("CKAN organization_show", false, "GET", format!("/api/3/action/organization_show?id={org_name}"), &none),
+            c(
+                "CKAN organization_list all, 25",
+                false,
+                "GET",
+                "/api/3/action/organization_list?all_fields=true&limit=25".into(),
+                &none,
+            ),
+            Case {
+                share: 0.25,
+                ..c("CKAN package_search q=water", false, "GET", "/api/3/action/package_search?q=water".into(), &none)
+            },
+        ];
+        cases_by_backend.push(cases);
+    }
+
+    let only = arg("--only");
+    let keep = |name: &str| {
+        name == "hello-world"
+            || name.starts_with("floor")
+            || only.as_deref().is_none_or(|o| o.split(',').any(|x| name.contains(x)))
+    };
+    println!(
+        "ryd-host benchmark: {total} requests per cell, keep-alive over loopback, {} cores, SQLite memstatus {memstatus}{}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        if spin.is_some() { ", host and real Spin scenario by scenario" } else { ", host only (--spin PATH adds real Spin)" }
+    );
+    let labels: Vec<&str> = backends.iter().map(|b| b.label).collect();
+    print!("{:<32} {:>4}", "scenario", "conc");
+    for l in &labels {
+        print!(" | {:>6} {:>7} {:>7} {:>6}", format!("{l} r/s"), "p50 ms", "p99 ms", "%floor");
+    }
+    if labels.len() > 1 {
+        print!(" | {:>9}", "host÷spin");
+    }
+    println!(" | {:>9} {:>5} {:>5}", "hit/miss", "stmts", "block");
+    // Per scenario and concurrency, one cell per server.
+    let mut results: Vec<(String, usize, Vec<Cell>)> = Vec::new();
+    for &conc in &levels {
+        let mut floor = vec![0.0; backends.len()];
+        for (i, first) in cases_by_backend[0].iter().enumerate() {
+            let name = first.name;
+            if !keep(name) {
+                continue;
+            }
+            let mut row = Vec::new();
+            let mut host_cost = None;
+            for (bi, b) in backends.iter().enumerate() {
+                let case = &cases_by_backend[bi][i];
+                let s = Scenario {
+                    name: case.name,
+                    method: case.method,
+                    path: case.path.clone(),
+                    body: case.body.clone(),
+                    token: case.token.clone(),
+                    expect: case.status,
+                };
+                let n = ((total as f64 * case.share) as usize).max(conc * 20);
+                let before = b.stats.as_ref().map(|s| s.snapshot());
+                let m = run(if case.on_base { b.base } else { b.app }, &s, conc, n)
+                    .with_context(|| format!("{} on {}", case.name, b.label))?;
+                if let (Some(st), Some(before)) = (&b.stats, before) {
+                    host_cost = Some(st.snapshot().per_request_since(&before));
+                }
+                if name.starts_with("floor") {
+                    floor[bi] = m.rps;
+                }
+                row.push(m);
+            }
+            print!("{name:<32} {conc:>4}");
+            for (bi, m) in row.iter().enumerate() {
+                print!(" | {:>6.0} {:>7.2} {:>7.2} {:>5.0}%", m.rps, m.p50, m.p99, 100.0 * m.rps / floor[bi]);
+            }
+            if row.len() > 1 {
+                print!(" | {:>9.2}", (row[0].rps / floor[0]) / (row[1].rps / floor[1]));
+            }
+            let hm = &row[0];
+            let hits = if hm.cache_hits + hm.cache_misses > 0 {
+                format!("{}/{}", hm.cache_hits, hm.cache_misses)
+            } else {
+                "-".into()
+            };
+            let (stmts, block) = host_cost.map(|c| (c.statements, c.blocking_calls)).unwrap_or_default();
+            println!(" | {hits:>9} {stmts:>5.1} {block:>5.1}");
+            let cells = row.into_iter().enumerate().map(|(bi, m)| Cell { share: m.rps / floor[bi], m }).collect();
+            results.push((name.to_string(), conc, cells));
+        }
+    }
+    println!("\n%floor: requests/s as a share of the one-SELECT floor's on the same server and concurrency.");
+    println!("host÷spin: the host's %floor over real Spin's (1.00: the host shows what Spin shows).");
+    println!("hit/miss: answers whose token came from the verified-token cache / was verified in full (host).");
+    println!("stmts, block: SQLite statements and block_in_place calls (variables, key-value) per request (host).");
+    targets(&results, &labels);
+    Ok(())
+}
+
+/// One scenario at one concurrency on one server, with its share of that server's floor.
+struct Cell {
+    m: Measured,
+    share: f64,
+}
+
+/// The issue's targets, met or missed, on every server measured.
+fn targets(results: &[(String, usize, Vec<Cell>)], labels: &[&str]) {
+    let find = |name: &str, conc: usize| results.iter().find(|(n, c, _)| n == name && *c == conc).map(|(_, _, m)| m);
+    println!("\ntargets:");
+    type Verdict = Box<dyn Fn(&Cell) -> (bool, String)>;
+    type Check = (String, Verdict);
+    let share =
+        |min: f64| -> Verdict { Box::new(move |c| (c.share >= min, format!("{:.0}% of floor", 100.0 * c.share))) };
+    let p99 = |max: f64| -> Verdict { Box::new(move |c| (c.m.p99 < max, format!("p99 {:.2} ms", c.m.p99))) };
+    let mut checks: Vec<(&str, usize, Check)> = vec![
+        ("GET org, token reused", 1, ("≥ 60% of floor".into(), share(0.60))),
+        ("GET org, token reused", 16, ("≥ 60% of floor".into(), share(0.60))),
+        ("GET org, token reused", 1, ("p99 < 3 ms".into(), p99(3.0))),
+        ("GET org, token reused", 16, ("p99 < 25 ms".into(), p99(25.0))),
+        ("GET org, 1 in 10 new token", 16, ("≥ 40% of floor".into(), share(0.40))),
+        ("GET org, 1 in 10 new token", 16, ("p99 < 50 ms".into(), p99(50.0))),
+        ("GET org, new token each", 16, ("p99 < 100 ms".into(), p99(100.0))),
+    ];
+    for ckan in [
+        "CKAN package_show",
+        "CKAN package_list limit 1000",
+        "CKAN organization_show",
+        "CKAN organization_list all, 25",
+    ] {
+        checks.push((ckan, 16, ("≥ 50% of floor".into(), share(0.50))));
+    }
+    for (name, _, _) in results.iter().filter(|(_, c, _)| *c == 1) {
+        let read = !name.contains("new token") && !name.starts_with("PATCH") && !name.starts_with("hello");
+        if read && !name.starts_with("floor") {
+            checks.push((name.as_str(), 1, ("p99 < 3 ms (no stall)".into(), p99(3.0))));
+        }
+    }
+    for (name, conc, (what, check)) in &checks {
+        let Some(ms) = find(name, *conc) else { continue };
+        let verdicts: Vec<String> = ms
+            .iter()
+            .zip(labels)
+            .map(|(m, l)| {
+                let (ok, got) = check(m);
+                format!("{l}: {} ({got})", if ok { "met" } else { "MISSED" })
+            })
+            .collect();
+        println!("  {name:<32} c={conc:<3} {what:<22} {}", verdicts.join("   "));
+    }
+}
+
+/// The application's objects the scenarios use.
+struct Fixture {
+    oid: String,
+    did: String,
+    validate_body: String,
+    checks_body: String,
+}
+
+/// An admin with an organisation and a dataset, an API key and a usage-plan group, and a
+/// front end's page: 96 datasets in 4 organisations.
+fn fixture(addr: SocketAddr, admin_token: &str, super_token: &str) -> Result<Fixture> {
+    let mut c = Conn::open(addr)?;
+    let mut post = |path: &str, token: &str, body: Value| -> Result<Value> {
+        let a = c.send("POST", path, Some(token), Some(&body.to_string()))?;
+        anyhow::ensure!(a.status < 300, "setup POST {path}: {} {}", a.status, String::from_utf8_lossy(&a.body));
+        Ok(serde_json::from_slice(&a.body)?)
+    };
+    let org = post(
+        "/api/v1/reporting-orgs",
+        admin_token,
+        json!({"short_name": "bench", "human_readable_name": "Bench", "contact_email": "b@example.org"}),
     )?;
     let oid = org["data"]["id"].as_str().context("an organisation")?.to_string();
-    let ds: Value = serde_json::from_slice(
-        &c.send("POST", "/api/v1/datasets", Some(&admin_token), Some(&json!({"owner_organisation_id": oid, "short_name": "bench-ds",
-            "human_readable_name": "B", "url": "https://x.org/a.xml", "source_type": "primary_source", "visibility": "private"}).to_string()))?.body,
+    let ds = post(
+        "/api/v1/datasets",
+        admin_token,
+        json!({"owner_organisation_id": oid, "short_name": "bench-ds",
+        "human_readable_name": "B", "url": "https://x.org/a.xml", "source_type": "primary_source", "visibility": "private"}),
     )?;
     let did = ds["data"]["id"].as_str().context("a dataset")?.to_string();
-    // The authorisation service: an API key for the admin, a usage-plan group, a batch.
-    let key: Value = serde_json::from_slice(
-        &c.send("POST", "/api/v1/api-keys", Some(&admin_token), Some(r#"{"name":"bench gateway app"}"#))?.body,
-    )?;
+    let key = post("/api/v1/api-keys", admin_token, json!({"name": "bench gateway app"}))?;
     let api_key = key["data"]["api_key"].as_str().context("an API key")?.to_string();
-    c.send("POST", "/api/v1/groups", Some(&super_token), Some(r#"{"name":"api-bronze-users"}"#))?;
-    let validate_body = json!({"api_key": api_key, "api_id": "bench-ds"}).to_string();
-    // A front end's page: 96 distinct datasets in 4 organisations, and those organisations.
+    post("/api/v1/groups", super_token, json!({"name": "api-bronze-users"}))?;
     let mut orgs = vec![oid.clone()];
     for i in 1..4 {
         let body = json!({"short_name": format!("bench-{i}"), "human_readable_name": format!("Bench {i}"), "contact_email": "b@example.org"});
-        let org: Value = serde_json::from_slice(
-            &c.send("POST", "/api/v1/reporting-orgs", Some(&admin_token), Some(&body.to_string()))?.body,
-        )?;
+        let org = post("/api/v1/reporting-orgs", admin_token, body)?;
         orgs.push(org["data"]["id"].as_str().context("an organisation")?.to_string());
     }
     for i in 0..96 {
         let body = json!({"owner_organisation_id": orgs[i % 4], "short_name": format!("page-{i}"), "human_readable_name": "P",
             "url": "https://x.org/p.xml", "source_type": "primary_source", "visibility": "public"});
-        c.send("POST", "/api/v1/datasets", Some(&admin_token), Some(&body.to_string()))?;
+        post("/api/v1/datasets", admin_token, body)?;
     }
     let checks: Vec<Value> = (0..100)
         .map(|i| {
@@ -126,197 +454,10 @@ fn main() -> Result<()> {
             }
         })
         .collect();
-    let checks_body = json!({ "checks": checks }).to_string();
-    {
-        let conn = rusqlite::Connection::open(data.join("app/sqlite_db.db"))?;
-        conn.execute_batch("BEGIN")?;
-        for i in 0..999 {
-            conn.execute(
-                "INSERT INTO organisations (id, short_name, human_readable_name, created_date) VALUES (?1, ?2, ?3, '2026-01-01T00:00:00+00:00')",
-                (format!("10000000-0000-4000-8000-{i:012}"), format!("org-{i}"), format!("Organisation {i:04}")),
-            )?;
-        }
-        conn.execute_batch("COMMIT")?;
-        let mode: String = conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |r| r.get(0))?;
-        println!("journal mode: {mode}");
-    }
-
-    let fixed = |t: String| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> { Arc::new(move |_| Some(t.clone())) };
-    let counter = Arc::new(std::sync::atomic::AtomicU64::new(1_000_000));
-    // `every`: one request in `every` carries a token never seen before; the rest reuse one.
-    let fresh = |every: u64| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> {
-        let (mint, counter, reused) = (mint.clone(), counter.clone(), admin_token.clone());
-        Arc::new(move |i| {
-            if i % every == 0 {
-                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Some(mint(admin_id, &["iati_register_your_data"], n))
-            } else {
-                Some(reused.clone())
-            }
-        })
-    };
-
-    let only = arg("--only");
-    let scenarios = vec![
-        (
-            hello.addr,
-            Scenario {
-                name: "hello-world",
-                method: "GET",
-                path: "/hello".into(),
-                body: None,
-                token: Arc::new(|_| None),
-            },
-        ),
-        (
-            app.addr,
-            Scenario {
-                name: "GET /health",
-                method: "GET",
-                path: "/health".into(),
-                body: None,
-                token: Arc::new(|_| None),
-            },
-        ),
-        (
-            app.addr,
-            Scenario {
-                name: "GET org, token reused",
-                method: "GET",
-                path: format!("/api/v1/reporting-orgs/{oid}"),
-                body: None,
-                token: fixed(admin_token.clone()),
-            },
-        ),
-        (
-            app.addr,
-            Scenario {
-                name: "GET org, 1 in 10 new token",
-                method: "GET",
-                path: format!("/api/v1/reporting-orgs/{oid}"),
-                body: None,
-                token: fresh(10),
-            },
-        ),
-        (
-            app.addr,
-            Scenario {
-                name: "GET org, new token each",
-                method: "GET",
-                path: format!("/api/v1/reporting-orgs/{oid}"),
-                body: None,
-                token: fresh(1),
-            },
-        ),
-        (
-            app.addr,
-            Scenario {
-                name: "PATCH dataset",
-                method: "PATCH",
-                path: format!("/api/v1/datasets/{did}"),
-                body: Some(r#"{"human_readable_name":"Renamed"}"#.into()),
-                token: fixed(admin_token.clone()),
-            },
-        ),
-        (
-            app.addr,
-            Scenario {
-                name: "GET 500 of 1,000 orgs (superadmin)",
-                method: "GET",
-                path: "/api/v1/reporting-orgs?page_size=500".into(),
-                body: None,
-                token: fixed(super_token.clone()),
-            },
-        ),
-        (
-            app.addr,
-            Scenario {
-                name: "validate_api_key (gateway)",
-                method: "POST",
-                path: "/api/3/action/validate_api_key".into(),
-                body: Some(validate_body),
-                token: fixed(super_token.clone()),
-            },
-        ),
-        (
-            app.addr,
-            Scenario {
-                name: "authz/check, 100 items",
-                method: "POST",
-                path: "/api/v1/authz/check".into(),
-                body: Some(checks_body),
-                token: fixed(admin_token.clone()),
-            },
-        ),
-    ];
-    let scenarios: Vec<_> = scenarios
-        .into_iter()
-        .filter(|(_, s)| {
-            s.name == "hello-world" || only.as_deref().is_none_or(|o| o.split(',').any(|x| s.name.contains(x)))
-        })
-        .collect();
-    println!(
-        "ryd-host benchmark: {total} requests per cell, keep-alive connections over loopback, {} cores, SQLite memstatus {memstatus}",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
-    );
-    println!(
-        "{:<36} {:>5} {:>9} {:>8} {:>8} {:>9} {:>8} {:>11} {:>8} {:>8} {:>6} {:>8}",
-        "scenario",
-        "conc",
-        "req/s",
-        "p50 ms",
-        "p99 ms",
-        "÷ hello",
-        "auth ms",
-        "hit/miss",
-        "inst µs",
-        "sql µs",
-        "stmts",
-        "guest µs"
-    );
-    for concurrency in [1, 16, 64] {
-        let mut hello_rps = None;
-        for (addr, s) in &scenarios {
-            // Big pages are slow by nature: fewer requests keep the run short.
-            let n = if s.name.starts_with("GET 500") { total / 10 } else { total };
-            let stats = if *addr == app.addr { &app.stats } else { &hello.stats };
-            let before = stats.snapshot();
-            let r = run(*addr, s, concurrency, n)?;
-            let cost = stats.snapshot().per_request_since(&before);
-            let base = *hello_rps.get_or_insert(r.rps);
-            println!(
-                "{:<36} {:>5} {:>9.0} {:>8.2} {:>8.2} {:>8.0}% {:>8} {:>11} {:>8.0} {:>8.0} {:>6.1} {:>8.0}",
-                s.name,
-                concurrency,
-                r.rps,
-                r.p50,
-                r.p99,
-                100.0 * r.rps / base,
-                r.auth_ms.map(|a| format!("{a:.3}")).unwrap_or_else(|| "-".into()),
-                if r.cache_hits + r.cache_misses > 0 {
-                    format!("{}/{}", r.cache_hits, r.cache_misses)
-                } else {
-                    "-".into()
-                },
-                cost.instantiate_us,
-                cost.sqlite_us,
-                cost.statements,
-                cost.guest_us
-            );
-        }
-    }
-    let st = &app.stats;
-    let requests = st.get(&st.requests).max(1);
-    println!(
-        "\nhost: {} requests, mean instantiation {:.1} µs, key-value opens {}, traps {}",
-        requests,
-        st.get(&st.instantiate_nanos) as f64 / requests as f64 / 1000.0,
-        st.get(&st.kv_opens),
-        st.get(&st.traps)
-    );
-    println!("auth ms: median of the component's own Server-Timing for the token check (cache hit, or full RS256 verification on a miss).");
-    println!(
-        "hit/miss: answers whose token came from the verified-token cache / was verified in full (the same header)."
-    );
-    Ok(())
+    Ok(Fixture {
+        oid,
+        did,
+        validate_body: json!({"api_key": api_key, "api_id": "bench-ds"}).to_string(),
+        checks_body: json!({ "checks": checks }).to_string(),
+    })
 }

@@ -161,7 +161,7 @@ struct Plan {
 /// The plan for a user among the usage-plan groups that exist: the lowest priority number
 /// among their groups, else the plan with the largest priority number (the default).
 fn usage_plan(ctx: &Ctx, user_id: &str) -> ApiResult<Option<Plan>> {
-    let configured = ctx.ports.variable("usage_plan_groups");
+    let configured = ctx.setting("usage_plan_groups");
     let names: Vec<&str> = match &configured {
         Some(list) => list.split([',', ' ']).map(str::trim).filter(|n| !n.is_empty()).collect(),
         None => DEFAULT_PLAN_GROUPS.to_vec(),

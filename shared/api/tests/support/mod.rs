@@ -36,6 +36,7 @@ impl Ports for TestPorts {
         &self.sql
     }
     fn variable(&self, name: &str) -> Option<String> {
+        self.count("variable_read");
         self.vars.borrow().get(name).cloned().filter(|v| !v.is_empty())
     }
     fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
