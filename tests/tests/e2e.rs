@@ -498,3 +498,18 @@ fn spin_toml_routes_every_api_route_to_the_component_whose_table_holds_it() {
         assert_eq!(found, Some(component.name), "{} {}", route.method, route.pattern);
     }
 }
+
+#[test]
+fn the_ckan_component_links_no_signature_code() {
+    // Its .wasm keeps function names (release strips debug info only): the API components
+    // show ring's, the CKAN one must not (shared/spin-adapter's `ckan` feature).
+    let m = built(&app_manifest());
+    let has = |id: &str, needle: &str| {
+        let bytes = std::fs::read(&m.components[id].source).unwrap();
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    };
+    assert!(has("reporting-orgs", "ring_core_"), "the check must see ring in a component that verifies tokens");
+    for needle in ["ring_core_", "jwt_compact", "ryd_authz"] {
+        assert!(!has("ckan-compat", needle), "ckan-compat links {needle}");
+    }
+}

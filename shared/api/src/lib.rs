@@ -8,11 +8,9 @@
 //! does (tests).
 
 pub mod auth;
-pub mod codelists;
 pub mod context;
 pub mod error;
 mod handlers;
-pub mod http;
 pub mod ids;
 pub mod openapi;
 pub mod ports;
@@ -23,8 +21,10 @@ mod views;
 
 pub use context::{Ctx, Reply};
 pub use error::{ApiError, ApiResult};
-pub use http::{Request, Response};
 pub use ports::{Fetched, Ports};
+pub use ryd_codelists as codelists;
+pub use ryd_http as http;
+pub use ryd_http::{Request, Response};
 
 use routes::{Access, Component, Match};
 use ryd_authz::{check_caller, check_scopes, ScopeVerdict};

@@ -4,6 +4,7 @@
 mod support;
 
 use ryd_authz::{jwks_document, SigningKey};
+use ryd_store::Sql;
 use serde_json::json;
 use support::*;
 
@@ -244,4 +245,25 @@ fn a_configuration_change_reaches_a_cached_token_within_token_cache_seconds() {
     assert_eq!(validate(&w), 200);
     w.set_var("authz_service_clients", "");
     assert_eq!(validate(&w), 200, "cached again, with the new settings");
+}
+
+#[test]
+fn a_new_token_refreshes_the_profile_only_when_it_changed() {
+    let w = World::new();
+    let name_of = |w: &World| {
+        let rows = w.ports.sql.execute("SELECT name, updated_at FROM users WHERE id = ?", &[uid(1).as_str().into()]);
+        rows.unwrap().first().map(|r| (r.text(0), r.text(1))).unwrap()
+    };
+    expect(&access(&w, &w.token(&Who::user(&uid(1), "Ann"))), 200);
+    let (name, first_update) = name_of(&w);
+    assert_eq!(name, "Ann");
+    w.ports.now_ms.set((T0 + 10) * 1000);
+    expect(&access(&w, &w.token(&Who::user(&uid(1), "Ann"))), 200);
+    assert_eq!(name_of(&w), ("Ann".to_string(), first_update.clone()), "the same profile is not rewritten");
+    w.ports.now_ms.set((T0 + 20) * 1000);
+    expect(&access(&w, &w.token(&Who::user(&uid(1), "Ann Smith"))), 200);
+    let (name, updated) = name_of(&w);
+    assert_eq!(name, "Ann Smith");
+    assert_ne!(updated, first_update);
+    assert_eq!(w.count("token_cache_miss"), 3);
 }

@@ -277,7 +277,7 @@ fn tag_list(_: &Ctx) -> Result<Answer, CkanError> {
 }
 
 fn license_list(_: &Ctx) -> Result<Answer, CkanError> {
-    let list: Vec<Value> = ryd_api::codelists::licences()
+    let list: Vec<Value> = ryd_codelists::licences()
         .iter()
         .map(|l| json!({"id": l.id, "title": l.short_label, "status": "active", "od_conformance": if l.full_label.starts_with("OKD Compliant") { "approved" } else { "not reviewed" }, "url": ""}))
         .collect();

@@ -9,7 +9,7 @@ mod params;
 mod search;
 mod views;
 
-use ryd_api::{Request, Response};
+use ryd_http::{Request, Response};
 use ryd_store::Sql;
 use serde_json::{json, Value};
 

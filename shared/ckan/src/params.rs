@@ -1,7 +1,7 @@
 //! Action parameters: a query string (GET), a JSON object body, or a form body (POST).
 
 use crate::CkanError;
-use ryd_api::Request;
+use ryd_http::Request;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Default)]
@@ -17,7 +17,7 @@ impl Params {
         if !body.iter().all(u8::is_ascii_whitespace) {
             let form = req.header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
             if form {
-                for (k, v) in ryd_api::http::parse_form(&String::from_utf8_lossy(body)) {
+                for (k, v) in ryd_http::parse_form(&String::from_utf8_lossy(body)) {
                     map.insert(k, Value::String(v));
                 }
             } else {

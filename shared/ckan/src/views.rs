@@ -12,7 +12,7 @@ fn ckan_date(s: &str) -> Value {
 }
 
 fn licence_title(id: &str) -> String {
-    ryd_api::codelists::licences().iter().find(|l| l.id == id).map(|l| l.short_label.clone()).unwrap_or_default()
+    ryd_codelists::licences().iter().find(|l| l.id == id).map(|l| l.short_label.clone()).unwrap_or_default()
 }
 
 pub fn org_summary(o: &PublicOrg) -> Value {

@@ -5,11 +5,15 @@
 //! Stores are opened lazily: a request that never needs the key-value store never opens
 //! it (on real Spin, opening it costs the worker thread; AUTHZ.md §1.5).
 
+#[cfg(feature = "api")]
 pub use ryd_api::routes;
+#[cfg(feature = "api")]
 use ryd_api::{Fetched, Ports};
 use ryd_store::{Rows, Sql, SqlError, Value};
 use spin_sdk::http::{Method, Request, Response};
-use spin_sdk::{key_value, sqlite, variables};
+use spin_sdk::sqlite;
+#[cfg(feature = "api")]
+use spin_sdk::{key_value, variables};
 use std::cell::OnceCell;
 
 /// Spin's SQLite connection (`default` database), opened on first use.
@@ -60,12 +64,14 @@ impl Sql for SpinSql {
 }
 
 /// `ryd_api::Ports` on Spin.
+#[cfg(feature = "api")]
 #[derive(Default)]
 pub struct SpinPorts {
     sql: SpinSql,
     kv: OnceCell<Option<key_value::Store>>,
 }
 
+#[cfg(feature = "api")]
 impl SpinPorts {
     fn kv(&self) -> Option<&key_value::Store> {
         self.kv
@@ -80,6 +86,7 @@ impl SpinPorts {
     }
 }
 
+#[cfg(feature = "api")]
 impl Ports for SpinPorts {
     fn sql(&self) -> &dyn Sql {
         &self.sql
@@ -123,19 +130,21 @@ impl Ports for SpinPorts {
 
 /// Converts Spin's request, answers it with one component of the Register Your Data API
 /// (only that component's handlers are linked into its `.wasm`), converts back.
+#[cfg(feature = "api")]
 pub fn serve(component: &ryd_api::routes::Component, req: Request) -> Response {
     let api_req = to_api_request(req);
     to_spin_response(ryd_api::serve(component, &api_req, &SpinPorts::default()))
 }
 
 /// The same for the CKAN-compatible API, which needs SQLite only.
+#[cfg(feature = "ckan")]
 pub fn serve_ckan(req: Request) -> Response {
     let api_req = to_api_request(req);
     let sql = SpinSql::default();
     to_spin_response(ryd_ckan::handle(&api_req, &sql, &|m| eprintln!("{m}")))
 }
 
-fn to_api_request(req: Request) -> ryd_api::Request {
+fn to_api_request(req: Request) -> ryd_http::Request {
     let method = match req.method() {
         Method::Get => "GET",
         Method::Post => "POST",
@@ -156,7 +165,7 @@ fn to_api_request(req: Request) -> ryd_api::Request {
         .split_once("://")
         .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or("")))
         .unwrap_or_default();
-    ryd_api::Request {
+    ryd_http::Request {
         method,
         path: req.path().to_string(),
         query: req.query().to_string(),
@@ -166,7 +175,7 @@ fn to_api_request(req: Request) -> ryd_api::Request {
     }
 }
 
-fn to_spin_response(answer: ryd_api::Response) -> Response {
+fn to_spin_response(answer: ryd_http::Response) -> Response {
     let mut builder = Response::builder();
     builder.status(answer.status);
     for (name, value) in answer.headers {

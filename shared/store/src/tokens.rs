@@ -17,6 +17,18 @@ pub struct SubjectFacts {
     pub sub_revoked_before: Option<i64>,
     pub client_revoked_before: Option<i64>,
     pub superadmin_row: bool,
+    /// The stored profile already says what the token says (only asked on a miss).
+    pub profile_current: bool,
+}
+
+/// A user's profile as their newest token states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile<'a> {
+    pub user_id: &'a str,
+    pub sub: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub superadmin_role: bool,
 }
 
 impl SubjectFacts {
@@ -51,17 +63,34 @@ pub fn lookup(sql: &dyn Sql, hash: &[u8], now: i64) -> Result<CacheLookup, SqlEr
             sub_revoked_before: row.opt_int(2),
             client_revoked_before: row.opt_int(3),
             superadmin_row: row.bool(4),
+            profile_current: false,
         },
     })
 }
 
-/// The same facts for a token not in the cache.
-pub fn subject_facts(sql: &dyn Sql, sub: &str, client_id: &str, user_id: &str) -> Result<SubjectFacts, SqlError> {
+/// The same facts for a token not in the cache, and whether the user's stored profile
+/// is already `profile` (then a new token writes nothing but its cache row).
+pub fn subject_facts(
+    sql: &dyn Sql,
+    sub: &str,
+    client_id: &str,
+    profile: Option<&Profile>,
+) -> Result<SubjectFacts, SqlError> {
+    let p = profile.copied().unwrap_or(Profile { user_id: "", sub: "", name: "", email: "", superadmin_role: false });
     let rows = sql.execute(
         "SELECT (SELECT revoked_before FROM revocations WHERE kind = 'sub' AND subject = ?1), \
                 (SELECT revoked_before FROM revocations WHERE kind = 'client' AND subject = ?2), \
-                EXISTS (SELECT 1 FROM superadmins WHERE user_id = ?3)",
-        &[sub.into(), client_id.into(), user_id.into()],
+                EXISTS (SELECT 1 FROM superadmins WHERE user_id = ?3), \
+                EXISTS (SELECT 1 FROM users WHERE id = ?3 AND sub = ?4 AND name = ?5 AND email = ?6 AND superadmin_role = ?7)",
+        &[
+            sub.into(),
+            client_id.into(),
+            p.user_id.into(),
+            p.sub.into(),
+            p.name.into(),
+            p.email.into(),
+            p.superadmin_role.into(),
+        ],
     )?;
     Ok(rows
         .first()
@@ -69,15 +98,18 @@ pub fn subject_facts(sql: &dyn Sql, sub: &str, client_id: &str, user_id: &str) -
             sub_revoked_before: r.opt_int(0),
             client_revoked_before: r.opt_int(1),
             superadmin_row: r.bool(2),
+            profile_current: r.bool(3),
         })
         .unwrap_or_default())
 }
 
-/// How many expired rows one insert removes: bounded work per request, through the
-/// expiry index, and still faster than rows can arrive one per request.
-const SWEEP: i64 = 8;
+/// How many expired rows one sweep removes: bounded work, through the expiry index.
+/// Callers sweep after one insert in [`SWEEP_EVERY`] (one statement less on the others),
+/// which still removes rows faster than inserts add them.
+pub const SWEEP: i64 = 32;
+pub const SWEEP_EVERY: u8 = 8;
 
-/// Caches verified claims until `expires_at`, sweeping a few expired rows.
+/// Caches verified claims until `expires_at`: one statement.
 #[allow(clippy::too_many_arguments)]
 pub fn store(
     sql: &dyn Sql,
@@ -88,12 +120,16 @@ pub fn store(
     user_id: &str,
     iat: i64,
     expires_at: i64,
-    now: i64,
 ) -> Result<(), SqlError> {
     sql.execute(
         "INSERT OR REPLACE INTO token_cache (hash, claims, sub, client_id, user_id, iat, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         &[Value::Blob(hash.to_vec()), claims_json.into(), sub.into(), client_id.into(), user_id.into(), iat.into(), expires_at.into()],
     )?;
+    Ok(())
+}
+
+/// Removes up to [`SWEEP`] rows expired at `now`.
+pub fn sweep(sql: &dyn Sql, now: i64) -> Result<(), SqlError> {
     sql.execute(
         "DELETE FROM token_cache WHERE hash IN (SELECT hash FROM token_cache WHERE expires_at <= ? LIMIT ?)",
         &[now.into(), SWEEP.into()],

@@ -150,7 +150,7 @@ fn datasets_round_trip_and_count_as_published() {
 #[test]
 fn token_cache_sees_revocations_and_sweeps_expired_rows() {
     let db = db();
-    tokens::store(&db, b"h1", "{}", "s", "c", "u", 100, 1000, 50).unwrap();
+    tokens::store(&db, b"h1", "{}", "s", "c", "u", 100, 1000).unwrap();
     members::add_superadmin(&db, "u", "t").unwrap();
     let hit = tokens::lookup(&db, b"h1", 500).unwrap();
     assert_eq!(hit.schema_version, SCHEMA_VERSION);
@@ -159,14 +159,18 @@ fn token_cache_sees_revocations_and_sweeps_expired_rows() {
     tokens::revoke(&db, "sub", "s", 101).unwrap();
     assert!(tokens::lookup(&db, b"h1", 500).unwrap().facts.revokes(100));
     assert_eq!(tokens::lookup(&db, b"h1", 1000).unwrap().claims, None, "an expired row is never a hit");
-    for i in 0..20u8 {
-        tokens::store(&db, &[i], "{}", "s", "c", "u", 0, 10, 5).unwrap();
+    for i in 0..70u8 {
+        tokens::store(&db, &[i], "{}", "s", "c", "u", 0, 10).unwrap();
     }
-    tokens::store(&db, b"new", "{}", "s", "c", "u", 0, 5000, 2000).unwrap();
-    tokens::store(&db, b"new2", "{}", "s", "c", "u", 0, 5000, 2000).unwrap();
-    tokens::store(&db, b"new3", "{}", "s", "c", "u", 0, 5000, 2000).unwrap();
-    // 21 expired rows, three inserts sweeping up to 8 each: only the three live ones stay.
-    assert_eq!(tokens::cached_rows(&db).unwrap(), 3);
+    for live in [&b"new"[..], b"new2", b"new3"] {
+        tokens::store(&db, live, "{}", "s", "c", "u", 0, 5000).unwrap();
+    }
+    // 71 expired rows: each sweep removes at most SWEEP, never a live one.
+    tokens::sweep(&db, 2000).unwrap();
+    assert_eq!(tokens::cached_rows(&db).unwrap(), 74 - tokens::SWEEP);
+    tokens::sweep(&db, 2000).unwrap();
+    tokens::sweep(&db, 2000).unwrap();
+    assert_eq!(tokens::cached_rows(&db).unwrap(), 3, "only the three live rows stay");
 }
 
 #[test]
@@ -265,4 +269,33 @@ fn the_listed_flag_follows_every_change_that_affects_visibility() {
     orgs::soft_delete(&db, "o2", "t", 4).unwrap();
     check(&db, "deleting an organisation");
     assert_eq!(listed(&db), 0);
+}
+
+#[test]
+fn a_writer_waits_for_the_write_lock_then_gives_up_as_busy() {
+    let dir = std::env::temp_dir().join(format!("ryd-lock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("db.sqlite");
+    let _ = std::fs::remove_file(&path);
+    migrate(&NativeSql::open(&path).unwrap()).unwrap();
+    let holder = NativeSql::open(&path).unwrap();
+    let hold = |for_ms: u64| {
+        holder.execute("BEGIN IMMEDIATE", &[]).unwrap();
+        let path = path.clone();
+        let waiter = std::thread::spawn(move || {
+            let db = NativeSql::open(&path).unwrap();
+            transaction(&db, || db.execute("INSERT INTO superadmins (user_id, created_at) VALUES ('w', 'now')", &[]))
+        });
+        std::thread::sleep(std::time::Duration::from_millis(for_ms));
+        holder.execute("COMMIT", &[]).unwrap();
+        waiter.join().unwrap()
+    };
+    // Released while it waits: the waiter gets the lock and writes.
+    hold(50).unwrap();
+    assert_eq!(holder.execute("SELECT count(*) FROM superadmins", &[]).unwrap().first().unwrap().int(0), 1);
+    // Held past the wait: busy, and nothing written.
+    let held = ryd_store::sql::WRITE_LOCK_WAIT.as_millis() as u64 + 300;
+    assert_eq!(hold(held).unwrap_err().kind, SqlErrorKind::Busy);
+    assert_eq!(holder.execute("SELECT count(*) FROM superadmins", &[]).unwrap().first().unwrap().int(0), 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,4 +1,6 @@
-//! The HTTP request and response as the API sees them: no Spin types.
+//! The HTTP request and response as the application's crates see them: no Spin types.
+//! Its own crate so that the CKAN API, which needs these and no authorisation code,
+//! links none.
 
 /// An incoming request. Header names are lower-case.
 #[derive(Debug, Clone, Default)]
