@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -30,6 +30,8 @@ pub struct RequestState {
     table: ResourceTable,
     hooks: Hooks,
     spin: SpinCtx,
+    /// When the guest last started running (the call hook's CPU-time accounting).
+    guest_entered: Option<Instant>,
 }
 
 impl WasiView for RequestState {
@@ -109,11 +111,23 @@ pub fn engine() -> Result<Engine> {
     // flush per request (seen in `perf`: 2-5% of a benchmark's time).
     pool.linear_memory_keep_resident(2 << 20).table_keep_resident(512 << 10);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // As Spin's engine: epoch interruption (a check at every loop and call, which Spin
+    // uses to bound a request's time; a ticker thread advances the epoch every 10 ms).
+    config.epoch_interruption(true);
     // `RYD_HOST_PROFILE=perfmap` names the guests' compiled functions for `perf report`.
     if std::env::var("RYD_HOST_PROFILE").as_deref() == Ok("perfmap") {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
-    Ok(Engine::new(&config)?)
+    let engine = Engine::new(&config)?;
+    let weak = engine.weak();
+    std::thread::Builder::new().name("epoch-ticker".into()).spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        match weak.upgrade() {
+            Some(engine) => engine.increment_epoch(),
+            None => break,
+        }
+    })?;
+    Ok(engine)
 }
 
 /// Compiles a component, or loads the copy compiled before for the same engine and bytes.
@@ -273,8 +287,24 @@ impl App {
                 stores: self.stores.clone(),
                 table: ResourceTable::new(),
             },
+            guest_entered: None,
         };
         let mut store = Store::new(&self.engine, state);
+        // As Spin: no deadline in practice, and (Spin's default `cpu-time-metrics`) a hook
+        // on every crossing between guest and host that adds up the guest's CPU time.
+        store.set_epoch_deadline(u64::MAX / 2);
+        store.call_hook(|mut ctx, hook| {
+            let state = ctx.data_mut();
+            match hook {
+                CallHook::CallingWasm | CallHook::ReturningFromHost => state.guest_entered = Some(Instant::now()),
+                CallHook::ReturningFromWasm | CallHook::CallingHost => {
+                    if let Some(t) = state.guest_entered.take() {
+                        state.spin.stores.stats.guest_cpu_nanos.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    }
+                }
+            }
+            Ok(())
+        });
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let req = store
             .data_mut()

@@ -15,6 +15,8 @@ pub struct Stats {
     pub outbound_denied: AtomicU64,
     /// Time inside the handler (instantiation to return), in nanoseconds.
     pub guest_nanos: AtomicU64,
+    /// Time the guest's own code ran (between host calls), in nanoseconds.
+    pub guest_cpu_nanos: AtomicU64,
     /// Time inside SQLite host calls (`open` and `execute`, close included), in nanoseconds.
     pub sqlite_nanos: AtomicU64,
     pub sqlite_statements: AtomicU64,
@@ -31,6 +33,7 @@ impl Stats {
             requests: self.get(&self.requests),
             instantiate_nanos: self.get(&self.instantiate_nanos),
             guest_nanos: self.get(&self.guest_nanos),
+            guest_cpu_nanos: self.get(&self.guest_cpu_nanos),
             sqlite_nanos: self.get(&self.sqlite_nanos),
             sqlite_statements: self.get(&self.sqlite_statements),
             variable_reads: self.get(&self.variable_reads),
@@ -50,6 +53,7 @@ pub struct Snapshot {
     pub requests: u64,
     pub instantiate_nanos: u64,
     pub guest_nanos: u64,
+    pub guest_cpu_nanos: u64,
     pub sqlite_nanos: u64,
     pub sqlite_statements: u64,
     pub variable_reads: u64,
@@ -61,6 +65,8 @@ pub struct Snapshot {
 pub struct PerRequest {
     pub instantiate_us: f64,
     pub guest_us: f64,
+    /// The guest's own code, between host calls.
+    pub guest_cpu_us: f64,
     pub sqlite_us: f64,
     pub statements: f64,
     /// Variable reads and key-value opens: the calls Spin makes inside `block_in_place`.
@@ -74,6 +80,7 @@ impl Snapshot {
         PerRequest {
             instantiate_us: us(self.instantiate_nanos, earlier.instantiate_nanos),
             guest_us: us(self.guest_nanos, earlier.guest_nanos),
+            guest_cpu_us: us(self.guest_cpu_nanos, earlier.guest_cpu_nanos),
             sqlite_us: us(self.sqlite_nanos, earlier.sqlite_nanos),
             statements: (self.sqlite_statements - earlier.sqlite_statements) as f64 / n,
             blocking_calls: (self.variable_reads - earlier.variable_reads + self.kv_opens - earlier.kv_opens) as f64

@@ -10,7 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_search_listed_only.sql"),
     include_str!("../migrations/0005_api_keys_groups.sql"),
     include_str!("../migrations/0006_listing_without_triggers.sql"),
-    include_str!("../migrations/0007_resource_ids.sql"),
+    include_str!("../migrations/0007_resource_ids_no_stat4.sql"),
 ];
 
 /// The version a fully migrated database has.
@@ -46,17 +46,14 @@ pub fn migrate(sql: &dyn Sql) -> Result<i64, SqlError> {
 ///
 /// Every request opens a fresh connection (Spin), and a connection loads the statistics
 /// with the schema on its first statement: `sqlite_stat4`'s samples (SQLite builds with
-/// STAT4, as rusqlite's and Spin's do) cost 250 µs of that, per request, measured with
-/// `bench-sqlite` on 13,000 datasets (first statement 577 → 320 µs). `sqlite_stat1` is what
-/// the plans need (`shared/ckan/tests/query_plans.rs` checks them with only it).
+/// STAT4, as rusqlite's and Spin's do) cost 250 µs of that, per request, and the table's
+/// mere presence another 5-10% (`bench-sqlite` on 13,000 datasets: first statement 577 →
+/// about 300 µs). `sqlite_stat1` is what the plans need (`shared/ckan/tests/query_plans.rs`
+/// checks them with only it).
 pub fn analyse(sql: &dyn Sql) -> Result<(), SqlError> {
     sql.execute("ANALYZE", &[])?;
-    match sql.execute("DELETE FROM sqlite_stat4", &[]) {
-        Ok(_) => Ok(()),
-        // A build without STAT4 makes no such table.
-        Err(e) if e.kind == crate::sql::SqlErrorKind::NoSuchTable => Ok(()),
-        Err(e) => Err(e),
-    }
+    sql.execute("DROP TABLE IF EXISTS sqlite_stat4", &[])?;
+    Ok(())
 }
 
 /// Cheap check for the per-request path: one `PRAGMA`, and migrations only when behind.

@@ -299,3 +299,22 @@ fn a_writer_waits_for_the_write_lock_then_gives_up_as_busy() {
     assert_eq!(holder.execute("SELECT count(*) FROM superadmins", &[]).unwrap().first().unwrap().int(0), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn stat4_samples_are_dropped_by_analyse_and_by_migration_7() {
+    let db = db();
+    let stat4 = |db: &NativeSql| {
+        !db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'", &[]).unwrap().is_empty()
+    };
+    db.execute("ANALYZE", &[]).unwrap();
+    assert!(stat4(&db), "this SQLite builds with STAT4 (else the test proves nothing)");
+    ryd_store::analyse(&db).unwrap();
+    assert!(!stat4(&db));
+    // A registry analysed before migration 7 (an older importer) loses them on migrating.
+    db.execute("ANALYZE", &[]).unwrap();
+    db.execute("PRAGMA user_version = 6", &[]).unwrap();
+    db.execute("DROP INDEX dataset_pipeline_resource", &[]).unwrap();
+    migrate(&db).unwrap();
+    assert!(!stat4(&db));
+    assert!(!db.execute("SELECT 1 FROM sqlite_stat1", &[]).unwrap().is_empty(), "stat1 stays");
+}

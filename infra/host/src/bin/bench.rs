@@ -288,7 +288,7 @@ fn main() -> Result<()> {
     if labels.len() > 1 {
         print!(" | {:>9}", "host÷spin");
     }
-    println!(" | {:>9} {:>5} {:>5} {:>6} {:>6}", "hit/miss", "stmts", "block", "sql µs", "guest µs");
+    println!(" | {:>9} {:>5} {:>5} {:>6} {:>6} {:>6}", "hit/miss", "stmts", "block", "sql µs", "wasm µs", "guest µs");
     // Per scenario and concurrency, one cell per server.
     let mut results: Vec<(String, usize, Vec<Cell>)> = Vec::new();
     for &conc in &levels {
@@ -335,9 +335,10 @@ fn main() -> Result<()> {
             } else {
                 "-".into()
             };
-            let (stmts, block, sql_us, guest_us) =
-                host_cost.map(|c| (c.statements, c.blocking_calls, c.sqlite_us, c.guest_us)).unwrap_or_default();
-            println!(" | {hits:>9} {stmts:>5.1} {block:>5.1} {sql_us:>6.0} {guest_us:>6.0}");
+            let (stmts, block, sql_us, cpu_us, guest_us) = host_cost
+                .map(|c| (c.statements, c.blocking_calls, c.sqlite_us, c.guest_cpu_us, c.guest_us))
+                .unwrap_or_default();
+            println!(" | {hits:>9} {stmts:>5.1} {block:>5.1} {sql_us:>6.0} {cpu_us:>6.0} {guest_us:>6.0}");
             let cells = row.into_iter().enumerate().map(|(bi, m)| Cell { share: m.rps / floor[bi], m }).collect();
             results.push((name.to_string(), conc, cells));
         }
@@ -346,7 +347,7 @@ fn main() -> Result<()> {
     println!("host÷spin: the host's %floor over real Spin's (1.00: the host shows what Spin shows).");
     println!("hit/miss: answers whose token came from the verified-token cache / was verified in full (host).");
     println!("stmts, block: SQLite statements and block_in_place calls (variables, key-value) per request (host).");
-    println!("sql µs, guest µs: per request, time inside SQLite host calls (open and close included) and in the handler (host).");
+    println!("sql µs, wasm µs, guest µs: per request, time inside SQLite host calls (open and close included), in the guest's own code, and in the whole handler (host).");
     targets(&results, &labels);
     Ok(())
 }
