@@ -299,7 +299,12 @@ impl App {
                 CallHook::CallingWasm | CallHook::ReturningFromHost => state.guest_entered = Some(Instant::now()),
                 CallHook::ReturningFromWasm | CallHook::CallingHost => {
                     if let Some(t) = state.guest_entered.take() {
-                        state.spin.stores.stats.guest_cpu_nanos.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                        state
+                            .spin
+                            .stores
+                            .stats
+                            .guest_cpu_nanos
+                            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     }
                 }
             }
