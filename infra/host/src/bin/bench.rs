@@ -6,7 +6,7 @@
 //! machines are noisy: ratios within one run carry over, absolute numbers do not.
 //!
 //! `cargo run --release -p ryd-host --bin bench -- [--spin ../shared/tools/spin/spin]
-//!   [--requests N] [--concurrency 1,16] [--only a,b] [--sqlite-memstatus on|off]`
+//!   [--requests N] [--concurrency 1,16] [--only a,b] [--sqlite-memstatus on|off] [--journal wal|delete]`
 //!
 //! From the host's own counters it also prints, per request: the statements run and the
 //! calls Spin makes inside `block_in_place` (variable reads, key-value opens), and the
@@ -64,6 +64,9 @@ fn main() -> Result<()> {
         ryd_host::disable_sqlite_memstatus()?;
     }
     let spin = arg("--spin").map(PathBuf::from);
+    // The application's journal mode (migrations set WAL): `--journal delete` measures
+    // SQLite's rollback journal instead.
+    let journal = arg("--journal").unwrap_or_else(|| "wal".into());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     let app_manifest = root.join("spin.toml");
     let base_manifest = root.join("tests/fixtures/hello.toml");
@@ -95,6 +98,8 @@ fn main() -> Result<()> {
             )?;
         }
         conn.execute_batch("COMMIT")?;
+        let mode: String = conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |r| r.get(0))?;
+        anyhow::ensure!(mode.eq_ignore_ascii_case(&journal), "journal mode {journal} not set (got {mode})");
         drop(conn);
         ryd_store::analyse(&ryd_store::native::NativeSql::open(&template)?)?;
         let conn = rusqlite::Connection::open(&template)?;
@@ -276,7 +281,7 @@ fn main() -> Result<()> {
             || only.as_deref().is_none_or(|o| o.split(',').any(|x| name.contains(x)))
     };
     println!(
-        "ryd-host benchmark: {total} requests per cell, keep-alive over loopback, {} cores, SQLite memstatus {memstatus}{}",
+        "ryd-host benchmark: {total} requests per cell, keep-alive over loopback, {} cores, SQLite memstatus {memstatus}, journal {journal}{}",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         if spin.is_some() { ", host and real Spin scenario by scenario" } else { ", host only (--spin PATH adds real Spin)" }
     );
