@@ -460,6 +460,16 @@ fn membership_requests_roles_and_the_last_admin() {
         404,
     );
     expect(&w.call(Some(&c.admin), "PUT", &member(&c.superadmin), Some(json!({"role": "editor"}))), 400);
+    // A superadmin's own PUT and DELETE answer alike (the DELETE was a 404 naming the
+    // organisation, which exists), and so do an admin's on a superadmin.
+    for (who, method, body) in [
+        (&c.superadmin, "PUT", Some(json!({"role": "editor"}))),
+        (&c.superadmin, "DELETE", None),
+        (&c.admin, "DELETE", None),
+    ] {
+        let r = expect(&w.call(Some(who), method, &member(&c.superadmin), body), 400);
+        assert_eq!(r["error"]["error_msg"], "Superadmins hold no organisation roles.", "{method}: {r}");
+    }
     // The last admin cannot leave or be demoted.
     expect(&w.call(Some(&c.admin), "PUT", &member(&c.admin), Some(json!({"role": "editor"}))), 400);
     expect(&w.call(Some(&c.admin), "DELETE", &member(&c.admin), None), 400);

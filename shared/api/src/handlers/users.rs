@@ -134,12 +134,16 @@ pub fn remove_role(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let caller = ctx.caller()?;
     ctx.write(|| {
-        let org = if uid == caller.user_id() {
+        // A superadmin has no membership to leave: their DELETE is answered as their PUT.
+        let leaving = uid == caller.user_id() && !caller.superadmin;
+        let org = if leaving {
             // Leaving, or withdrawing one's own request: any member may.
             let access = ctx.org_access(&oid)?.filter(|a| a.role.is_some()).ok_or_else(ApiError::org_not_found)?;
             access.org
         } else {
-            ctx.org_requiring(&oid, Authorisation::SetOrgUserAuthz, ApiError::org_not_found)?.org
+            let org = ctx.org_requiring(&oid, Authorisation::SetOrgUserAuthz, ApiError::org_not_found)?.org;
+            target_user_checks(ctx, &uid)?;
+            org
         };
         let old = members::role_of(ctx.sql(), &oid, &uid)?
             .ok_or_else(|| ApiError::not_found("A role for this user in this organisation"))?;
