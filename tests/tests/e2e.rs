@@ -480,7 +480,10 @@ fn the_readme_cli_commands_resolve() {
         .output()
         .expect("cargo runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("ryd-host up"), "cargo run -p ryd-host did not reach the CLI:\n{text}");
+    assert!(text.contains("Usage: ryd-host <COMMAND>"), "cargo run -p ryd-host did not reach the CLI:\n{text}");
+    for command in ["up", "build", "token", "imports", "import", "generate"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(command)), "no `{command}` in:\n{text}");
+    }
     let alias = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
     assert!(alias.contains("up = \"run --release -p ryd-host -- up --build --dev\""), "{alias}");
 }

@@ -1,87 +1,141 @@
 //! `ryd-host`: run this Spin application locally (see the README).
 //!
-//! ```text
-//! ryd-host up [--build] [--dev] [--listen ADDR] [-f spin.toml] [--sqlite SQL|@file]
-//! ryd-host build [-f spin.toml]
-//! ryd-host token [--sub ID] [--role R]... [--scope "S ..."] [--client-id C] [--lifetime SECS]
-//! ryd-host imports COMPONENT.wasm
-//! ryd-host import [-f spin.toml] DUMP...         (a CKAN dump into .spin/sqlite_db.db)
-//! ryd-host generate [--organisations N] [--datasets N] [--seed S] > dump.jsonl
-//! ```
+//! `ryd-host --help` and `ryd-host <command> --help` say the rest (clap: one definition of
+//! each command's options, their help and an example, instead of hand-written parsing).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
 use ryd_host::dev::{DevIdentity, TokenRequest};
 use ryd_host::manifest::{resolve_variables, Manifest};
 use ryd_host::{build, start, HostOptions};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-fn usage() -> ! {
-    eprintln!(
-        "usage:\n  ryd-host up [--build] [--dev] [--listen ADDR] [-f spin.toml] [--sqlite SQL|@file]...\n  \
-         ryd-host build [-f spin.toml]\n  \
-         ryd-host token [-f spin.toml] [--sub ID] [--role ROLE]... [--scope \"S ...\"] [--client-id ID] [--lifetime SECONDS]\n  \
-         ryd-host imports COMPONENT.wasm\n  \
-         ryd-host import [-f spin.toml] DUMP.json[l]...\n  \
-         ryd-host generate [--organisations N] [--datasets N] [--seed S]"
-    );
-    std::process::exit(2)
+/// Runs this Spin application locally (the project's Spin-compatible host), and the tools
+/// around it: development tokens, CKAN imports, synthetic registries.
+#[derive(Parser)]
+#[command(name = "ryd-host", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-struct Args(Vec<String>);
+/// The application manifest, for every subcommand that reads it.
+#[derive(Args)]
+struct ManifestArg {
+    /// The application's manifest.
+    #[arg(short = 'f', long = "file", value_name = "SPIN_TOML", default_value = "spin.toml")]
+    file: PathBuf,
+}
 
-impl Args {
-    fn flag(&mut self, name: &str) -> bool {
-        let before = self.0.len();
-        self.0.retain(|a| a != name);
-        self.0.len() != before
-    }
-    fn values(&mut self, names: &[&str]) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < self.0.len() {
-            if names.contains(&self.0[i].as_str()) {
-                if i + 1 >= self.0.len() {
-                    bail!("{} needs a value", self.0[i]);
-                }
-                out.push(self.0.remove(i + 1));
-                self.0.remove(i);
-            } else {
-                i += 1;
-            }
-        }
-        Ok(out)
-    }
-    fn value(&mut self, names: &[&str]) -> Result<Option<String>> {
-        Ok(self.values(names)?.pop())
-    }
-    fn done(&self) -> Result<()> {
-        if let Some(extra) = self.0.first() {
-            bail!("unexpected argument `{extra}`");
-        }
-        Ok(())
-    }
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the application (each request a fresh instance, as Spin does).
+    #[command(after_help = "Example:\n  ryd-host up --build --dev        (what `cargo up` runs)")]
+    Up {
+        #[command(flatten)]
+        manifest: ManifestArg,
+        /// Build the components with spin.toml's build commands first.
+        #[arg(long)]
+        build: bool,
+        /// A development identity: a signing key in .spin/, its JWKS as the issuer's, and a
+        /// ready-to-paste curl with a superadmin's token.
+        #[arg(long)]
+        dev: bool,
+        /// Where to listen.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+        listen: std::net::SocketAddr,
+        /// SQL to run against the default database before serving (`@file` reads a file);
+        /// repeatable.
+        #[arg(long, value_name = "SQL|@FILE")]
+        sqlite: Vec<String>,
+    },
+    /// Build the components with spin.toml's build commands.
+    #[command(after_help = "Example:\n  ryd-host build -f spin.toml")]
+    Build {
+        #[command(flatten)]
+        manifest: ManifestArg,
+    },
+    /// Mint a token with the development key (for `up --dev`).
+    #[command(
+        after_help = "Examples:\n  ryd-host token --sub 00000000-0000-4000-8000-000000000002 --role iati_register_your_data\n  ryd-host token --client-id my-tool --machine --scope \"ryd ryd:dataset\""
+    )]
+    Token {
+        #[command(flatten)]
+        manifest: ManifestArg,
+        #[command(flatten)]
+        token: TokenArgs,
+    },
+    /// List the interfaces a component imports.
+    #[command(after_help = "Example:\n  ryd-host imports target/wasm32-wasip2/release/datasets.wasm")]
+    Imports {
+        /// The component's .wasm file.
+        #[arg(value_name = "COMPONENT_WASM")]
+        component: PathBuf,
+    },
+    /// Load CKAN dumps (`ckanapi dump` JSON lines, or saved package_search /
+    /// organization_list answers) into the application's database; re-running updates.
+    #[command(after_help = "Example:\n  ryd-host import registry-dump.jsonl organizations.json")]
+    Import {
+        #[command(flatten)]
+        manifest: ManifestArg,
+        /// The dump files.
+        #[arg(value_name = "DUMP", required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a realistic synthetic registry as `ckanapi dump` JSON lines to standard output.
+    #[command(after_help = "Example:\n  ryd-host generate --organisations 1600 --datasets 13000 > dump.jsonl")]
+    Generate {
+        /// How many organisations.
+        #[arg(long, value_name = "N", default_value_t = 1_600)]
+        organisations: u64,
+        /// How many datasets.
+        #[arg(long, value_name = "N", default_value_t = 13_000)]
+        datasets: u64,
+        /// The random seed (the same seed writes the same registry).
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// The subject (a user's id, or a client's for --machine).
+    #[arg(long, value_name = "ID")]
+    sub: Option<String>,
+    /// A role; repeatable (default: iati_register_your_data).
+    #[arg(long, value_name = "ROLE")]
+    role: Vec<String>,
+    /// Space-separated scopes (default: every ryd scope).
+    #[arg(long, value_name = "SCOPES")]
+    scope: Option<String>,
+    /// The client application's id.
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Seconds until it expires.
+    #[arg(long, value_name = "SECONDS")]
+    lifetime: Option<i64>,
+    /// The user's name claim.
+    #[arg(long)]
+    name: Option<String>,
+    /// The user's email claim.
+    #[arg(long)]
+    email: Option<String>,
+    /// A machine token (client credentials): its subject is the client id, no roles.
+    #[arg(long)]
+    machine: bool,
 }
 
 fn main() -> Result<()> {
-    let mut argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.is_empty() {
-        usage();
-    }
-    let command = argv.remove(0);
-    let mut args = Args(argv);
-    let manifest_path = args.value(&["-f", "--file"])?.unwrap_or_else(|| "spin.toml".into());
-    match command.as_str() {
-        "up" => {
-            let mut opts = HostOptions::new(&manifest_path);
-            if args.flag("--build") {
+    match Cli::parse().command {
+        Command::Up { manifest, build: with_build, dev, listen, sqlite } => {
+            let mut opts = HostOptions::new(&manifest.file);
+            if with_build {
                 build::build(&Manifest::load(&opts.manifest)?)?;
             }
-            opts.dev = args.flag("--dev");
-            if let Some(l) = args.value(&["--listen"])? {
-                opts.listen = l.parse().with_context(|| format!("--listen {l}"))?;
-            }
-            opts.sqlite = args.values(&["--sqlite"])?;
-            args.done()?;
+            opts.dev = dev;
+            opts.listen = listen;
+            opts.sqlite = sqlite;
             let host = start(&opts)?;
             println!("Serving http://{}", host.addr);
             println!("Available routes:");
@@ -98,82 +152,65 @@ fn main() -> Result<()> {
             host.wait();
             Ok(())
         }
-        "build" => {
-            args.done()?;
-            build::build(&Manifest::load(std::path::Path::new(&manifest_path))?)
-        }
-        "token" => {
-            let manifest = Manifest::load(std::path::Path::new(&manifest_path))?;
-            let opts = HostOptions::new(&manifest_path);
-            let dev = DevIdentity::load_or_create(&opts.data_dir(&manifest))?;
-            let mut t = TokenRequest::superadmin(&resolved_audience(std::path::Path::new(&manifest_path))?);
+        Command::Build { manifest } => build::build(&Manifest::load(&manifest.file)?),
+        Command::Token { manifest, token: a } => {
+            let m = Manifest::load(&manifest.file)?;
+            let dev = DevIdentity::load_or_create(&HostOptions::new(&manifest.file).data_dir(&m))?;
+            let mut t = TokenRequest::superadmin(&resolved_audience(&manifest.file)?);
             t.roles = vec!["iati_register_your_data".into()];
-            t.name = None;
-            t.email = None;
-            if let Some(s) = args.value(&["--sub"])? {
+            t.name = a.name;
+            t.email = a.email;
+            if let Some(s) = a.sub {
                 t.sub = s;
             }
-            let roles = args.values(&["--role"])?;
-            if !roles.is_empty() {
-                t.roles = roles;
+            if !a.role.is_empty() {
+                t.roles = a.role;
             }
-            if let Some(s) = args.value(&["--scope"])? {
+            if let Some(s) = a.scope {
                 t.scope = s;
             }
-            if let Some(c) = args.value(&["--client-id"])? {
+            if let Some(c) = a.client_id {
                 t.client_id = c;
             }
-            if let Some(l) = args.value(&["--lifetime"])? {
-                t.lifetime_seconds = l.parse().context("--lifetime")?;
+            if let Some(l) = a.lifetime {
+                t.lifetime_seconds = l;
             }
-            t.name = args.value(&["--name"])?;
-            t.email = args.value(&["--email"])?;
-            if args.flag("--machine") {
+            if a.machine {
                 t.sub = t.client_id.clone();
                 t.roles.clear();
             }
-            args.done()?;
             println!("{}", dev.mint(&t)?);
             Ok(())
         }
-        "imports" => {
-            let path = args.0.first().cloned().unwrap_or_else(|| usage());
-            for i in ryd_host::App::imports_of(&ryd_host::runtime::engine()?, std::path::Path::new(&path))? {
+        Command::Imports { component } => {
+            for i in ryd_host::App::imports_of(&ryd_host::runtime::engine()?, &component)? {
                 println!("{i}");
             }
             Ok(())
         }
-        "import" => {
-            let manifest = Manifest::load(std::path::Path::new(&manifest_path))?;
-            let dir = HostOptions::new(&manifest_path).data_dir(&manifest);
-            std::fs::create_dir_all(&dir)?;
-            let files = std::mem::take(&mut args.0);
-            if files.is_empty() {
-                usage();
-            }
+        Command::Import { manifest, files } => {
+            let m = Manifest::load(&manifest.file)?;
+            let dir = HostOptions::new(&manifest.file).data_dir(&m);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let files: Vec<String> = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
             let report = ryd_host::import::import_files(&dir.join("sqlite_db.db"), &files)?;
             print!("{report}");
             Ok(())
         }
-        "generate" => {
-            let orgs = args.value(&["--organisations"])?.map(|n| n.parse()).transpose()?.unwrap_or(1_600);
-            let datasets = args.value(&["--datasets"])?.map(|n| n.parse()).transpose()?.unwrap_or(13_000);
-            let seed = args.value(&["--seed"])?.map(|n| n.parse()).transpose()?.unwrap_or(1);
-            args.done()?;
+        Command::Generate { organisations, datasets, seed } => {
             let out = std::io::stdout();
             let mut out = std::io::BufWriter::new(out.lock());
-            for record in ryd_ckan::synthetic::registry(orgs, datasets, seed) {
+            for record in ryd_ckan::synthetic::registry(organisations, datasets, seed) {
                 use std::io::Write;
                 writeln!(out, "{record}")?;
             }
             Ok(())
         }
-        _ => usage(),
     }
 }
 
 /// The audience tokens must carry, as the running application resolves it.
-fn resolved_audience(manifest: &std::path::Path) -> Result<String> {
+fn resolved_audience(manifest: &Path) -> Result<String> {
     let m = Manifest::load(manifest)?;
     let mut overrides = BTreeMap::new();
     overrides.insert("oidc_issuer".to_string(), "unused".to_string());

@@ -1,0 +1,40 @@
+//! Every documented `ryd-host` command explains itself: `--help` exits 0 and names the
+//! command's options (README, "The two commands" and "Moving from the old registry").
+
+use std::process::Command;
+
+fn help(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_ryd-host")).args(args).arg("--help").output().expect("ryd-host runs");
+    assert!(out.status.success(), "ryd-host {args:?} --help exited {:?}", out.status);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn every_command_has_help_naming_its_options() {
+    let top = help(&[]);
+    let commands: &[(&str, &[&str])] = &[
+        ("up", &["--build", "--dev", "--listen", "--sqlite", "--file"]),
+        ("build", &["--file"]),
+        ("token", &["--sub", "--role", "--scope", "--client-id", "--lifetime", "--name", "--email", "--machine"]),
+        ("imports", &["<COMPONENT_WASM>"]),
+        ("import", &["--file", "<DUMP>"]),
+        ("generate", &["--organisations", "--datasets", "--seed"]),
+    ];
+    for (command, options) in commands {
+        assert!(top.contains(command), "`ryd-host --help` does not list {command}:\n{top}");
+        let text = help(&[command]);
+        for option in *options {
+            assert!(text.contains(option), "`ryd-host {command} --help` does not name {option}:\n{text}");
+        }
+        assert!(text.contains("Example"), "`ryd-host {command} --help` has no example:\n{text}");
+    }
+}
+
+#[test]
+fn a_bad_invocation_is_one_clear_line_and_not_a_file_named_help() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ryd-host")).args(["import"]).output().expect("ryd-host runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().next().is_some_and(|l| l.starts_with("error:")), "{err}");
+    assert!(err.contains("<DUMP>"), "{err}");
+}
