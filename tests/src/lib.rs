@@ -10,6 +10,7 @@ use ryd_host::{start, HostOptions, RunningHost, Stats};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -326,4 +327,65 @@ impl Client {
         let b = body.map(|b| b.to_string());
         self.send(method, path, Some(&who.token()), &[], b.as_deref())
     }
+}
+
+/// The Python clients the tests drive, as pinned requirements.
+const PYTHON_CLIENTS: &[&str] = &["ckanapi==4.*", "PyJWT[crypto]==2.*"];
+
+/// Python with the clients the tests drive (`ckanapi`, `PyJWT`): a virtual environment
+/// under `target/py`, made from PyPI on first use, so `cargo test` needs no `pip` step.
+/// Made in a directory of its own and renamed into place, so a half-made one is never used.
+pub fn python() -> PathBuf {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let venv = root().join("target/py");
+        let wanted = PYTHON_CLIENTS.join("\n");
+        if std::fs::read_to_string(venv.join("clients.txt")).ok().as_deref() != Some(wanted.as_str()) {
+            let making = root().join(format!("target/py-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&making);
+            setup(
+                Command::new("python3").args(["-m", "venv"]).arg(&making),
+                "Python 3 with venv (apt install python3-venv)",
+            );
+            setup(
+                Command::new(making.join("bin/python3"))
+                    .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                    .args(PYTHON_CLIENTS),
+                "PyPI, for the tests' Python clients",
+            );
+            std::fs::write(making.join("clients.txt"), &wanted).expect("writing target/py's marker");
+            let _ = std::fs::remove_dir_all(&venv);
+            if std::fs::rename(&making, &venv).is_err() {
+                // Another test process made it first.
+                let _ = std::fs::remove_dir_all(&making);
+            }
+        }
+        venv.join("bin/python3")
+    })
+    .clone()
+}
+
+/// The tests' npm packages (the OpenID Provider), from their lockfile, on first use.
+pub fn node_packages() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let dir = root().join("tests/oidc");
+        if !dir.join("node_modules/oidc-provider").is_dir() {
+            setup(
+                Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"]).arg(&dir),
+                "Node.js with npm (apt install nodejs npm)",
+            );
+        }
+    });
+}
+
+/// Runs a setup step; a failure names what the machine lacks.
+fn setup(cmd: &mut Command, needs: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("the tests need {needs}: {cmd:?} did not run: {e}"));
+    assert!(
+        out.status.success(),
+        "the tests need {needs}: {cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

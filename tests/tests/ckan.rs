@@ -301,17 +301,17 @@ fn the_limited_ckan_compatible_layer_answers_as_iatis_yaml() {
     r.get("/api/limited-ckan-compatible/status_show").expect(400);
 }
 
-/// The real `ckanapi` Python client (installed from PyPI by `.ci/run`): a missing client
-/// fails this test rather than skipping it.
+/// The real `ckanapi` Python client (from PyPI, into the tests' own virtual environment):
+/// a client that cannot be had fails this test rather than skipping it.
 #[test]
 fn the_ckanapi_python_client_works_unchanged() {
     let r = registry("ckanapi");
     let script = root().join("tests/ckanapi_check.py");
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(python())
         .arg(&script)
         .args([r.c.base.as_str(), r.public_org.as_str(), r.public_dataset.as_str()])
         .output()
-        .expect("python3 runs (install it and `pip install ckanapi`, as .ci/run does)");
+        .expect("the tests' Python runs");
     assert!(
         out.status.success(),
         "ckanapi check failed:\n{}\n{}",

@@ -21,6 +21,7 @@ struct Idp {
 
 impl Idp {
     fn start() -> Self {
+        node_packages();
         let mut child = Command::new("node")
             .arg(root().join("tests/oidc/provider.mjs"))
             .env("AUDIENCE", AUD)
@@ -28,7 +29,7 @@ impl Idp {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("node runs (install Node.js and `npm ci --prefix tests/oidc`, as .ci/run does)");
+            .expect("node runs (install Node.js)");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the provider starts");
         let first: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("provider said {line:?}: {e}"));

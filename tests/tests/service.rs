@@ -51,7 +51,7 @@ fn scoped_tokens_verify_with_pyjwt_and_survive_a_key_rotation() {
     assert_eq!(verify(&after["token"])["payload"]["scopes"], "org:pyorg:read,update");
 
     let tok = |v: &Value| v["token"].as_str().unwrap().to_string();
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(python())
         .arg(root().join("tests/pyjwt_check.py"))
         .args([c.base.as_str(), ISSUER, editor.uid.as_str()])
         .args([
@@ -65,7 +65,7 @@ fn scoped_tokens_verify_with_pyjwt_and_survive_a_key_rotation() {
             &tok(&short),
         ])
         .output()
-        .expect("python3 runs (install it and `pip install 'PyJWT[crypto]'`, as .ci/run does)");
+        .expect("the tests' Python runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "PyJWT check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout.matches("verified with").count(), 3, "{stdout}");
