@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,8 +20,25 @@ impl SpinProcess {
     }
 }
 
+/// `spin up` runs the application in a child process of its own (`spin trigger http`):
+/// killing `spin up` alone leaves that one serving. So `spin up` is started in a process
+/// group of its own, and the whole group is stopped: SIGTERM first (Spin shuts down
+/// cleanly), SIGKILL after five seconds.
 impl Drop for SpinProcess {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let signal = |sig: &str| {
+            let _ = Command::new("kill").args([sig, "--", &group]).stderr(Stdio::null()).status();
+        };
+        signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        signal("-KILL");
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -46,7 +64,8 @@ pub fn up<'a>(
         .arg(state.join("logs"))
         .envs(env)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::inherit())
+        .process_group(0);
     let child = cmd.spawn().with_context(|| format!("starting {}", spin.display()))?;
     let mut p = SpinProcess { child, addr };
     // Spin compiles the components on start (a few seconds; it caches them).
