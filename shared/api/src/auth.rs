@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::Request;
 use crate::ports::Ports;
 use crate::routes::Component;
+use ryd_authz::principal::{holds_role, SUPERADMIN_ROLE};
 use ryd_authz::token::roles_of;
 use ryd_authz::{check_claims, decode_verified, AuthConfig, KeySet, Principal, RoleTable, TokenError, VerifiedClaims};
 use ryd_store::tokens::{self, Profile, SubjectFacts};
@@ -123,10 +124,7 @@ pub fn authenticate(req: &Request, ports: &dyn Ports, component: &Component) -> 
                 sub: &c.sub,
                 name: c.name.as_deref().unwrap_or(""),
                 email: c.email.as_deref().unwrap_or(""),
-                superadmin_role: c.roles.iter().flatten().any(|r| {
-                    r == ryd_authz::principal::SUPERADMIN_ROLE
-                        || r.rsplit_once('/').is_some_and(|(_, t)| t == ryd_authz::principal::SUPERADMIN_ROLE)
-                }),
+                superadmin_role: c.roles.as_deref().is_some_and(|r| holds_role(r, SUPERADMIN_ROLE)),
             });
             let mut facts = tokens::subject_facts(sql, &c.sub, &c.client_id, profile.as_ref())?;
             if !facts.revokes(c.iat) {

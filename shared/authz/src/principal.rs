@@ -20,6 +20,11 @@ pub struct Principal {
     pub email: Option<String>,
 }
 
+/// Whether `roles` hold `role`, by name or by a suffix after `/` (`Internal/iati_superadmin`).
+pub fn holds_role(roles: &[String], role: &str) -> bool {
+    roles.iter().any(|r| r == role || r.rsplit_once('/').is_some_and(|(_, tail)| tail == role))
+}
+
 /// The role every user token must carry.
 pub const REQUIRED_ROLE: &str = "iati_register_your_data";
 /// The role that makes a user superadmin.
@@ -51,7 +56,7 @@ impl Principal {
 
     /// A role matches by name or by a suffix after `/` (`Internal/iati_superadmin`).
     pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role || r.rsplit_once('/').is_some_and(|(_, tail)| tail == role))
+        holds_role(&self.roles, role)
     }
 
     pub fn has_superadmin_role(&self) -> bool {
