@@ -1,7 +1,35 @@
-//! Compiles `tests/spin.rs`'s suites (the end-to-end tests on real Spin) only where a Spin
-//! binary exists: `RYD_SPIN`, or `../shared/tools/spin/spin` beside the project.
+//! Checks the system prerequisites of the tests before the long build, one clear line each,
+//! and compiles `tests/spin.rs`'s suites (the end-to-end tests on real Spin) only where a
+//! Spin binary exists: `RYD_SPIN`, or `../shared/tools/spin/spin` beside the project.
+
+use std::process::{Command, Stdio};
+
+/// What the tests run that this machine must have (the tests install the rest themselves:
+/// the Python clients into target/py, the npm packages from tests/oidc's lockfile).
+const PREREQUISITES: &[(&str, &[&str], &str)] = &[
+    (
+        "python3",
+        &["-c", "import venv, ensurepip"],
+        "Python 3 with venv (for the CKAN and PyJWT clients): apt install python3 python3-venv",
+    ),
+    ("node", &["--version"], "Node.js (for the test Identity Service): apt install nodejs npm"),
+    ("npm", &["--version"], "npm (installs the test Identity Service): apt install npm"),
+];
 
 fn main() {
+    println!("cargo::rerun-if-env-changed=PATH");
+    for (program, args, needs) in PREREQUISITES {
+        let ok = Command::new(program)
+            .args(*args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            println!("cargo::error=the tests need {needs}");
+        }
+    }
+
     println!("cargo::rustc-check-cfg=cfg(real_spin)");
     println!("cargo::rerun-if-env-changed=RYD_SPIN");
     let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/spin/spin");

@@ -87,6 +87,14 @@ pub fn built(manifest: &Path) -> Manifest {
     m
 }
 
+/// `cargo` at the project's root, as a developer's shell would run it (without the
+/// variables cargo set for this test, which would make it rebuild half the tree).
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    ryd_host::build::without_package_env(&mut cmd).current_dir(root());
+    cmd
+}
+
 pub fn app_manifest() -> PathBuf {
     root().join("spin.toml")
 }

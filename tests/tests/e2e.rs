@@ -473,12 +473,8 @@ fn a_revoked_user_is_refused_by_every_component_within_the_same_second() {
 /// reach the CLI (a second binary in the package once broke them).
 #[test]
 fn the_readme_cli_commands_resolve() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .args(["run", "--release", "--quiet", "-p", "ryd-host", "--", "help"])
-        .current_dir(root())
-        .output()
-        .expect("cargo runs");
+    let out =
+        cargo().args(["run", "--release", "--quiet", "-p", "ryd-host", "--", "help"]).output().expect("cargo runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("Usage: ryd-host <COMMAND>"), "cargo run -p ryd-host did not reach the CLI:\n{text}");
     for command in ["up", "build", "token", "imports", "import", "generate"] {
@@ -503,16 +499,21 @@ fn spin_toml_routes_every_api_route_to_the_component_whose_table_holds_it() {
 }
 
 #[test]
-fn the_ckan_component_links_no_signature_code() {
-    // Its .wasm keeps function names (release strips debug info only): the API components
-    // show ring's, the CKAN one must not (shared/spin-adapter's `ckan` feature).
+fn the_ckan_component_links_no_signature_code_and_none_links_ring() {
+    // Each .wasm keeps function names (release strips debug info only): the API components
+    // show the RustCrypto verifiers', the CKAN one must not (shared/spin-adapter's `ckan`
+    // feature), and no component compiles C any more (ring is gone: no clang needed).
     let m = built(&app_manifest());
     let has = |id: &str, needle: &str| {
         let bytes = std::fs::read(&m.components[id].source).unwrap();
         bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
     };
-    assert!(has("reporting-orgs", "ring_core_"), "the check must see ring in a component that verifies tokens");
-    for needle in ["ring_core_", "jwt_compact", "ryd_authz"] {
+    for needle in ["crypto_bigint", "ed25519_dalek", "ryd_authz"] {
+        assert!(has("reporting-orgs", needle), "the check must see {needle} in a component that verifies tokens");
         assert!(!has("ckan-compat", needle), "ckan-compat links {needle}");
+    }
+    assert!(!has("ckan-compat", "jwt_compact"), "ckan-compat links jwt_compact");
+    for id in m.components.keys() {
+        assert!(!has(id, "ring_core_"), "{id} links ring");
     }
 }

@@ -16,6 +16,7 @@ mod output;
 pub mod real_spin;
 pub mod router;
 pub mod runtime;
+pub mod sample;
 mod spin;
 pub mod stats;
 
@@ -43,6 +44,8 @@ pub struct HostOptions {
     pub dev: bool,
     /// SQL run against the default database before serving (`--sqlite`).
     pub sqlite: Vec<String>,
+    /// With `dev`: load the sample registry into an empty database ([`sample`]).
+    pub sample: bool,
     /// `SPIN_VARIABLE_*` values; the process environment when `None`.
     pub env: Option<BTreeMap<String, String>>,
 }
@@ -55,6 +58,7 @@ impl HostOptions {
             data_dir: None,
             dev: false,
             sqlite: Vec::new(),
+            sample: false,
             env: None,
         }
     }
@@ -76,6 +80,8 @@ pub struct RunningHost {
     pub addr: SocketAddr,
     pub stats: Arc<Stats>,
     pub dev: Option<dev::DevIdentity>,
+    /// The sample registry, when this start loaded it.
+    pub sample: Option<sample::Sample>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -126,6 +132,11 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
     let dev = dev.filter(|d| {
         variables.get("oidc_issuer") == Some(&d.issuer) && variables.get("oidc_jwks").is_some_and(|j| *j == d.jwks)
     });
+    // Only with the development identity in force: its superadmin and members see the data.
+    let sample = match &dev {
+        Some(_) if opts.sample => sample::load_if_empty(&data_dir.join("sqlite_db.db"))?,
+        _ => None,
+    };
     let stats = Arc::new(Stats::default());
     let app = Arc::new(App::load(&manifest, &variables, &data_dir, stats.clone())?);
     if !opts.sqlite.is_empty() {
@@ -169,5 +180,5 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
             }
         });
     })?;
-    Ok(RunningHost { addr, stats, dev, shutdown: Some(tx), thread: Some(thread) })
+    Ok(RunningHost { addr, stats, dev, sample, shutdown: Some(tx), thread: Some(thread) })
 }

@@ -28,13 +28,34 @@ struct ManifestArg {
     file: PathBuf,
 }
 
+/// Where state lives, as `spin up --state-dir`.
+#[derive(Args)]
+struct StateArg {
+    /// Where the databases, key-value stores and development keys live (default: .spin/
+    /// beside the manifest).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+impl StateArg {
+    fn options(self, manifest: &Path) -> HostOptions {
+        let mut opts = HostOptions::new(manifest);
+        opts.data_dir = self.state_dir;
+        opts
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the application (each request a fresh instance, as Spin does).
-    #[command(after_help = "Example:\n  ryd-host up --build --dev        (what `cargo up` runs)")]
+    #[command(
+        after_help = "Examples:\n  ryd-host up --build --dev              (what `cargo up` runs)\n  ryd-host up --dev --no-sample          (an empty registry)\n  ryd-host up --listen 0.0.0.0:8080      (a real Identity Service: SPIN_VARIABLE_OIDC_ISSUER=…)"
+    )]
     Up {
         #[command(flatten)]
         manifest: ManifestArg,
+        #[command(flatten)]
+        state: StateArg,
         /// Build the components with spin.toml's build commands first.
         #[arg(long)]
         build: bool,
@@ -42,6 +63,9 @@ enum Command {
         /// ready-to-paste curl with a superadmin's token.
         #[arg(long)]
         dev: bool,
+        /// With --dev, do not load the sample registry into an empty database.
+        #[arg(long, requires = "dev")]
+        no_sample: bool,
         /// Where to listen.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
         listen: std::net::SocketAddr,
@@ -64,6 +88,8 @@ enum Command {
         #[command(flatten)]
         manifest: ManifestArg,
         #[command(flatten)]
+        state: StateArg,
+        #[command(flatten)]
         token: TokenArgs,
     },
     /// List the interfaces a component imports.
@@ -79,6 +105,8 @@ enum Command {
     Import {
         #[command(flatten)]
         manifest: ManifestArg,
+        #[command(flatten)]
+        state: StateArg,
         /// The dump files.
         #[arg(value_name = "DUMP", required = true)]
         files: Vec<PathBuf>,
@@ -126,16 +154,29 @@ struct TokenArgs {
     machine: bool,
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
-        Command::Up { manifest, build: with_build, dev, listen, sqlite } => {
-            let mut opts = HostOptions::new(&manifest.file);
+/// Errors as one line, `error: what: why`, as clap's own (a backtrace helps nobody running
+/// a command; `RUST_BACKTRACE` is for panics).
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Up { manifest, state, build: with_build, dev, no_sample, listen, sqlite } => {
+            let mut opts = state.options(&manifest.file);
             if with_build {
                 build::build(&Manifest::load(&opts.manifest)?)?;
             }
             opts.dev = dev;
             opts.listen = listen;
             opts.sqlite = sqlite;
+            opts.sample = !no_sample;
             let host = start(&opts)?;
             println!("Serving http://{}", host.addr);
             println!("Available routes:");
@@ -145,17 +186,37 @@ fn main() -> Result<()> {
             if let Some(dev) = &host.dev {
                 let audience = resolved_audience(&opts.manifest)?;
                 let token = dev.mint(&TokenRequest::superadmin(&audience))?;
+                if let Some(s) = &host.sample {
+                    println!(
+                        "\nLoaded a sample registry into the empty database: {} organisations, {} datasets; {} has \
+                         an admin, an editor and a pending join request (--no-sample to start empty).",
+                        s.report.organisations, s.report.datasets, s.organisation.1
+                    );
+                }
                 println!("\nDevelopment identity (key in .spin/, never used without --dev). Try, as a superadmin:\n");
                 println!("curl -H \"Authorization: Bearer {token}\" http://{}/api/v1/reporting-orgs\n", host.addr);
-                println!("More tokens: cargo run -p ryd-host -- token --sub <uuid> --role iati_register_your_data");
+                let m = Manifest::load(&opts.manifest)?;
+                if ryd_host::sample::admin_present(&opts.data_dir(&m).join("sqlite_db.db")) {
+                    let (admin, name, email, _) = ryd_host::sample::MEMBERS[0];
+                    let state = match &opts.data_dir {
+                        Some(d) => format!(" --state-dir {}", d.display()),
+                        None => String::new(),
+                    };
+                    println!(
+                        "As the sample organisation's admin: cargo run --release -p ryd-host -- token{state} --sub {admin} --name '{name}' --email {email}"
+                    );
+                }
+                println!(
+                    "Other users: cargo run --release -p ryd-host -- token --sub <uuid> --role iati_register_your_data"
+                );
             }
             host.wait();
             Ok(())
         }
         Command::Build { manifest } => build::build(&Manifest::load(&manifest.file)?),
-        Command::Token { manifest, token: a } => {
+        Command::Token { manifest, state, token: a } => {
             let m = Manifest::load(&manifest.file)?;
-            let dev = DevIdentity::load_or_create(&HostOptions::new(&manifest.file).data_dir(&m))?;
+            let dev = DevIdentity::load_or_create(&state.options(&manifest.file).data_dir(&m))?;
             let mut t = TokenRequest::superadmin(&resolved_audience(&manifest.file)?);
             t.roles = vec!["iati_register_your_data".into()];
             t.name = a.name;
@@ -188,9 +249,9 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
-        Command::Import { manifest, files } => {
+        Command::Import { manifest, state, files } => {
             let m = Manifest::load(&manifest.file)?;
-            let dir = HostOptions::new(&manifest.file).data_dir(&m);
+            let dir = state.options(&manifest.file).data_dir(&m);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let files: Vec<String> = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
             let report = ryd_host::import::import_files(&dir.join("sqlite_db.db"), &files)?;
@@ -198,12 +259,19 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Generate { organisations, datasets, seed } => {
+            use std::io::Write;
             let out = std::io::stdout();
             let mut out = std::io::BufWriter::new(out.lock());
-            for record in ryd_ckan::synthetic::registry(organisations, datasets, seed) {
-                use std::io::Write;
+            // On stderr, and only when that is a terminal: stdout is the dump.
+            let progress = indicatif::ProgressBar::new(organisations + datasets).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} records ({eta} left)")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            for record in progress.wrap_iter(ryd_ckan::synthetic::registry(organisations, datasets, seed)) {
                 writeln!(out, "{record}")?;
             }
+            out.flush()?;
+            progress.finish_and_clear();
             Ok(())
         }
     }

@@ -13,11 +13,24 @@ fn help(args: &[&str]) -> String {
 fn every_command_has_help_naming_its_options() {
     let top = help(&[]);
     let commands: &[(&str, &[&str])] = &[
-        ("up", &["--build", "--dev", "--listen", "--sqlite", "--file"]),
+        ("up", &["--build", "--dev", "--no-sample", "--state-dir", "--listen", "--sqlite", "--file"]),
         ("build", &["--file"]),
-        ("token", &["--sub", "--role", "--scope", "--client-id", "--lifetime", "--name", "--email", "--machine"]),
+        (
+            "token",
+            &[
+                "--state-dir",
+                "--sub",
+                "--role",
+                "--scope",
+                "--client-id",
+                "--lifetime",
+                "--name",
+                "--email",
+                "--machine",
+            ],
+        ),
         ("imports", &["<COMPONENT_WASM>"]),
-        ("import", &["--file", "<DUMP>"]),
+        ("import", &["--file", "--state-dir", "<DUMP>"]),
         ("generate", &["--organisations", "--datasets", "--seed"]),
     ];
     for (command, options) in commands {
@@ -37,4 +50,25 @@ fn a_bad_invocation_is_one_clear_line_and_not_a_file_named_help() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.lines().next().is_some_and(|l| l.starts_with("error:")), "{err}");
     assert!(err.contains("<DUMP>"), "{err}");
+}
+
+#[test]
+fn a_failing_command_says_why_in_one_line() {
+    let dir = std::env::temp_dir().join(format!("ryd-host-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{\"a\":\n").unwrap();
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spin.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_ryd-host"))
+        .args(["import", "-f", manifest, "--state-dir"])
+        .arg(dir.join("state"))
+        .arg(&bad)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("ryd-host runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: ") && err.contains("bad.json: neither JSON nor JSON lines"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,8 +3,8 @@
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
 
-/// A public key usable for exactly one family of algorithms, as the raw material `ring`
-/// verifies with (parsing a key set is then byte copying: no big-number work).
+/// A public key usable for exactly one family of algorithms, as the raw material verification
+/// starts from (parsing a key set is then byte copying: no big-number work).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey {
     /// RS256 and PS256: modulus and exponent, big-endian (at least 2048 bits: weaker keys

@@ -126,17 +126,41 @@ fn a_key_of_another_family_under_the_right_kid_is_not_used() {
 
 #[test]
 fn a_signature_by_another_key_is_refused() {
-    let other = SigningKey::generate("EdDSA").unwrap();
-    let token = other.sign(Some("EdDSA"), None, &claims()).unwrap();
-    assert_eq!(verify(&token), Err(TokenError::BadSignature));
+    for alg in ["RS256", "PS256", "ES256", "EdDSA"] {
+        let other = SigningKey::generate(alg).unwrap();
+        let token = other.sign(Some(alg), None, &claims()).unwrap();
+        assert_eq!(verify(&token), Err(TokenError::BadSignature), "{alg}");
+    }
 }
 
 #[test]
 fn tampered_claims_are_refused() {
-    let token = sign("RS256", &claims());
-    let parts: Vec<&str> = token.split('.').collect();
-    let forged = b64(&with(claims(), "scope", json!("ryd ryd:reporting_org:delete")));
-    assert_eq!(verify(&format!("{}.{}.{}", parts[0], forged, parts[2])), Err(TokenError::BadSignature));
+    for alg in ["RS256", "PS256", "ES256", "EdDSA"] {
+        let token = sign(alg, &claims());
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged = b64(&with(claims(), "scope", json!("ryd ryd:reporting_org:delete")));
+        assert_eq!(verify(&format!("{}.{}.{}", parts[0], forged, parts[2])), Err(TokenError::BadSignature), "{alg}");
+    }
+}
+
+#[test]
+fn signatures_of_the_wrong_shape_are_bad_signatures_not_errors() {
+    for alg in ["RS256", "PS256", "ES256", "EdDSA"] {
+        let token = sign(alg, &claims());
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let bytes = Base64UrlUnpadded::decode_vec(signature).unwrap();
+        let shapes = [
+            Vec::new(),
+            bytes[..bytes.len() - 1].to_vec(),
+            [bytes.as_slice(), &[0]].concat(),
+            vec![0xff; bytes.len()],
+            vec![0; bytes.len()],
+        ];
+        for shape in shapes {
+            let forged = format!("{signed}.{}", Base64UrlUnpadded::encode_string(&shape));
+            assert_eq!(verify(&forged), Err(TokenError::BadSignature), "{alg}, {} bytes", shape.len());
+        }
+    }
 }
 
 #[test]
