@@ -302,6 +302,41 @@ for sub, param, what in [("members/{uid}", uid, "a user"), ("datasets/{dataset}"
         "delete": {"tags": TAG, "operationId": "remove_group_" + sub.split("/")[0], "security": user_only, "parameters": [group, param],
                    "summary": f"Remove {what} from the group.", "responses": {**group_answer, **errors}}}
 
+# The data pipeline's facts (superadmins and pipeline_clients).
+PIPE_TAG = ["Data pipeline"]
+pipe_security = [{"clientCredentials": ["ryd", "ryd:dataset:pipeline"]}, {"openIdConnect": ["ryd", "ryd:dataset:pipeline"]}]
+def nullable(schema, description):
+    return {**schema, "nullable": True, "description": description}
+FACTS = {
+    "filetype": nullable({"type": "string", "enum": ["activity", "organisation"]}, "The kind of IATI file."),
+    "iati_version": nullable({"type": "string", "enum": ["1.01", "1.02", "1.03", "1.04", "1.05", "2.01", "2.02", "2.03"]}, "IATI's Version codelist."),
+    "activity_count": nullable({"type": "integer", "minimum": 0}, "Activities in the file."),
+    "country": nullable({"type": "string"}, "The recipient country, IATI's Country codelist."),
+    "language": nullable({"type": "string", "pattern": "^[a-z]{2}$"}, "ISO 639-1."),
+    "data_updated": nullable({"type": "string"}, "RFC 3339, or YYYY-MM-DD HH:MM:SS in UTC; answered in the second form (CKAN's)."),
+    "validation_status": nullable({"type": "string", "enum": ["Critical", "Error", "Warning", "Success"]}, "The IATI Validator's outcome."),
+    "resource_hash": nullable({"type": "string", "pattern": "^[0-9a-fA-F]{40}$"}, "SHA-1 of the file (CKAN's resource hash)."),
+    "resource_size": nullable({"type": "integer", "minimum": 0}, "Bytes."),
+}
+S["PipelineFacts"] = {"type": "object", "properties": FACTS,
+    "description": "Facts to set: a fact left out keeps its value, null clears it; any other member is refused."}
+S["PipelineFactsRead"] = {"type": "object", "required": ["id", "facts"], "properties": {
+    "id": {"type": "string", "format": "uuid"},
+    "facts": {"type": "object", "required": sorted(FACTS), "properties": FACTS}}}
+did_param = {"name": "did", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+paths["/datasets/{did}/pipeline"] = {"put": {"tags": PIPE_TAG, "operationId": "set_pipeline_facts", "security": pipe_security,
+    "parameters": [did_param],
+    "summary": "What the data pipeline learned from the dataset's file (superadmins and clients in pipeline_clients). "
+               "The CKAN extras and search and the Dashboard's filters show it as it commits; audited.",
+    "requestBody": body({"$ref": "#/components/schemas/PipelineFacts"}),
+    "responses": {**ok(data({"$ref": "#/components/schemas/PipelineFactsRead"})), **errors}}}
+paths["/datasets/pipeline"] = {"put": {"tags": PIPE_TAG, "operationId": "set_pipeline_facts_batch", "security": pipe_security,
+    "summary": "The same for up to 1000 datasets, all or nothing (an invalid item or unknown dataset refuses the batch, naming it).",
+    "requestBody": body({"type": "object", "required": ["datasets"], "properties": {"datasets": {"type": "array", "maxItems": 1000,
+        "items": {"allOf": [{"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "format": "uuid"}}},
+                            {"$ref": "#/components/schemas/PipelineFacts"}]}}}}),
+    "responses": {**ok(data({"type": "object", "required": ["datasets"], "properties": {"datasets": {"type": "array", "items": {"$ref": "#/components/schemas/PipelineFactsRead"}}}})), **errors}}}
+
 paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
                                   "responses": ok({"type": "object"})}}
 paths["/health"] = {"servers": [{"url": "/"}], "get": {"tags": ["Miscellaneous"], "operationId": "health",

@@ -499,20 +499,21 @@ fn spin_toml_routes_every_api_route_to_the_component_whose_table_holds_it() {
 }
 
 #[test]
-fn the_ckan_component_links_no_signature_code_and_none_links_ring() {
+fn the_public_read_components_link_no_signature_code_and_none_links_ring() {
     // Each .wasm keeps function names (release strips debug info only): the API components
-    // show the RustCrypto verifiers', the CKAN one must not (shared/spin-adapter's `ckan`
-    // feature), and no component compiles C any more (ring is gone: no clang needed).
+    // show the RustCrypto verifiers', the CKAN and Dashboard ones must not (shared/spin-adapter's
+    // `ckan` and `dashboard` features), and no component compiles C any more (ring is gone: no clang needed).
     let m = built(&app_manifest());
     let has = |id: &str, needle: &str| {
         let bytes = std::fs::read(&m.components[id].source).unwrap();
         bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
     };
-    for needle in ["crypto_bigint", "ed25519_dalek", "ryd_authz"] {
+    for needle in ["crypto_bigint", "ed25519_dalek", "ryd_authz", "jwt_compact"] {
         assert!(has("reporting-orgs", needle), "the check must see {needle} in a component that verifies tokens");
-        assert!(!has("ckan-compat", needle), "ckan-compat links {needle}");
+        for public in ["ckan-compat", "dashboard"] {
+            assert!(!has(public, needle), "{public} links {needle}");
+        }
     }
-    assert!(!has("ckan-compat", "jwt_compact"), "ckan-compat links jwt_compact");
     for id in m.components.keys() {
         assert!(!has(id, "ring_core_"), "{id} links ring");
     }

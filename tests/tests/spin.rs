@@ -1,6 +1,6 @@
 //! The end-to-end suites once more, on real Spin (`spin up` with the same spin.toml and
 //! `.wasm` files): every endpoint and its refusals, the CKAN API and its callers, the
-//! authorisation service. `serve!` starts real Spin for them (their module path starts
+//! authorisation service, the Dashboard's read API. `serve!` starts real Spin for them (their module path starts
 //! with `spin::`). The Spin binary is `RYD_SPIN`, else `../shared/tools/spin/spin`; with
 //! neither, `build.rs` leaves these out and the one test below says so.
 
@@ -15,6 +15,10 @@ mod ckan;
 #[cfg(real_spin)]
 #[path = "service.rs"]
 mod service;
+
+#[cfg(real_spin)]
+#[path = "dashboard.rs"]
+mod dashboard;
 
 #[cfg(not(real_spin))]
 #[test]

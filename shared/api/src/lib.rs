@@ -114,8 +114,8 @@ fn answer(component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<
             ))
         }
     }
-    let service_client = || p.is_listed_client(caller.setting("authz_service_clients").unwrap_or_default());
-    check_caller(endpoint, caller.superadmin, service_client).map_err(ApiError::forbidden)?;
+    let listed_in = |setting: &str| p.is_listed_client(caller.setting(setting).unwrap_or_default());
+    check_caller(endpoint, caller.superadmin, listed_in).map_err(ApiError::forbidden)?;
     let ctx = Ctx { ports, req, caller: Some(caller), params, now_millis };
     let mut reply = (route.handler)(&ctx)?;
     // Server-Timing (W3C): what the token check cost inside the component, and how.

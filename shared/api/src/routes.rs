@@ -2,7 +2,7 @@
 
 use crate::context::Ctx;
 use crate::error::ApiResult;
-use crate::handlers::{api_keys, authz, datasets, groups, misc, orgs, scoped_tokens, tools, users};
+use crate::handlers::{api_keys, authz, datasets, groups, misc, orgs, pipeline, scoped_tokens, tools, users};
 use crate::Reply;
 use ryd_authz::Endpoint;
 
@@ -57,13 +57,15 @@ pub const REPORTING_ORGS: Component = Component {
 
 pub const DATASETS: Component = Component {
     name: "datasets",
-    settings: &[],
+    settings: &["pipeline_clients"],
     routes: &[
         r("GET", "/api/v1/reporting-orgs/{oid}/datasets", Token(E::ListOrgDatasets), datasets::list),
         r("POST", "/api/v1/datasets", Token(E::CreateDataset), datasets::create),
         r("GET", "/api/v1/datasets/{did}", Token(E::ReadDataset), datasets::read),
         r("PATCH", "/api/v1/datasets/{did}", Token(E::UpdateDataset), datasets::update),
         r("DELETE", "/api/v1/datasets/{did}", Token(E::DeleteDataset), datasets::delete),
+        r("PUT", "/api/v1/datasets/{did}/pipeline", Token(E::SetPipelineFacts), pipeline::set_one),
+        r("PUT", "/api/v1/datasets/pipeline", Token(E::SetPipelineFacts), pipeline::set_many),
     ],
 };
 

@@ -238,6 +238,18 @@ fn every_happy_path_answer_validates_against_the_document() {
         (&c.superadmin, "DELETE", format!("/api/v1/groups/api-gold-users/members/{}", c.editor.uid), None),
         (&c.superadmin, "DELETE", format!("/api/v1/groups/api-gold-users/datasets/{d}"), None),
         (&c.superadmin, "DELETE", "/api/v1/groups/api-gold-users".into(), None),
+        (
+            &c.superadmin,
+            "PUT",
+            format!("/api/v1/datasets/{d}/pipeline"),
+            Some(json!({"filetype": "activity", "activity_count": 3, "country": null})),
+        ),
+        (
+            &c.superadmin,
+            "PUT",
+            "/api/v1/datasets/pipeline".into(),
+            Some(json!({"datasets": [{"id": d, "language": "en"}]})),
+        ),
         (&c.editor, "POST", "/api/v1/authz/token".into(), Some(json!({"scopes": ["org:aidorg:read"], "lifetime": 60}))),
         (&c.editor, "POST", "/api/3/action/authz_authorize".into(), Some(json!({"scopes": "ds:aidorg/*:read"}))),
         (&c.editor, "POST", "/api/3/action/authz_verify".into(), Some(json!({"token": scoped}))),

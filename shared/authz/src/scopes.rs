@@ -45,6 +45,8 @@ pub enum Endpoint {
     ValidateApiKey,
     /// Groups and their members, datasets and metadata (superadmins).
     Groups,
+    /// The data pipeline's facts about datasets' files (superadmins and pipeline clients).
+    SetPipelineFacts,
 }
 
 /// Who may call an endpoint at all, beyond its scopes (checked before the handler runs).
@@ -53,8 +55,12 @@ pub enum Callers {
     Anyone,
     /// Superadmins only; the phrase completes "Only a superadmin may …".
     Superadmins(&'static str),
-    /// Superadmins, or machine tokens of a client listed as a service (`authz_service_clients`).
-    SuperadminsOrServices(&'static str),
+    /// Superadmins, or machine tokens of a client listed in the named setting (a variable
+    /// holding client ids); `what` completes "… may …".
+    SuperadminsOrListedClients {
+        setting: &'static str,
+        what: &'static str,
+    },
 }
 
 /// One row: the scopes an endpoint needs, whether machine tokens may call it at all, and
@@ -121,9 +127,21 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
             endpoint: ValidateApiKey,
             scopes: RYD,
             user_tokens_only: false,
-            callers: Callers::SuperadminsOrServices("validate API keys"),
+            callers: Callers::SuperadminsOrListedClients {
+                setting: "authz_service_clients",
+                what: "validate API keys",
+            },
         },
         superadmin(Groups, RYD, "manage groups"),
+        ScopeRule {
+            endpoint: SetPipelineFacts,
+            scopes: &["ryd", "ryd:dataset:pipeline"],
+            user_tokens_only: false,
+            callers: Callers::SuperadminsOrListedClients {
+                setting: "pipeline_clients",
+                what: "report the pipeline's facts",
+            },
+        },
     ]
 };
 
@@ -177,14 +195,17 @@ pub fn check_scopes(endpoint: Endpoint, granted: &[String], is_machine: bool) ->
 /// Whether the caller may call the endpoint at all (its `callers`), given whether they are
 /// a superadmin and (asked only when it matters) whether they are a listed service client.
 /// `Err` is the refusal's message.
-pub fn check_caller(endpoint: Endpoint, superadmin: bool, service_client: impl FnOnce() -> bool) -> Result<(), String> {
+pub fn check_caller(endpoint: Endpoint, superadmin: bool, listed_in: impl FnOnce(&str) -> bool) -> Result<(), String> {
     match endpoint.rule().callers {
         Callers::Anyone => Ok(()),
         _ if superadmin => Ok(()),
         Callers::Superadmins(what) => Err(format!("Only a superadmin may {what}.")),
-        Callers::SuperadminsOrServices(_) if service_client() => Ok(()),
-        Callers::SuperadminsOrServices(what) => {
-            Err(format!("Only a superadmin, or a service client named in authz_service_clients, may {what}."))
+        Callers::SuperadminsOrListedClients { setting, what } => {
+            if listed_in(setting) {
+                Ok(())
+            } else {
+                Err(format!("Only a superadmin, or a client named in {setting}, may {what}."))
+            }
         }
     }
 }
@@ -204,7 +225,7 @@ mod tests {
     use super::*;
     use Endpoint::*;
 
-    const ALL: [Endpoint; 35] = [
+    const ALL: [Endpoint; 36] = [
         AccessCheck,
         ListTools,
         UserRoles,
@@ -240,6 +261,7 @@ mod tests {
         ImportApiKey,
         ValidateApiKey,
         Groups,
+        SetPipelineFacts,
     ];
 
     fn s(list: &[&str]) -> Vec<String> {
@@ -250,8 +272,10 @@ mod tests {
     fn every_scope_of_the_reference_is_in_the_table() {
         let mut all = every_scope();
         all.sort();
-        assert_eq!(all.len(), 12);
+        // The reference's twelve, and ours for the data pipeline.
+        assert_eq!(all.len(), 13);
         assert!(all.contains(&"ryd:reporting_org:tool:update") && all.contains(&"ryd:dataset:delete"));
+        assert!(all.contains(&"ryd:dataset:pipeline"));
     }
 
     #[test]

@@ -144,6 +144,14 @@ pub fn serve_ckan(req: Request) -> Response {
     to_spin_response(ryd_ckan::handle(&api_req, &sql, &|m| eprintln!("{m}")))
 }
 
+/// The same for the Dashboard's read API, which needs SQLite only.
+#[cfg(feature = "dashboard")]
+pub fn serve_dashboard(req: Request) -> Response {
+    let api_req = to_api_request(req);
+    let sql = SpinSql::default();
+    to_spin_response(ryd_dashboard::handle(&api_req, &sql, &|m| eprintln!("{m}")))
+}
+
 fn to_api_request(req: Request) -> ryd_http::Request {
     let method = match req.method() {
         Method::Get => "GET",

@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod dashboard;
 pub mod datasets;
 pub mod groups;
 pub mod idempotency;
@@ -17,6 +18,7 @@ pub mod migrate;
 pub mod native;
 pub mod objects;
 pub mod orgs;
+pub mod pipeline;
 pub mod public;
 pub mod sql;
 pub mod tokens;

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_api_keys_groups.sql"),
     include_str!("../migrations/0006_listing_without_triggers.sql"),
     include_str!("../migrations/0007_resource_ids_no_stat4.sql"),
+    include_str!("../migrations/0008_dashboard_order.sql"),
 ];
 
 /// The version a fully migrated database has.

@@ -8,7 +8,7 @@ use crate::sql::{Row, Sql, SqlError, Value};
 /// check it after every kind of change). Searches then walk partial indexes of listed
 /// datasets without joining each row to its organisation.
 pub const PUBLIC: &str = "d.listed";
-const ORG_VISIBLE: &str = "o.deleted_at IS NULL AND o.registry_approved = 1";
+pub(crate) const ORG_VISIBLE: &str = "o.deleted_at IS NULL AND o.registry_approved = 1";
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PublicOrg {

@@ -6,6 +6,7 @@ pub mod datasets;
 pub mod groups;
 pub mod misc;
 pub mod orgs;
+pub mod pipeline;
 pub mod scoped_tokens;
 pub mod tools;
 pub mod users;

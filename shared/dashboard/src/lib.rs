@@ -1,0 +1,124 @@
+//! The IATI Dashboard's read API (`iati-dashboard-api.yaml`): `/api/reporting-orgs/`,
+//! `/api/reporting-orgs/{key}/`, `/api/datasets/`, `/api/datasets/{key}/`, public and
+//! read-only, answering as IATI's running Dashboard (Django REST Framework) does where the
+//! YAML is silent: records by short name (or id), DRF's page-number pagination and error
+//! bodies, django-filter's messages. Only public data, from the same definitions as the
+//! CKAN API (`ryd_store::public`).
+
+mod filters;
+mod page;
+mod views;
+
+pub use filters::{is_country_choice, FILE_TYPE_CHOICES};
+
+use ryd_http::{Request, Response};
+use ryd_store::Sql;
+use serde_json::{json, Value};
+
+/// Why a request gets no list or record, as DRF words it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// No such record (or not public).
+    NotFound,
+    /// A page that is not a number, below 1 or past the end.
+    InvalidPage,
+    /// Query parameters django-filter refuses: parameter → its messages.
+    Filters(Vec<(String, String)>),
+    MethodNotAllowed(String),
+    Internal(String),
+}
+
+impl Error {
+    fn status(&self) -> u16 {
+        match self {
+            Error::NotFound | Error::InvalidPage => 404,
+            Error::Filters(_) => 400,
+            Error::MethodNotAllowed(_) => 405,
+            Error::Internal(_) => 500,
+        }
+    }
+
+    fn body(&self) -> Value {
+        match self {
+            Error::NotFound => json!({"detail": "Not found."}),
+            Error::InvalidPage => json!({"detail": "Invalid page."}),
+            Error::Filters(fields) => {
+                let mut body = serde_json::Map::new();
+                for (field, message) in fields {
+                    body.insert(field.clone(), json!([message]));
+                }
+                Value::Object(body)
+            }
+            Error::MethodNotAllowed(m) => json!({"detail": format!("Method \"{m}\" not allowed.")}),
+            Error::Internal(_) => json!({"detail": "A server error occurred."}),
+        }
+    }
+}
+
+impl From<ryd_store::SqlError> for Error {
+    fn from(e: ryd_store::SqlError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+/// One resource of the API: its path segment, its list and its record.
+struct Resource {
+    segment: &'static str,
+    list: fn(&Request, &dyn Sql) -> Result<String, Error>,
+    record: fn(&dyn Sql, &str) -> Result<String, Error>,
+}
+
+const RESOURCES: &[Resource] = &[
+    Resource { segment: "reporting-orgs", list: views::org_list, record: views::org_record },
+    Resource { segment: "datasets", list: views::dataset_list, record: views::dataset_record },
+];
+
+/// Answers one request; `log` receives internal errors.
+pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
+    let result = route(req, sql);
+    let mut response = match result {
+        Ok(json) => Response {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: json.into_bytes(),
+        },
+        Err(e) => {
+            if let Error::Internal(m) = &e {
+                log(&format!("dashboard {}: {m}", req.path));
+            }
+            let mut r = Response::json(e.status(), &e.body());
+            if matches!(e, Error::MethodNotAllowed(_)) {
+                r.set_header("allow", "GET, HEAD");
+            }
+            r
+        }
+    };
+    if req.method == "HEAD" {
+        response.body.clear();
+    }
+    // A public, read-only API: any web page may read it, as the CKAN API.
+    response.set_header("access-control-allow-origin", "*");
+    response
+}
+
+fn route(req: &Request, sql: &dyn Sql) -> Result<String, Error> {
+    // `/api/reporting-orgs`, `/api/reporting-orgs/`, `/api/reporting-orgs/{key}[/]`.
+    let rest = req.path.strip_prefix("/api/").ok_or(Error::NotFound)?;
+    let mut parts = rest.trim_end_matches('/').split('/');
+    let segment = parts.next().unwrap_or_default();
+    let key = parts.next();
+    if parts.next().is_some() {
+        return Err(Error::NotFound);
+    }
+    let resource = RESOURCES.iter().find(|r| r.segment == segment).ok_or(Error::NotFound)?;
+    if req.method != "GET" && req.method != "HEAD" {
+        return Err(Error::MethodNotAllowed(req.method.clone()));
+    }
+    ryd_store::ensure_schema(sql)?;
+    match key {
+        None => (resource.list)(req, sql),
+        Some("") => Err(Error::NotFound),
+        // Short names and ids are plain ASCII: a key needing decoding matches nothing.
+        Some(key) => (resource.record)(sql, key),
+    }
+}

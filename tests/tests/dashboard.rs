@@ -1,0 +1,444 @@
+//! The Dashboard's read API, end to end: the real `dashboard` component over HTTP on an
+//! imported registry plus records made through the API, every answer checked against
+//! `iati-dashboard-api.yaml` (with `null` where the registry has no value) and for hidden
+//! records.
+
+use ryd_e2e::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+struct Registry {
+    _host: Server,
+    c: Client,
+    data: std::path::PathBuf,
+    /// Ids and names that must never appear.
+    hidden: Vec<String>,
+    /// The organisation made through the API, with an accented name.
+    accented: String,
+    accented_id: String,
+}
+
+fn sql_count(data: &Path, q: &str) -> i64 {
+    rusqlite::Connection::open(data.join("sqlite_db.db")).unwrap().query_row(q, [], |r| r.get(0)).unwrap()
+}
+
+fn registry(name: &str) -> Registry {
+    let data = data_dir(name);
+    let dump = data.join("dump.jsonl");
+    let lines: Vec<String> = ryd_ckan::synthetic::registry(40, 1000, 3).map(|v| v.to_string()).collect();
+    std::fs::write(&dump, lines.join("\n")).unwrap();
+    ryd_host::import::import_files(&data.join("sqlite_db.db"), &[dump.to_string_lossy().into_owned()]).unwrap();
+    let host = serve!(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
+    let superadmin = Who::superadmin(2);
+    let org = |short: &str, title: &str, country: &str| {
+        let body = json!({"short_name": short, "human_readable_name": title, "contact_email": "a@example.org",
+                          "organisation_identifier": format!("XM-{short}"), "hq_country": country, "organisation_type": "21",
+                          "reporting_source_type": "primary_source"});
+        c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let approve = |oid: &str| {
+        c.call(
+            &superadmin,
+            "PATCH",
+            &format!("/api/v1/reporting-orgs/{oid}"),
+            Some(json!({"registry_approved": true})),
+        )
+        .expect(200);
+    };
+    let dataset = |oid: &str, short: &str, visibility: &str| {
+        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": short,
+                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
+                          "visibility": visibility, "licence_id": "cc-by"});
+        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"].as_str().unwrap().to_string()
+    };
+    let accented_id = org("afd", "Agence Française de Développement", "FR");
+    approve(&accented_id);
+    dataset(&accented_id, "afd-activities", "public");
+    let private = dataset(&accented_id, "afd-secret", "private");
+    let gone = dataset(&accented_id, "afd-gone", "public");
+    c.call(&admin, "DELETE", &format!("/api/v1/datasets/{gone}"), None).expect(200);
+    let unapproved = org("notyet", "Développement pending", "FR");
+    let unapproved_ds = dataset(&unapproved, "notyet-activities", "public");
+    let closed = org("closed", "Closed agency", "FR");
+    approve(&closed);
+    let closed_ds = dataset(&closed, "closed-activities", "public");
+    c.call(&admin, "DELETE", &format!("/api/v1/reporting-orgs/{closed}"), None).expect(200);
+    let hidden = vec![
+        private,
+        "afd-secret".into(),
+        gone,
+        "afd-gone".into(),
+        unapproved,
+        "notyet".into(),
+        unapproved_ds,
+        closed,
+        "closed-activities".into(),
+        closed_ds,
+    ];
+    Registry { _host: host, c, data, hidden, accented: "afd".into(), accented_id }
+}
+
+impl Registry {
+    /// GET with its status checked, and every answer scanned for hidden records.
+    fn get(&self, path: &str, status: u16) -> Value {
+        let a = self.c.send("GET", path, None, &[], None);
+        for h in &self.hidden {
+            assert!(!a.text.contains(h.as_str()), "{path} shows hidden {h}: {}", a.text);
+        }
+        assert_eq!(a.header("content-type"), Some("application/json"), "{path}");
+        a.expect(status)
+    }
+
+    /// Every result of a list, following `next` links.
+    fn all(&self, first: &str) -> (i64, Vec<Value>) {
+        let mut page = self.get(first, 200);
+        let count = page["count"].as_i64().unwrap();
+        let mut results = page["results"].as_array().unwrap().clone();
+        while let Some(next) = page["next"].as_str() {
+            let path = next.strip_prefix(&self.c.base).expect("an absolute link to this server").to_string();
+            page = self.get(&path, 200);
+            results.extend(page["results"].as_array().unwrap().iter().cloned());
+        }
+        assert_eq!(results.len() as i64, count, "{first}: count and results agree");
+        (count, results)
+    }
+}
+
+/// The YAML (vendored with the crate), and a check of a body against one of its schemas:
+/// exactly its properties, each of its type (or `null`), enums respected.
+fn schema(name: &str) -> Value {
+    let text = std::fs::read_to_string(root().join("shared/dashboard/reference/iati-dashboard-api.yaml")).unwrap();
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    doc["components"]["schemas"][name].clone()
+}
+
+fn conforms(body: &Value, schema: &Value) {
+    let props = schema["properties"].as_object().unwrap();
+    let obj = body.as_object().unwrap_or_else(|| panic!("an object: {body}"));
+    let have: BTreeSet<&String> = obj.keys().collect();
+    let want: BTreeSet<&String> = props.keys().collect();
+    assert_eq!(have, want, "exactly the schema's properties: {body}");
+    for required in schema["required"].as_array().unwrap() {
+        assert!(obj.contains_key(required.as_str().unwrap()), "{required} missing: {body}");
+    }
+    for (name, p) in props {
+        let v = &obj[name];
+        if v.is_null() {
+            continue;
+        }
+        match p["type"].as_str().unwrap() {
+            "string" => assert!(v.is_string(), "{name} is a string: {body}"),
+            "integer" => assert!(v.is_i64(), "{name} is an integer: {body}"),
+            t => panic!("a type the test does not know: {t}"),
+        }
+        if let Some(choices) = p["enum"].as_array() {
+            assert!(choices.contains(v), "{name}: {v} is one of {choices:?}");
+        }
+        if p["format"] == "uuid" {
+            assert!(ryd_dashboard_uuid(v.as_str().unwrap()), "{name} is a UUID: {v}");
+        }
+    }
+}
+
+fn ryd_dashboard_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.chars()
+            .enumerate()
+            .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+}
+
+fn ids(results: &[Value]) -> Vec<String> {
+    results.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn lists_and_records_as_the_yaml_and_drf_describe_them() {
+    let r = registry("dashboard-shapes");
+    let (org_schema, dataset_schema) = (schema("ReportingOrg"), schema("Dataset"));
+
+    // Organisations: every visible one, in name order, each conforming.
+    let (count, orgs) = r.all("/api/reporting-orgs/?page_size=7");
+    let visible =
+        sql_count(&r.data, "SELECT count(*) FROM organisations WHERE deleted_at IS NULL AND registry_approved = 1");
+    assert_eq!(count, visible);
+    for o in &orgs {
+        conforms(o, &org_schema);
+    }
+    let names: Vec<(String, String)> = orgs
+        .iter()
+        .map(|o| (o["human_readable_name"].as_str().unwrap().to_ascii_lowercase(), o["id"].as_str().unwrap().into()))
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "ordered by human_readable_name (any case), then id");
+    let one_page = r.get("/api/reporting-orgs?page_size=5000&format=json&unknown=1", 200);
+    assert_eq!(
+        ids(one_page["results"].as_array().unwrap()),
+        ids(&orgs),
+        "one big page, no slash, extra parameters ignored"
+    );
+    assert_eq!((one_page["next"].clone(), one_page["previous"].clone()), (Value::Null, Value::Null));
+
+    // dataset_count counts public datasets only.
+    let afd = orgs.iter().find(|o| o["short_name"] == r.accented.as_str()).unwrap();
+    assert_eq!(afd["dataset_count"], 1, "{afd}");
+    assert_eq!(afd["reporting_source_type"], "primary-source");
+    assert_eq!(afd["data_portal_url"], Value::Null, "a value the registry does not have is null");
+
+    // Records by short name and by id, with and without the slash, equal to the list's.
+    for path in [format!("/api/reporting-orgs/{}/", r.accented), format!("/api/reporting-orgs/{}", r.accented_id)] {
+        assert_eq!(&r.get(&path, 200), afd, "{path}");
+    }
+    let upper = r.accented_id.to_uppercase();
+    assert_eq!(&r.get(&format!("/api/reporting-orgs/{upper}/"), 200), afd, "a UUID in capitals is the same id");
+
+    // Datasets: every public one, by short name, each conforming and naming its organisation.
+    let (count, datasets) = r.all("/api/datasets/?page_size=40");
+    assert_eq!(count, sql_count(&r.data, "SELECT count(*) FROM datasets WHERE listed"));
+    for d in &datasets {
+        conforms(d, &dataset_schema);
+    }
+    let shorts: Vec<&str> = datasets.iter().map(|d| d["short_name"].as_str().unwrap()).collect();
+    let mut sorted = shorts.clone();
+    sorted.sort();
+    assert_eq!(shorts, sorted, "ordered by short_name");
+    let first = &datasets[0];
+    for key in [first["short_name"].as_str().unwrap(), first["id"].as_str().unwrap()] {
+        assert_eq!(&r.get(&format!("/api/datasets/{key}/"), 200), first);
+    }
+
+    // What is not public is not found, and writes are not allowed.
+    for h in ["afd-secret", "afd-gone", "notyet-activities", "closed-activities"] {
+        assert_eq!(r.get(&format!("/api/datasets/{h}/"), 404), json!({"detail": "Not found."}));
+    }
+    for h in ["notyet", "closed", "nobody"] {
+        assert_eq!(r.get(&format!("/api/reporting-orgs/{h}/"), 404), json!({"detail": "Not found."}));
+    }
+    let post = r.c.send("POST", "/api/datasets/", None, &[], Some("{}"));
+    assert_eq!(post.expect(405), json!({"detail": "Method \"POST\" not allowed."}));
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+}
+
+#[test]
+fn pagination_as_drf_pages() {
+    let r = registry("dashboard-pages");
+    let first = r.get("/api/datasets/?page_size=25&reporting_org__short_name=publisher-00000", 200);
+    let count = first["count"].as_i64().unwrap();
+    assert!(count > 50, "the first organisation publishes many datasets ({count})");
+    assert_eq!(first["previous"], Value::Null);
+    let base = &r.c.base;
+    assert_eq!(
+        first["next"],
+        format!("{base}/api/datasets/?page=2&page_size=25&reporting_org__short_name=publisher-00000")
+    );
+    let second = r.get("/api/datasets/?page_size=25&reporting_org__short_name=publisher-00000&page=2", 200);
+    assert_eq!(
+        second["previous"],
+        format!("{base}/api/datasets/?page_size=25&reporting_org__short_name=publisher-00000")
+    );
+    let pages = (count + 24) / 25;
+    let last = r.get("/api/datasets/?page_size=25&reporting_org__short_name=publisher-00000&page=last", 200);
+    assert_eq!(
+        last,
+        r.get(&format!("/api/datasets/?page_size=25&reporting_org__short_name=publisher-00000&page={pages}"), 200)
+    );
+    assert_eq!(last["next"], Value::Null);
+    assert_eq!(
+        r.get("/api/datasets/?page_size=0", 200)["results"].as_array().unwrap().len(),
+        50,
+        "a bad size is the default"
+    );
+    for bad in [format!("page={}", pages + 1), "page=0".into(), "page=two".into()] {
+        let path = format!("/api/datasets/?page_size=25&reporting_org__short_name=publisher-00000&{bad}");
+        assert_eq!(r.get(&path, 404), json!({"detail": "Invalid page."}), "{bad}");
+    }
+    let empty = r.get("/api/datasets/?reporting_org__short_name=nobody", 200);
+    assert_eq!(
+        empty,
+        json!({"count": 0, "next": null, "previous": null, "results": []}),
+        "an empty list is one empty page"
+    );
+}
+
+#[test]
+fn filters_select_what_the_registry_says_and_refuse_what_the_yaml_does_not_offer() {
+    let r = registry("dashboard-filters");
+    let d = &r.data;
+    let count = |path: &str| r.get(path, 200)["count"].as_i64().unwrap();
+    let visible = "o.deleted_at IS NULL AND o.registry_approved = 1";
+    let publishes = |kind: &str| {
+        format!("EXISTS (SELECT 1 FROM datasets d JOIN dataset_pipeline p ON p.dataset_id = d.id WHERE d.organisation_id = o.id AND d.listed AND p.filetype = '{kind}')")
+    };
+    let orgs_where = |w: &str| sql_count(d, &format!("SELECT count(*) FROM organisations o WHERE {visible} AND {w}"));
+
+    assert_eq!(count("/api/reporting-orgs/?hq_country=FR"), orgs_where("o.hq_country = 'FR'"));
+    assert!(count("/api/reporting-orgs/?hq_country=FR") > 1);
+    let activities = orgs_where(&publishes("activity"));
+    let organisations = orgs_where(&publishes("organisation"));
+    let both = orgs_where(&format!("{} AND {}", publishes("activity"), publishes("organisation")));
+    assert!(both > 0 && both < activities, "the data tells the filters apart ({both}, {activities})");
+    assert_eq!(count("/api/reporting-orgs/?file_type=iati-activities"), activities);
+    assert_eq!(count("/api/reporting-orgs/?file_types=iati-organisations"), organisations, "the live alias");
+    assert_eq!(count("/api/reporting-orgs/?file_type=both"), both);
+    let kenya = orgs_where(
+        "EXISTS (SELECT 1 FROM datasets d JOIN dataset_pipeline p ON p.dataset_id = d.id WHERE d.organisation_id = o.id AND d.listed AND p.filetype = 'activity' AND p.country = 'KE')",
+    );
+    assert!(kenya > 0);
+    assert_eq!(count("/api/reporting-orgs/?recipient_country_code=KE"), kenya);
+    assert_eq!(count("/api/reporting-orgs/?recipient_country_code=AN"), 0, "a withdrawn code is still a choice");
+
+    // Search: whole words of the short and readable names, all of them, any case or accent.
+    let found = |q: &str| ids(r.get(&format!("/api/reporting-orgs/?search={q}"), 200)["results"].as_array().unwrap());
+    assert_eq!(found("developpement"), std::slice::from_ref(&r.accented_id));
+    assert_eq!(found("AGENCE+fran%C3%A7aise"), std::slice::from_ref(&r.accented_id));
+    assert_eq!(found("afd"), std::slice::from_ref(&r.accented_id), "the short name's words");
+    assert!(found("agence+missing").is_empty(), "every word must match");
+    assert!(found("develop").is_empty(), "whole words only");
+    assert_eq!(count("/api/reporting-orgs/?search=publisher"), 40, "every imported short name has the word");
+
+    // Datasets by organisation, by id or short name.
+    let per_org =
+        sql_count(d, &format!("SELECT count(*) FROM datasets WHERE listed AND organisation_id = '{}'", r.accented_id));
+    assert_eq!(count(&format!("/api/datasets/?reporting_org__id={}", r.accented_id)), per_org);
+    assert_eq!(count("/api/datasets/?reporting_org__short_name=afd"), per_org);
+
+    // Refusals, in django-filter's words, under the parameter's name.
+    assert_eq!(
+        r.get("/api/reporting-orgs/?hq_country=XX", 400),
+        json!({"hq_country": ["Select a valid choice. XX is not one of the available choices."]})
+    );
+    assert_eq!(
+        r.get("/api/reporting-orgs/?file_type=csv&recipient_country_code=ZZ", 400),
+        json!({"file_type": ["Select a valid choice. csv is not one of the available choices."],
+               "recipient_country_code": ["Select a valid choice. ZZ is not one of the available choices."]})
+    );
+    assert_eq!(
+        r.get("/api/datasets/?reporting_org__id=afd", 400),
+        json!({"reporting_org__id": ["Enter a valid UUID."]})
+    );
+}
+
+#[test]
+fn the_pipelines_facts_reach_ckan_and_the_dashboard_as_they_commit_and_only_the_pipeline_reports_them() {
+    let data = data_dir("pipeline-facts");
+    let host = serve!(&data, test_env(&[("SPIN_VARIABLE_PIPELINE_CLIENTS", "other-bot pipeline-bot")]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
+    let superadmin = Who::superadmin(2);
+    let bot = Who::machine("pipeline-bot").scopes("ryd ryd:dataset:pipeline");
+    let body = json!({"short_name": "kenya-aid", "human_readable_name": "Kenya Aid", "contact_email": "a@example.org",
+                      "organisation_identifier": "XM-KA-1", "hq_country": "KE", "organisation_type": "21",
+                      "reporting_source_type": "primary_source"});
+    let oid = c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.call(&superadmin, "PATCH", &format!("/api/v1/reporting-orgs/{oid}"), Some(json!({"registry_approved": true})))
+        .expect(200);
+    let dataset = |short: &str| {
+        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": short,
+                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
+                          "visibility": "public", "licence_id": "cc-by"});
+        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"].as_str().unwrap().to_string()
+    };
+    let (did, other) = (dataset("kenya-aid-activities"), dataset("kenya-aid-org"));
+    let path = format!("/api/v1/datasets/{did}/pipeline");
+    let dashboard =
+        |q: &str| c.send("GET", &format!("/api/reporting-orgs/?{q}"), None, &[], None).expect(200)["count"].clone();
+    assert_eq!(dashboard("recipient_country_code=UG"), 0);
+
+    // The pipeline's client reports; CKAN and the Dashboard show it at once.
+    let facts = json!({"filetype": "activity", "iati_version": "2.03", "activity_count": 12, "country": "UG", "language": "en",
+                       "data_updated": "2025-09-02T14:38:34+02:00", "validation_status": "Warning",
+                       "resource_hash": "06D18A58DB0E0157E93414EDE9091EB44897C108", "resource_size": 2048});
+    let answer = c.call(&bot, "PUT", &path, Some(facts)).expect(200);
+    assert_eq!(answer["data"]["facts"]["data_updated"], "2025-09-02 12:38:34", "kept in CKAN's form, in UTC");
+    assert_eq!(answer["data"]["facts"]["resource_hash"], "06d18a58db0e0157e93414ede9091eb44897c108");
+    let shown = c.send("GET", "/api/3/action/package_show?id=kenya-aid-activities", None, &[], None).expect(200);
+    let extras: Vec<(String, String)> = shown["result"]["extras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["key"].as_str().unwrap().to_string(), e["value"].as_str().unwrap_or("").to_string()))
+        .collect();
+    for (k, v) in
+        [("filetype", "activity"), ("activity_count", "12"), ("country", "UG"), ("validation_status", "Warning")]
+    {
+        assert!(extras.contains(&(k.to_string(), v.to_string())), "{k}={v} in {extras:?}");
+    }
+    assert_eq!(shown["result"]["resources"][0]["size"], 2048);
+    assert_eq!(dashboard("recipient_country_code=UG"), 1);
+    assert_eq!(dashboard("file_type=iati-activities"), 1);
+    assert_eq!(dashboard("file_type=both"), 0);
+
+    // A left-out fact keeps its value, null clears one.
+    let after = c.call(&bot, "PUT", &path, Some(json!({"validation_status": null, "activity_count": 13}))).expect(200);
+    assert_eq!(after["data"]["facts"]["validation_status"], Value::Null);
+    assert_eq!(after["data"]["facts"]["activity_count"], 13);
+    assert_eq!(after["data"]["facts"]["country"], "UG");
+
+    // A batch: all or nothing.
+    let batch = json!({"datasets": [{"id": other, "filetype": "organisation"}, {"id": "00000000-0000-4000-8000-00000000dead", "filetype": "activity"}]});
+    let refused = c.call(&bot, "PUT", "/api/v1/datasets/pipeline", Some(batch));
+    refused.expect(400);
+    assert!(refused.text.contains("datasets[1].id"), "{}", refused.text);
+    assert_eq!(dashboard("file_type=both"), 0, "the refused batch wrote nothing");
+    let batch = json!({"datasets": [{"id": other, "filetype": "organisation"}]});
+    assert_eq!(
+        c.call(&bot, "PUT", "/api/v1/datasets/pipeline", Some(batch)).expect(200)["data"]["datasets"][0]["facts"]
+            ["filetype"],
+        "organisation"
+    );
+    assert_eq!(dashboard("file_type=both"), 1);
+
+    // Bad facts: every one named, nothing changed.
+    let bad = c.call(
+        &bot,
+        "PUT",
+        &path,
+        Some(json!({"activity_count": -1, "country": "XX", "colour": "red", "filetype": "csv"})),
+    );
+    bad.expect(400);
+    for field in ["activity_count", "country", "colour", "filetype"] {
+        assert!(bad.text.contains(field), "{field} named: {}", bad.text);
+    }
+    assert_eq!(dashboard("recipient_country_code=UG"), 1);
+
+    // Only superadmins and the listed clients, with the scope; a deleted or unknown dataset is a 404.
+    c.call(&superadmin, "PUT", &path, Some(json!({"language": "fr"}))).expect(200);
+    let forbidden = c.call(
+        &Who::machine("stranger-bot").scopes("ryd ryd:dataset:pipeline"),
+        "PUT",
+        &path,
+        Some(json!({"language": "de"})),
+    );
+    forbidden.expect(403);
+    assert!(forbidden.text.contains("pipeline_clients"), "{}", forbidden.text);
+    c.call(&admin, "PUT", &path, Some(json!({"language": "de"}))).expect(403);
+    c.call(&Who::machine("pipeline-bot").scopes("ryd ryd:dataset"), "PUT", &path, Some(json!({"language": "de"})))
+        .expect(403);
+    c.send("PUT", &path, None, &[], Some(r#"{"language": "de"}"#)).expect(401);
+    c.call(
+        &bot,
+        "PUT",
+        "/api/v1/datasets/00000000-0000-4000-8000-00000000dead/pipeline",
+        Some(json!({"language": "de"})),
+    )
+    .expect(404);
+    let facts = c.call(&bot, "PUT", &path, Some(json!({}))).expect(200);
+    assert_eq!(facts["data"]["facts"]["language"], "fr", "no refused request changed anything");
+    assert_eq!(
+        sql_count(
+            &data,
+            &format!("SELECT count(*) FROM audit_events WHERE action = 'set_pipeline_facts' AND target_id = '{did}'")
+        ),
+        3,
+        "each change audited, the empty report not"
+    );
+}
