@@ -319,3 +319,51 @@ fn the_ckanapi_python_client_works_unchanged() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn package_search_takes_a_metadata_modified_range_as_solr_writes_it() {
+    let r = registry("ckan-modified");
+    let search = |fq: &str| {
+        let path = format!(
+            "/api/3/action/package_search?fq={}&sort=metadata_modified+asc&rows=100",
+            ryd_api::http::percent_encode(fq)
+        );
+        result(&r.get(&path))
+    };
+    let modified = |page: &Value| -> Vec<String> {
+        page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["metadata_modified"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = search("metadata_modified:[* TO *]");
+    let n = all["count"].as_i64().unwrap();
+    assert!(n >= 2, "{all}");
+    let times = modified(&all);
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "sort=metadata_modified asc");
+
+    // A later change: only it is after the earlier time.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let admin = Who::user(1, "Admin");
+    let path = format!("/api/v1/datasets/{}", r.public_dataset_id);
+    r.c.call(&admin, "PATCH", &path, Some(json!({"human_readable_name": "Renamed water"}))).expect(200);
+    let before = format!("{}Z", times.last().unwrap());
+    let after = search(&format!("metadata_modified:{{{before} TO *]"));
+    assert_eq!(after["count"], 1, "{after}");
+    assert_eq!(after["results"][0]["name"], r.public_dataset.as_str());
+    assert!(search(&format!("metadata_modified:[{before} TO *]"))["count"].as_i64().unwrap() >= 1);
+    assert_eq!(search(&format!("metadata_modified:[* TO {before}]"))["count"].as_i64().unwrap(), n - 1);
+    assert_eq!(search("metadata_modified:[* TO 2000-01-01T00:00:00Z]")["count"], 0);
+    assert_eq!(search("organization:nobody AND metadata_modified:[2000-01-01T00:00:00Z TO *]")["count"], 0);
+
+    let refused = r.get(&format!(
+        "/api/3/action/package_search?fq={}",
+        ryd_api::http::percent_encode("metadata_modified:[NOW-1DAY TO NOW]")
+    ));
+    let body = refused.expect(400);
+    assert_eq!(body["error"]["__type"], "Search Query Error", "{body}");
+}

@@ -1,7 +1,7 @@
 //! `package_search`'s query language, as far as the registry's callers use it.
 
 use crate::CkanError;
-use ryd_store::public::{Filter, Sort};
+use ryd_store::public::{Bound, Filter, Sort};
 
 /// `q`: full text. Words become an FTS5 query of prefix terms, all required; `*:*` and
 /// empty mean everything.
@@ -44,6 +44,23 @@ pub fn parse_fq(fq: &str, filter: &mut Filter) -> Result<(), CkanError> {
             return Err(err(format!("negation and grouping are not supported ({field:?})")));
         }
         i += 1; // ':'
+                // A Solr range, `[from TO to]` (`{`/`}` for an open end), on metadata_modified.
+        if i < chars.len() && (chars[i] == '[' || chars[i] == '{') {
+            let s = i;
+            let end = chars[s..]
+                .iter()
+                .position(|c| *c == ']' || *c == '}')
+                .ok_or_else(|| err("unterminated range".into()))?;
+            i = s + end + 1;
+            let range: String = chars[s..i].iter().collect();
+            if field != "metadata_modified" {
+                return Err(err(format!("ranges are supported on metadata_modified only, not {field:?}")));
+            }
+            let (from, to) = parse_range(&range).map_err(err)?;
+            filter.modified_from = from;
+            filter.modified_to = to;
+            continue;
+        }
         let value = if i < chars.len() && chars[i] == '"' {
             let s = i + 1;
             let end = chars[s..].iter().position(|c| *c == '"').ok_or_else(|| err("unterminated quote".into()))?;
@@ -82,6 +99,43 @@ pub fn parse_fq(fq: &str, filter: &mut Filter) -> Result<(), CkanError> {
     Ok(())
 }
 
+/// `[2024-01-01T00:00:00Z TO *]`, `{… TO …}`: Solr's inclusive and exclusive ends, `*`
+/// for an open one. Dates in UTC, as Solr writes them; fractions of a second are folded
+/// into the comparison (the registry keeps whole seconds).
+fn parse_range(range: &str) -> Result<(Option<Bound>, Option<Bound>), String> {
+    let open_inclusive = range.starts_with('[');
+    let close_inclusive = range.ends_with(']');
+    let inner = &range[1..range.len() - 1];
+    let (from, to) = inner.split_once(" TO ").ok_or_else(|| format!("expected [from TO to], found {range:?}"))?;
+    let end = |text: &str, inclusive: bool, lower: bool| -> Result<Option<Bound>, String> {
+        let text = text.trim();
+        if text == "*" {
+            return Ok(None);
+        }
+        let (at, fraction) = solr_date(text).ok_or_else(|| {
+            format!("{text:?} is not a date in UTC like 2024-01-01T00:00:00Z (NOW and date math are not supported)")
+        })?;
+        // Whole seconds t against X.f (f > 0): t ≥ X.f ⇔ t > X; t ≤ X.f ⇔ t ≤ X.
+        let inclusive = if fraction { !lower } else { inclusive };
+        Ok(Some(Bound { at, inclusive }))
+    };
+    Ok((end(from, open_inclusive, true)?, end(to, close_inclusive, false)?))
+}
+
+/// A Solr date (`YYYY-MM-DDTHH:MM:SS[.fff][Z|+00:00]`) as the registry stores dates, and
+/// whether it had a non-zero fraction of a second.
+fn solr_date(text: &str) -> Option<(String, bool)> {
+    let rest = text.strip_suffix('Z').or_else(|| text.strip_suffix("+00:00")).unwrap_or(text);
+    let (whole, fraction) = rest.split_once('.').unwrap_or((rest, ""));
+    let shape = "dddd-dd-ddTdd:dd:dd";
+    let fits = whole.len() == shape.len()
+        && whole.chars().zip(shape.chars()).all(|(c, s)| if s == 'd' { c.is_ascii_digit() } else { c == s });
+    if !fits || !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((format!("{whole}+00:00"), fraction.chars().any(|c| c != '0')))
+}
+
 pub fn parse_sort(sort: Option<&str>) -> Result<Sort, CkanError> {
     let Some(sort) = sort.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(Sort::Score);
@@ -111,6 +165,37 @@ pub fn parse_sort(sort: Option<&str>) -> Result<Sort, CkanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_modified_ranges_as_solr_writes_them() {
+        let range = |fq: &str| {
+            let mut f = Filter::default();
+            parse_fq(fq, &mut f).map(|_| (f.modified_from, f.modified_to))
+        };
+        let b = |at: &str, inclusive| Some(Bound { at: at.into(), inclusive });
+        assert_eq!(
+            range("metadata_modified:[2024-01-01T00:00:00Z TO *]").unwrap(),
+            (b("2024-01-01T00:00:00+00:00", true), None)
+        );
+        assert_eq!(
+            range("organization:x AND metadata_modified:{2024-01-01T00:00:00Z TO 2024-02-01T00:00:00.000Z]").unwrap(),
+            (b("2024-01-01T00:00:00+00:00", false), b("2024-02-01T00:00:00+00:00", true))
+        );
+        assert_eq!(
+            range("metadata_modified:[2024-01-01T00:00:00.5Z TO 2024-02-01T00:00:00.5Z}").unwrap(),
+            (b("2024-01-01T00:00:00+00:00", false), b("2024-02-01T00:00:00+00:00", true)),
+            "fractions fold into whole seconds"
+        );
+        for bad in [
+            "metadata_modified:[NOW-1DAY TO NOW]",
+            "metadata_modified:[2024-01-01 TO *]",
+            "metadata_modified:[2024-01-01T00:00:00Z *]",
+            "metadata_modified:[2024-01-01T00:00:00Z TO *",
+            "name:[a TO b]",
+        ] {
+            assert!(matches!(range(bad), Err(CkanError::SearchQuery(_))), "{bad}");
+        }
+    }
 
     #[test]
     fn fq_forms_the_callers_send() {

@@ -143,6 +143,17 @@ pub struct Filter {
     pub licence_ids: Vec<String>,
     /// An FTS5 query, already sanitised.
     pub text: Option<String>,
+    /// `metadata_modified` ranges (`fq=metadata_modified:[… TO …]`).
+    pub modified_from: Option<Bound>,
+    pub modified_to: Option<Bound>,
+}
+
+/// One end of a date range: the date as stored (`YYYY-MM-DDTHH:MM:SS+00:00`, so text order
+/// is time order) and whether the end itself is in the range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    pub at: String,
+    pub inclusive: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +203,13 @@ fn where_clause(f: &Filter, ordered: bool, org_columns: bool, pipeline_columns: 
     any_of("p.filetype", &f.filetypes, &mut clauses, &mut params);
     any_of("d.short_name", &f.names, &mut clauses, &mut params);
     any_of("d.licence_id", &f.licence_ids, &mut clauses, &mut params);
+    for (bound, op) in [(&f.modified_from, (">=", ">")), (&f.modified_to, ("<=", "<"))] {
+        if let Some(b) = bound {
+            let op = if b.inclusive { op.0 } else { op.1 };
+            clauses.push(format!("d.last_metadata_update_date {op} ?"));
+            params.push(Value::from(b.at.as_str()));
+        }
+    }
     if !f.res_formats.is_empty() && !f.res_formats.iter().any(|r| r.eq_ignore_ascii_case("IATI-XML")) {
         clauses.push("0".into());
     }
