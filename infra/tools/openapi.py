@@ -337,6 +337,25 @@ paths["/datasets/pipeline"] = {"put": {"tags": PIPE_TAG, "operationId": "set_pip
                             {"$ref": "#/components/schemas/PipelineFacts"}]}}}}),
     "responses": {**ok(data({"type": "object", "required": ["datasets"], "properties": {"datasets": {"type": "array", "items": {"$ref": "#/components/schemas/PipelineFactsRead"}}}})), **errors}}}
 
+# The public change feed (served by the dashboard component; no token).
+S["Change"] = {"type": "object", "required": ["kind", "id", "name", "change", "version", "at", "cursor"], "properties": {
+    "kind": {"type": "string", "enum": ["dataset", "organisation"]}, "id": {"type": "string", "format": "uuid"},
+    "name": {"type": "string", "description": "Its short name (a dataset's or organisation's CKAN name)."},
+    "change": {"type": "string", "enum": ["created", "updated", "deleted", "hidden"],
+               "description": "created: became public; updated: changed while public; deleted; hidden: no longer public (made private, unapproved)."},
+    "version": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+    "cursor": {"type": "string", "description": "Continue after this change."}}}
+paths["/changes"] = {"get": {"tags": ["Change feed"], "operationId": "changes", "security": [],
+    "summary": "What happened to the public registry, in commit order, for mirrors: fetch what is created or updated, drop what is deleted or hidden.",
+    "parameters": [{"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
+                    "description": "A cursor from an answer (`next`, `latest` or a change's); omitted: from the beginning."},
+                   {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+    "responses": {**ok(data({"type": "object", "required": ["changes", "next", "more", "latest"], "properties": {
+        "changes": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
+        "next": {"type": "string"}, "more": {"type": "boolean"},
+        "latest": {"type": "string", "description": "The newest change: where a mirror that has just listed everything starts."}}})),
+        "400": errors["400"]}}}
+
 paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
                                   "responses": ok({"type": "object"})}}
 paths["/health"] = {"servers": [{"url": "/"}], "get": {"tags": ["Miscellaneous"], "operationId": "health",

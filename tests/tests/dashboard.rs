@@ -442,3 +442,189 @@ fn the_pipelines_facts_reach_ckan_and_the_dashboard_as_they_commit_and_only_the_
         "each change audited, the empty report not"
     );
 }
+
+/// A mirror of the public registry that reads the feed and fetches what it names.
+struct Mirror {
+    cursor: String,
+    datasets: std::collections::BTreeMap<String, Value>,
+    orgs: std::collections::BTreeMap<String, Value>,
+}
+
+/// CKAN's record of a dataset or organisation, without what is derived from other records
+/// (an organisation's package count changes with its datasets, which the feed names).
+fn ckan_record(c: &Client, kind: &str, id: &str) -> Option<Value> {
+    let action = if kind == "dataset" { "package_show" } else { "organization_show" };
+    let a = c.send("GET", &format!("/api/3/action/{action}?id={id}"), None, &[], None);
+    if a.status == 404 {
+        return None;
+    }
+    let mut v = a.expect(200)["result"].clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("package_count");
+    }
+    Some(v)
+}
+
+impl Mirror {
+    /// Follows the feed to its end, `limit` changes at a time; the number of changes read.
+    fn follow(&mut self, c: &Client, limit: u32) -> usize {
+        let mut read = 0;
+        loop {
+            let page = c
+                .send("GET", &format!("/api/v1/changes?since={}&limit={limit}", self.cursor), None, &[], None)
+                .expect(200);
+            let data = &page["data"];
+            for change in data["changes"].as_array().unwrap() {
+                read += 1;
+                let (kind, id) = (change["kind"].as_str().unwrap(), change["id"].as_str().unwrap());
+                let map = if kind == "dataset" { &mut self.datasets } else { &mut self.orgs };
+                match change["change"].as_str().unwrap() {
+                    "created" | "updated" => match ckan_record(c, kind, id) {
+                        Some(v) => {
+                            map.insert(id.to_string(), v);
+                        }
+                        // Hidden since: a later change in the feed says so too.
+                        None => {
+                            map.remove(id);
+                        }
+                    },
+                    "deleted" | "hidden" => {
+                        map.remove(id);
+                    }
+                    other => panic!("unknown change {other}"),
+                }
+            }
+            self.cursor = data["next"].as_str().unwrap().to_string();
+            if data["more"] != true {
+                return read;
+            }
+        }
+    }
+}
+
+/// Every public record, listed in full as a mirror without the feed must.
+fn full_relist(c: &Client) -> (std::collections::BTreeMap<String, Value>, std::collections::BTreeMap<String, Value>) {
+    let found = c.send("GET", "/api/3/action/package_search?rows=1000", None, &[], None).expect(200);
+    let datasets = found["result"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let id = d["id"].as_str().unwrap();
+            (id.to_string(), ckan_record(c, "dataset", id).unwrap())
+        })
+        .collect();
+    let orgs = c.send("GET", "/api/3/action/organization_list?all_fields=true", None, &[], None).expect(200);
+    let orgs = orgs["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let id = o["id"].as_str().unwrap();
+            (id.to_string(), ckan_record(c, "organisation", id).unwrap())
+        })
+        .collect();
+    (datasets, orgs)
+}
+
+#[test]
+fn a_mirror_following_only_the_change_feed_ends_identical_to_a_full_relist() {
+    let data = data_dir("mirror");
+    let host = serve!(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
+    let superadmin = Who::superadmin(2);
+    let org = |short: &str| {
+        let body = json!({"short_name": short, "human_readable_name": format!("The {short} agency"), "contact_email": "a@example.org",
+                          "organisation_identifier": format!("XM-{short}"), "hq_country": "KE", "organisation_type": "21",
+                          "reporting_source_type": "primary_source"});
+        c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let approve = |oid: &str, yes: bool| {
+        c.call(&superadmin, "PATCH", &format!("/api/v1/reporting-orgs/{oid}"), Some(json!({"registry_approved": yes})))
+            .expect(200);
+    };
+    let dataset = |oid: &str, short: &str, visibility: &str| {
+        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": short,
+                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
+                          "visibility": visibility, "licence_id": "cc-by"});
+        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"].as_str().unwrap().to_string()
+    };
+    let patch = |did: &str, body: Value| {
+        c.call(&admin, "PATCH", &format!("/api/v1/datasets/{did}"), Some(body)).expect(200);
+    };
+
+    // A mirror made by a full listing, then following from `latest`.
+    let a = org("alpha");
+    approve(&a, true);
+    let a1 = dataset(&a, "alpha-one", "public");
+    let (datasets, orgs) = full_relist(&c);
+    let latest = c.send("GET", "/api/v1/changes?limit=1", None, &[], None).expect(200)["data"]["latest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut mirror = Mirror { cursor: latest, datasets, orgs };
+    assert_eq!(mirror.datasets.len(), 1);
+
+    // Creates, updates, renames, visibility both ways, withdrawals and deletions.
+    let a2 = dataset(&a, "alpha-two", "private");
+    let a3 = dataset(&a, "alpha-three", "public");
+    patch(&a1, json!({"short_name": "alpha-first", "url": "https://data.example.org/moved.xml"}));
+    patch(&a2, json!({"visibility": "public"}));
+    patch(&a3, json!({"visibility": "private"}));
+    c.call(&admin, "DELETE", &format!("/api/v1/datasets/{a2}"), None).expect(200);
+    let b = org("beta");
+    let b1 = dataset(&b, "beta-one", "public");
+    approve(&b, true);
+    c.call(
+        &admin,
+        "PATCH",
+        &format!("/api/v1/reporting-orgs/{a}"),
+        Some(json!({"human_readable_name": "Alpha, renamed"})),
+    )
+    .expect(200);
+    let g = org("gamma");
+    approve(&g, true);
+    dataset(&g, "gamma-one", "public");
+    approve(&g, false);
+    let d = org("delta");
+    approve(&d, true);
+    dataset(&d, "delta-one", "public");
+    c.call(&admin, "DELETE", &format!("/api/v1/reporting-orgs/{d}"), None).expect(200);
+    let bot = Who::superadmin(3);
+    c.call(&bot, "PUT", &format!("/api/v1/datasets/{b1}/pipeline"), Some(json!({"activity_count": 7}))).expect(200);
+
+    let read = mirror.follow(&c, 3);
+    assert!(read >= 12, "the feed named the changes ({read})");
+    let (datasets, orgs) = full_relist(&c);
+    assert_eq!(mirror.datasets, datasets, "datasets: the feed's mirror and a full listing agree");
+    assert_eq!(mirror.orgs, orgs, "organisations: the feed's mirror and a full listing agree");
+    assert!(mirror.datasets.contains_key(&b1) && !mirror.datasets.contains_key(&a3));
+    assert_eq!(mirror.follow(&c, 3), 0, "nothing new: nothing to read");
+
+    // The feed shows nothing that was never public, and refuses what it did not give.
+    let all = c.send("GET", "/api/v1/changes?limit=1000", None, &[], None).expect(200);
+    let history = |name: &str| -> Vec<String> {
+        all["data"]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|ch| ch["name"] == name)
+            .map(|ch| ch["change"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(history("gamma-one"), ["created", "hidden"], "an organisation unapproved hides its datasets");
+    assert_eq!(history("delta-one"), ["created", "deleted"], "an organisation deleted deletes its datasets");
+    assert_eq!(history("alpha-two"), ["created", "deleted"], "private, then public, then deleted");
+    assert_eq!(history("gamma"), ["created", "hidden"]);
+    let never_public = dataset(&a, "alpha-secret", "private");
+    let after = c.send("GET", &format!("/api/v1/changes?since={}", mirror.cursor), None, &[], None).expect(200);
+    assert!(!after.to_string().contains(&never_public), "a private dataset is not in the feed");
+    for bad in ["since=42", "since=v1-zz", "limit=0", "limit=1001", "limit=x"] {
+        let a = c.send("GET", &format!("/api/v1/changes?{bad}"), None, &[], None);
+        assert_eq!(a.expect(400)["status"], "failed", "{bad}");
+    }
+}

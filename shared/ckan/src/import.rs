@@ -116,6 +116,7 @@ fn import_org(sql: &dyn Sql, v: &Value, report: &mut Report) -> Result<(), SqlEr
     let approved = field(v, "approval_status").is_none_or(|s| s == "approved");
     let existed = !sql.execute("SELECT 1 FROM organisations WHERE id = ?", &[id.as_str().into()])?.is_empty();
     let text = |n: &str| field(v, n).unwrap_or_default();
+    let visible_before = ryd_store::changes::org_visible(sql, &id)?;
     sql.execute(
         "INSERT INTO organisations (id, short_name, organisation_identifier, human_readable_name, description, hq_country, organisation_type, \
          reporting_source_type, default_licence_id, contact_email, website, registry_approved, first_publication_date, created_date) \
@@ -141,6 +142,7 @@ fn import_org(sql: &dyn Sql, v: &Value, report: &mut Report) -> Result<(), SqlEr
         ],
     )
     .map_err(|e| SqlError { message: format!("organisation {name}: {}", e.message), ..e })?;
+    ryd_store::changes::org_written(sql, &id, visible_before)?;
     // Its approval and names decide the listing of datasets loaded before (a new one has none).
     if existed {
         listing::refresh(sql, Scope::Organisation(&id))?;

@@ -1,10 +1,12 @@
 //! The IATI Dashboard's read API (`iati-dashboard-api.yaml`): `/api/reporting-orgs/`,
 //! `/api/reporting-orgs/{key}/`, `/api/datasets/`, `/api/datasets/{key}/`, public and
-//! read-only, answering as IATI's running Dashboard (Django REST Framework) does where the
+//! read-only (and the public change feed, `/api/v1/changes`, see `feed`), answering as
+//! IATI's running Dashboard (Django REST Framework) does where the
 //! YAML is silent: records by short name (or id), DRF's page-number pagination and error
 //! bodies, django-filter's messages. Only public data, from the same definitions as the
 //! CKAN API (`ryd_store::public`).
 
+mod feed;
 mod filters;
 mod page;
 mod views;
@@ -75,6 +77,14 @@ const RESOURCES: &[Resource] = &[
 
 /// Answers one request; `log` receives internal errors.
 pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
+    if req.path.trim_end_matches('/') == "/api/v1/changes" {
+        let mut response = feed::answer(req, sql, log);
+        if req.method == "HEAD" {
+            response.body.clear();
+        }
+        response.set_header("access-control-allow-origin", "*");
+        return response;
+    }
     let result = route(req, sql);
     let mut response = match result {
         Ok(json) => Response {

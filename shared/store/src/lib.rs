@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod changes;
 pub mod dashboard;
 pub mod datasets;
 pub mod groups;

@@ -31,6 +31,8 @@ pub fn refresh(sql: &dyn Sql, scope: Scope<'_>) -> Result<(), SqlError> {
         Scope::Dataset(id) => ("id = ?1", id),
         Scope::Organisation(id) => ("organisation_id = ?1 AND deleted_at IS NULL", id),
     };
+    // The change feed first: it compares `listed` as it was with what it becomes.
+    crate::changes::record_datasets(sql, rows, value, LISTED)?;
     sql.execute(&format!("UPDATE datasets SET listed = ({LISTED}) WHERE {rows}"), &[value.into()])?;
     sql.execute(
         &format!("DELETE FROM dataset_search WHERE rowid IN (SELECT rowid FROM datasets WHERE {rows})"),

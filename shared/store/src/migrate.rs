@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_listing_without_triggers.sql"),
     include_str!("../migrations/0007_resource_ids_no_stat4.sql"),
     include_str!("../migrations/0008_dashboard_order.sql"),
+    include_str!("../migrations/0009_public_changes.sql"),
 ];
 
 /// The version a fully migrated database has.

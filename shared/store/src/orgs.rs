@@ -210,7 +210,7 @@ pub fn insert(sql: &dyn Sql, org: &Organisation) -> Result<(), SqlError> {
         org.created_date.as_str().into(),
     ]);
     sql.execute(&q, &params)?;
-    Ok(())
+    crate::changes::org_written(sql, &org.id, false)
 }
 
 /// Writes changed metadata and the approval flag, bumping `version` when it is still
@@ -243,7 +243,11 @@ pub fn update(
         "UPDATE organisations SET {} WHERE id = ? AND version = ? AND deleted_at IS NULL RETURNING id",
         sets.join(", ")
     );
+    let visible_before = crate::changes::org_visible(sql, id)?;
     let done = !sql.execute(&q, &params)?.is_empty();
+    if done {
+        crate::changes::org_written(sql, id, visible_before)?;
+    }
     // Approval decides whether its datasets are listed; its names are in their full text.
     let relists =
         registry_approved.is_some() || changes.keys().any(|c| c == "short_name" || c == "human_readable_name");
@@ -256,6 +260,7 @@ pub fn update(
 /// Soft delete: the organisation stops being visible, its roles and grants go, its
 /// datasets are deleted; the audit trail keeps everything.
 pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str, expected_version: i64) -> Result<bool, SqlError> {
+    let visible_before = crate::changes::org_visible(sql, id)?;
     let done = !sql
         .execute(
             "UPDATE organisations SET deleted_at = ?, version = version + 1 WHERE id = ? AND version = ? AND deleted_at IS NULL RETURNING id",
@@ -263,6 +268,7 @@ pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str, expected_version: i64) -> 
         )?
         .is_empty();
     if done {
+        crate::changes::org_written(sql, id, visible_before)?;
         // Before its datasets are deleted: the refresh walks the live ones.
         listing::refresh(sql, Scope::Organisation(id))?;
         sql.execute(

@@ -144,6 +144,8 @@ fn apply(ctx: &Ctx, did: &str, reported: &Facts) -> ApiResult<Option<Value>> {
         reported.iter().filter(|(k, v)| before.iter().any(|(b, old)| b == k && old != v)).cloned().collect();
     if !changed.is_empty() {
         pipeline::set(ctx.sql(), did, &changed)?;
+        // The CKAN extras of a public dataset changed: mirrors fetch it again.
+        ryd_store::changes::dataset_updated(ctx.sql(), did)?;
         let was: Facts = before.iter().filter(|(k, _)| changed.iter().any(|(c, _)| c == k)).cloned().collect();
         let org = orgs::get(ctx.sql(), &d.organisation_id)?;
         ctx.audit(

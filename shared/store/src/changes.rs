@@ -1,0 +1,106 @@
+//! The public change feed (`public_changes`): what a mirror of the public registry must
+//! apply, in commit order. Datasets are recorded where their listing is decided
+//! (`listing::refresh`, which every dataset write and every organisation write that can
+//! change its datasets' listing goes through); organisations by their writes, from their
+//! visibility before and after.
+
+use crate::sql::{Sql, SqlError, Value};
+
+/// The time of a change, as the registry writes dates.
+pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')";
+const ORG_VISIBLE: &str = "o.deleted_at IS NULL AND o.registry_approved = 1";
+
+/// One change, as the feed answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+    pub change: String,
+    pub version: i64,
+    pub at: String,
+}
+
+/// Records, before `listed` is recomputed as `listed_now` for the datasets `rows` selects
+/// (bound to `key`), what each one becomes for a reader of public data.
+pub(crate) fn record_datasets(sql: &dyn Sql, rows: &str, key: &str, listed_now: &str) -> Result<(), SqlError> {
+    sql.execute(
+        &format!(
+            "INSERT INTO public_changes (kind, id, name, change, version, at) \
+             SELECT 'dataset', id, short_name, \
+               CASE WHEN listed AND NOT ({listed_now}) THEN \
+                      CASE WHEN deleted_at IS NOT NULL OR NOT EXISTS (SELECT 1 FROM organisations o \
+                           WHERE o.id = datasets.organisation_id AND o.deleted_at IS NULL) THEN 'deleted' ELSE 'hidden' END \
+                    WHEN NOT listed AND ({listed_now}) THEN 'created' ELSE 'updated' END, \
+               version, {NOW} \
+             FROM datasets WHERE {rows} AND (listed OR ({listed_now})) ORDER BY rowid"
+        ),
+        &[key.into()],
+    )?;
+    Ok(())
+}
+
+/// A public dataset changed without its listing being recomputed (the pipeline's facts).
+pub fn dataset_updated(sql: &dyn Sql, id: &str) -> Result<(), SqlError> {
+    sql.execute(
+        &format!(
+            "INSERT INTO public_changes (kind, id, name, change, version, at) \
+             SELECT 'dataset', id, short_name, 'updated', version, {NOW} FROM datasets WHERE id = ? AND listed"
+        ),
+        &[id.into()],
+    )?;
+    Ok(())
+}
+
+/// Whether an organisation is public now (read before a write, for [`org_written`]).
+pub fn org_visible(sql: &dyn Sql, id: &str) -> Result<bool, SqlError> {
+    Ok(!sql
+        .execute(&format!("SELECT 1 FROM organisations o WHERE o.id = ? AND {ORG_VISIBLE}"), &[id.into()])?
+        .is_empty())
+}
+
+/// Records an organisation's write from whether it was public before it.
+pub fn org_written(sql: &dyn Sql, id: &str, visible_before: bool) -> Result<(), SqlError> {
+    sql.execute(
+        &format!(
+            "INSERT INTO public_changes (kind, id, name, change, version, at) \
+             SELECT 'organisation', o.id, o.short_name, \
+               CASE WHEN ?2 AND NOT ({ORG_VISIBLE}) THEN CASE WHEN o.deleted_at IS NOT NULL THEN 'deleted' ELSE 'hidden' END \
+                    WHEN NOT ?2 AND ({ORG_VISIBLE}) THEN 'created' ELSE 'updated' END, \
+               o.version, {NOW} \
+             FROM organisations o WHERE o.id = ?1 AND (?2 OR ({ORG_VISIBLE}))"
+        ),
+        &[id.into(), visible_before.into()],
+    )?;
+    Ok(())
+}
+
+/// Changes after `after` (a seq), oldest first, at most `limit`; and whether more wait.
+pub fn since(sql: &dyn Sql, after: i64, limit: i64) -> Result<(Vec<Change>, bool), SqlError> {
+    let rows = sql.execute(
+        "SELECT seq, kind, id, name, change, version, at FROM public_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+        &[Value::from(after), Value::from(limit + 1)],
+    )?;
+    let mut changes: Vec<Change> = rows
+        .iter()
+        .map(|r| Change {
+            seq: r.int(0),
+            kind: r.text(1),
+            id: r.text(2),
+            name: r.text(3),
+            change: r.text(4),
+            version: r.int(5),
+            at: r.text(6),
+        })
+        .collect();
+    let more = changes.len() as i64 > limit;
+    changes.truncate(limit.max(0) as usize);
+    Ok((changes, more))
+}
+
+/// The newest change's seq (0 when none): what a mirror that has just listed everything
+/// starts following from.
+pub fn latest(sql: &dyn Sql) -> Result<i64, SqlError> {
+    Ok(sql.execute("SELECT coalesce(max(seq), 0) FROM public_changes", &[])?.first().map(|r| r.int(0)).unwrap_or(0))
+}
