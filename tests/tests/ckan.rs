@@ -358,6 +358,11 @@ fn package_search_takes_a_metadata_modified_range_as_solr_writes_it() {
     assert!(search(&format!("metadata_modified:[{before} TO *]"))["count"].as_i64().unwrap() >= 1);
     assert_eq!(search(&format!("metadata_modified:[* TO {before}]"))["count"].as_i64().unwrap(), n - 1);
     assert_eq!(search("metadata_modified:[* TO 2000-01-01T00:00:00Z]")["count"], 0);
+    // Many datasets by id at once (a mirror fetching what the change feed named).
+    let ids: Vec<String> =
+        all["results"].as_array().unwrap().iter().take(2).map(|d| d["id"].as_str().unwrap().to_string()).collect();
+    let by_id = search(&format!("id:(\"{}\" OR {}) AND metadata_modified:[* TO *]", ids[0], ids[1]));
+    assert_eq!(by_id["count"], 2, "{by_id}");
     assert_eq!(search("organization:nobody AND metadata_modified:[2000-01-01T00:00:00Z TO *]")["count"], 0);
 
     let refused = r.get(&format!(

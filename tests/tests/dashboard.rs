@@ -628,3 +628,77 @@ fn a_mirror_following_only_the_change_feed_ends_identical_to_a_full_relist() {
         assert_eq!(a.expect(400)["status"], "failed", "{bad}");
     }
 }
+
+#[test]
+fn conditional_reads_answer_304_until_the_public_registry_changes() {
+    let data = data_dir("conditional");
+    let host = serve!(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
+    let body = json!({"short_name": "cond", "human_readable_name": "Conditional agency", "contact_email": "a@example.org",
+                      "organisation_identifier": "XM-COND-1", "hq_country": "KE", "organisation_type": "21",
+                      "reporting_source_type": "primary_source"});
+    let oid = c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.call(
+        &Who::superadmin(2),
+        "PATCH",
+        &format!("/api/v1/reporting-orgs/{oid}"),
+        Some(json!({"registry_approved": true})),
+    )
+    .expect(200);
+    let dataset = |short: &str, visibility: &str| {
+        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": format!("{short} water"),
+                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
+                          "visibility": visibility, "licence_id": "cc-by"});
+        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201);
+    };
+    dataset("cond-one", "public");
+    let paths = [
+        "/api/reporting-orgs/",
+        "/api/datasets/?page_size=10",
+        "/api/v1/changes?limit=5",
+        "/api/3/action/package_search?q=water",
+        "/api/3/action/package_list",
+        "/api/3/action/organization_list?all_fields=true",
+    ];
+    let get = |path: &str, tag: Option<&str>| {
+        let headers: Vec<(&str, &str)> = tag.map(|t| vec![("if-none-match", t)]).unwrap_or_default();
+        c.send("GET", path, None, &headers, None)
+    };
+    let tags: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            let a = get(p, None);
+            a.expect(200);
+            a.header("etag").unwrap_or_else(|| panic!("{p} has an ETag")).to_string()
+        })
+        .collect();
+    let unchanged = |why: &str| {
+        for (p, t) in paths.iter().zip(&tags) {
+            let a = get(p, Some(t));
+            assert_eq!(a.status, 304, "{p} {why}");
+            assert!(a.text.is_empty(), "{p}: a 304 has no body");
+            assert_eq!(a.header("etag"), Some(t.as_str()), "{p}");
+        }
+    };
+    unchanged("with nothing changed");
+    if let Some(stats) = host.stats() {
+        let before = stats.snapshot();
+        get(paths[0], Some(&tags[0]));
+        let statements = stats.snapshot().sqlite_statements - before.sqlite_statements;
+        assert_eq!(statements, 2, "a 304 costs the schema check and one SELECT");
+    }
+    dataset("cond-secret", "private");
+    unchanged("after a change no reader can see");
+    assert_eq!(get(paths[0], Some(&format!("W/{}, \"other\"", tags[0]))).status, 304, "weak tags and lists");
+
+    dataset("cond-two", "public");
+    for (p, t) in paths.iter().zip(&tags) {
+        let a = get(p, Some(t));
+        a.expect(200);
+        assert_ne!(a.header("etag"), Some(t.as_str()), "{p}: a public change is a new tag");
+    }
+}

@@ -18,6 +18,7 @@ pub struct Answer {
     pub auth_ms: Option<f64>,
     /// From `Server-Timing: auth;desc=…`: whether the token came from the cache.
     pub cache_hit: Option<bool>,
+    pub etag: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -29,9 +30,24 @@ impl Conn {
     }
 
     pub fn send(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Result<Answer> {
+        self.send_with(method, path, token, &[], body)
+    }
+
+    /// [`Conn::send`] with more request headers.
+    pub fn send_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Result<Answer> {
         let mut req = format!("{method} {path} HTTP/1.1\r\nhost: bench\r\n");
         if let Some(t) = token {
             req.push_str(&format!("authorization: Bearer {t}\r\n"));
+        }
+        for (name, value) in headers {
+            req.push_str(&format!("{name}: {value}\r\n"));
         }
         let body = body.unwrap_or("");
         req.push_str(&format!("content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len()));
@@ -39,7 +55,7 @@ impl Conn {
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
         let status: u16 = line.split(' ').nth(1).context("a status line")?.parse()?;
-        let (mut length, mut chunked, mut auth_ms, mut cache_hit) = (None, false, None, None);
+        let (mut length, mut chunked, mut auth_ms, mut cache_hit, mut etag) = (None, false, None, None, None);
         loop {
             line.clear();
             self.reader.read_line(&mut line)?;
@@ -51,6 +67,7 @@ impl Conn {
             match name.to_ascii_lowercase().as_str() {
                 "content-length" => length = value.trim().parse::<usize>().ok(),
                 "transfer-encoding" => chunked = value.contains("chunked"),
+                "etag" => etag = Some(value.trim().to_string()),
                 "server-timing" => {
                     auth_ms = value.split("dur=").nth(1).and_then(|d| d.split(';').next()?.trim().parse().ok());
                     cache_hit = value.split("desc=").nth(1).map(|d| d.trim_matches('"').starts_with("token cache hit"));
@@ -75,7 +92,7 @@ impl Conn {
             out.resize(n, 0);
             self.reader.read_exact(&mut out)?;
         }
-        Ok(Answer { status, auth_ms, cache_hit, body: out })
+        Ok(Answer { status, auth_ms, cache_hit, etag, body: out })
     }
 }
 

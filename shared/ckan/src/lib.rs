@@ -88,10 +88,25 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
             (Flavour::Ckan, "")
         };
     let help = format!("{}/api/3/action/help_show?name={action}", req.base_url);
+    // The lists mirrors poll are conditional: their entity tag is the registry's newest
+    // public change, so an unchanged registry answers 304 after one SELECT.
+    let conditional = req.method == "GET" && CONDITIONAL.contains(&action);
+    let mut etag = None;
     let result = ryd_store::ensure_schema(sql)
+        .and_then(|_| if conditional { ryd_store::changes::etag(sql).map(Some) } else { Ok(None) })
         .map_err(CkanError::from)
-        .and_then(|_| Params::from_request(req))
-        .and_then(|params| actions::run(flavour, action, &params, sql, &req.base_url, &req.path));
+        .and_then(|tag| {
+            etag = tag;
+            Params::from_request(req)
+        });
+    if let Some(tag) = &etag {
+        if req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, tag)) {
+            let mut r = Response::not_modified(tag);
+            r.set_header("access-control-allow-origin", "*");
+            return r;
+        }
+    }
+    let result = result.and_then(|params| actions::run(flavour, action, &params, sql, &req.base_url, &req.path));
     let mut response = match result {
         Ok(actions::Answer::Ckan(result)) => {
             Response::json(200, &json!({"help": help, "success": true, "result": result}))
@@ -104,9 +119,15 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
             Response::json(e.status(), &json!({"help": help, "success": false, "error": e.body()}))
         }
     };
+    if let (Some(tag), 200) = (etag, response.status) {
+        response.set_header("etag", tag);
+    }
     response.set_header("access-control-allow-origin", "*");
     response
 }
+
+/// The actions answered conditionally (`ETag`, `If-None-Match`).
+const CONDITIONAL: &[&str] = &["package_search", "package_list", "organization_list"];
 
 pub mod import;
 pub mod synthetic;

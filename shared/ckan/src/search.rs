@@ -61,40 +61,59 @@ pub fn parse_fq(fq: &str, filter: &mut Filter) -> Result<(), CkanError> {
             filter.modified_to = to;
             continue;
         }
-        let value = if i < chars.len() && chars[i] == '"' {
+        // `field:(a OR b …)`: any of several values (Solr's syntax; values bare or quoted).
+        let values: Vec<String> = if i < chars.len() && chars[i] == '(' {
+            let s = i + 1;
+            let end = chars[s..].iter().position(|c| *c == ')').ok_or_else(|| err("unterminated group".into()))?;
+            i = s + end + 1;
+            let inner: String = chars[s..s + end].iter().collect();
+            let values: Vec<String> = inner
+                .split_whitespace()
+                .filter(|t| *t != "OR")
+                .map(|t| t.trim_matches('"').to_string())
+                .filter(|t| !t.is_empty())
+                .collect();
+            if values.is_empty() {
+                return Err(err(format!("no value for {field}")));
+            }
+            values
+        } else if i < chars.len() && chars[i] == '"' {
             let s = i + 1;
             let end = chars[s..].iter().position(|c| *c == '"').ok_or_else(|| err("unterminated quote".into()))?;
             i = s + end + 1;
-            chars[s..s + end].iter().collect::<String>()
+            vec![chars[s..s + end].iter().collect::<String>()]
         } else {
             let s = i;
             while i < chars.len() && !chars[i].is_whitespace() {
                 i += 1;
             }
-            chars[s..i].iter().collect::<String>()
+            vec![chars[s..i].iter().collect::<String>()]
         };
-        if value.is_empty() {
-            return Err(err(format!("no value for {field}")));
+        for value in values {
+            if value.is_empty() {
+                return Err(err(format!("no value for {field}")));
+            }
+            if value == "*" {
+                continue;
+            }
+            let target = match field {
+                "organization" => &mut filter.org_names,
+                "owner_org" => &mut filter.org_ids,
+                "publisher_iati_id" => &mut filter.publisher_iati_ids,
+                "extras_filetype" | "filetype" => &mut filter.filetypes,
+                "name" => &mut filter.names,
+                "id" => &mut filter.ids,
+                "res_format" => &mut filter.res_formats,
+                "license_id" => &mut filter.licence_ids,
+                // Always true here: every listed dataset is an active, public dataset.
+                "type" if value == "dataset" => continue,
+                "state" if value == "active" => continue,
+                "private" if value == "false" => continue,
+                "dataset_type" if value == "dataset" => continue,
+                other => return Err(err(format!("unknown field {other:?}"))),
+            };
+            target.push(value);
         }
-        if value == "*" {
-            continue;
-        }
-        let target = match field {
-            "organization" => &mut filter.org_names,
-            "owner_org" => &mut filter.org_ids,
-            "publisher_iati_id" => &mut filter.publisher_iati_ids,
-            "extras_filetype" | "filetype" => &mut filter.filetypes,
-            "name" => &mut filter.names,
-            "res_format" => &mut filter.res_formats,
-            "license_id" => &mut filter.licence_ids,
-            // Always true here: every listed dataset is an active, public dataset.
-            "type" if value == "dataset" => continue,
-            "state" if value == "active" => continue,
-            "private" if value == "false" => continue,
-            "dataset_type" if value == "dataset" => continue,
-            other => return Err(err(format!("unknown field {other:?}"))),
-        };
-        target.push(value);
     }
     Ok(())
 }
@@ -165,6 +184,17 @@ pub fn parse_sort(sort: Option<&str>) -> Result<Sort, CkanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_may_take_any_of_several_values() {
+        let mut f = Filter::default();
+        parse_fq("id:(\"a-1\" OR b-2 OR \"c-3\") AND organization:x", &mut f).unwrap();
+        assert_eq!(f.ids, ["a-1", "b-2", "c-3"]);
+        assert_eq!(f.org_names, ["x"]);
+        for bad in ["id:(a OR b", "id:()", "id:( OR )"] {
+            assert!(matches!(parse_fq(bad, &mut Filter::default()), Err(CkanError::SearchQuery(_))), "{bad}");
+        }
+    }
 
     #[test]
     fn metadata_modified_ranges_as_solr_writes_them() {

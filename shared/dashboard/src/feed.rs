@@ -51,11 +51,18 @@ pub fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
             _ => return failed(400, &format!("limit must be a whole number from 1 to {MAX_LIMIT}.")),
         },
     };
-    let read = ryd_store::ensure_schema(sql)
-        .and_then(|_| changes::since(sql, after, limit))
-        .and_then(|(list, more)| changes::latest(sql).map(|latest| (list, more, latest)));
-    let (list, more, latest) = match read {
-        Ok(found) => found,
+    let read =
+        ryd_store::ensure_schema(sql).and_then(|_| crate::conditional(req, sql)).and_then(|(etag, unchanged)| {
+            if unchanged {
+                return Ok(Err(etag));
+            }
+            let (list, more) = changes::since(sql, after, limit)?;
+            Ok(Ok((list, more, changes::latest(sql)?, etag)))
+        });
+    let (list, more, latest, etag) = match read {
+        Ok(Ok(found)) => found,
+        // Nothing new since the caller last asked this: 304 after one SELECT.
+        Ok(Err(etag)) => return Response::not_modified(&etag),
         Err(e) if e.kind == ryd_store::SqlErrorKind::Busy => {
             let mut r = failed(503, "The registry is busy; please retry shortly.");
             r.set_header("retry-after", "1");
@@ -74,11 +81,13 @@ pub fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
                    "cursor": cursor(c.seq)})
         })
         .collect();
-    Response::json(
+    let mut r = Response::json(
         200,
         &json!({"status": "success", "error": null, "data": {
             "changes": items, "next": cursor(next), "more": more, "latest": cursor(latest)}}),
-    )
+    );
+    r.set_header("etag", etag);
+    r
 }
 
 #[cfg(test)]

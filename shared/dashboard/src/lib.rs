@@ -87,11 +87,18 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
     }
     let result = route(req, sql);
     let mut response = match result {
-        Ok(json) => Response {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: json.into_bytes(),
-        },
+        Ok(Answer::NotModified(etag)) => Response::not_modified(&etag),
+        Ok(Answer::Json(json, etag)) => {
+            let mut r = Response {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: json.into_bytes(),
+            };
+            if let Some(etag) = etag {
+                r.set_header("etag", etag);
+            }
+            r
+        }
         Err(e) => {
             if let Error::Internal(m) = &e {
                 log(&format!("dashboard {}: {m}", req.path));
@@ -111,7 +118,21 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
     response
 }
 
-fn route(req: &Request, sql: &dyn Sql) -> Result<String, Error> {
+/// A body with its entity tag (lists have one), or "you have it already".
+enum Answer {
+    Json(String, Option<String>),
+    NotModified(String),
+}
+
+/// The entity tag of a list, and whether the caller's `If-None-Match` already names it.
+pub(crate) fn conditional(req: &Request, sql: &dyn Sql) -> Result<(String, bool), ryd_store::SqlError> {
+    let etag = ryd_store::changes::etag(sql)?;
+    let hit = req.method == "GET" || req.method == "HEAD";
+    let hit = hit && req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, &etag));
+    Ok((etag, hit))
+}
+
+fn route(req: &Request, sql: &dyn Sql) -> Result<Answer, Error> {
     // `/api/reporting-orgs`, `/api/reporting-orgs/`, `/api/reporting-orgs/{key}[/]`.
     let rest = req.path.strip_prefix("/api/").ok_or(Error::NotFound)?;
     let mut parts = rest.trim_end_matches('/').split('/');
@@ -126,9 +147,16 @@ fn route(req: &Request, sql: &dyn Sql) -> Result<String, Error> {
     }
     ryd_store::ensure_schema(sql)?;
     match key {
-        None => (resource.list)(req, sql),
+        // Lists are conditional: an unchanged registry answers 304 after one SELECT.
+        None => {
+            let (etag, unchanged) = conditional(req, sql)?;
+            if unchanged {
+                return Ok(Answer::NotModified(etag));
+            }
+            Ok(Answer::Json((resource.list)(req, sql)?, Some(etag)))
+        }
         Some("") => Err(Error::NotFound),
         // Short names and ids are plain ASCII: a key needing decoding matches nothing.
-        Some(key) => (resource.record)(sql, key),
+        Some(key) => Ok(Answer::Json((resource.record)(sql, key)?, None)),
     }
 }

@@ -91,6 +91,14 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+/// Whether an `If-None-Match` header names `etag` (RFC 9110 §13.1.2: weak comparison,
+/// `*` matches any, a list separated by commas).
+pub fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let want = bare(etag);
+    if_none_match.split(',').any(|t| t.trim() == "*" || bare(t) == want)
+}
+
 /// An answer. Header names are lower-case.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Response {
@@ -116,6 +124,11 @@ impl Response {
         let name = name.to_ascii_lowercase();
         self.headers.retain(|(n, _)| *n != name);
         self.headers.push((name, value.into()));
+    }
+
+    /// `304 Not Modified` for a conditional read that found the representation unchanged.
+    pub fn not_modified(etag: &str) -> Self {
+        Self { status: 304, headers: vec![("etag".into(), etag.into())], body: Vec::new() }
     }
 
     /// The body as JSON (tests and tools).

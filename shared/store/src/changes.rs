@@ -104,3 +104,10 @@ pub fn since(sql: &dyn Sql, after: i64, limit: i64) -> Result<(Vec<Change>, bool
 pub fn latest(sql: &dyn Sql) -> Result<i64, SqlError> {
     Ok(sql.execute("SELECT coalesce(max(seq), 0) FROM public_changes", &[])?.first().map(|r| r.int(0)).unwrap_or(0))
 }
+
+/// The entity tag of every read of the public registry: its newest change (and this
+/// build's version, whose answers may be shaped differently). Unchanged until a public
+/// change commits, so a conditional read of an unchanged registry costs this one SELECT.
+pub fn etag(sql: &dyn Sql) -> Result<String, SqlError> {
+    Ok(format!("\"{}-r{}\"", env!("CARGO_PKG_VERSION"), latest(sql)?))
+}

@@ -138,6 +138,8 @@ pub struct Filter {
     pub publisher_iati_ids: Vec<String>,
     pub filetypes: Vec<String>,
     pub names: Vec<String>,
+    /// Dataset ids (`fq=id:(a OR b …)`: a mirror fetching the datasets the feed named).
+    pub ids: Vec<String>,
     /// Every dataset's one resource is `IATI-XML`: any other format matches nothing.
     pub res_formats: Vec<String>,
     pub licence_ids: Vec<String>,
@@ -202,6 +204,7 @@ fn where_clause(f: &Filter, ordered: bool, org_columns: bool, pipeline_columns: 
     any_of("o.organisation_identifier", &f.publisher_iati_ids, &mut clauses, &mut params);
     any_of("p.filetype", &f.filetypes, &mut clauses, &mut params);
     any_of("d.short_name", &f.names, &mut clauses, &mut params);
+    any_of("d.id", &f.ids, &mut clauses, &mut params);
     any_of("d.licence_id", &f.licence_ids, &mut clauses, &mut params);
     for (bound, op) in [(&f.modified_from, (">=", ">")), (&f.modified_to, ("<=", "<"))] {
         if let Some(b) = bound {
