@@ -331,6 +331,38 @@ impl Client {
         Answer { status, headers, text }
     }
 
+    /// An organisation made through the API by `who` (who becomes its admin); its id.
+    /// `fields` override the defaults (`The {short} agency`, `XM-{short}`, `KE`, …).
+    pub fn create_org(&self, who: &Who, short: &str, fields: Value) -> String {
+        let mut body = json!({"short_name": short, "human_readable_name": format!("The {short} agency"),
+                              "contact_email": "a@example.org", "organisation_identifier": format!("XM-{short}"),
+                              "hq_country": "KE", "organisation_type": "21", "reporting_source_type": "primary_source"});
+        for (k, v) in fields.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        self.call(who, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_string()
+    }
+
+    /// A superadmin sets an organisation's registry approval.
+    pub fn approve_org(&self, superadmin: &Who, oid: &str, approved: bool) {
+        let path = format!("/api/v1/reporting-orgs/{oid}");
+        self.call(superadmin, "PATCH", &path, Some(json!({"registry_approved": approved}))).expect(200);
+    }
+
+    /// A dataset made through the API by `who`; its id.
+    pub fn create_dataset(&self, who: &Who, oid: &str, short: &str, title: &str, visibility: &str) -> String {
+        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": title,
+                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
+                          "visibility": visibility, "licence_id": "cc-by"});
+        self.call(who, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_string()
+    }
+
     pub fn call(&self, who: &Who, method: &str, path: &str, body: Option<Value>) -> Answer {
         let b = body.map(|b| b.to_string());
         self.send(method, path, Some(&who.token()), &[], b.as_deref())

@@ -26,27 +26,10 @@ fn registry(name: &str) -> Registry {
     let c = Client::new(&host);
     let admin = Who::user(1, "Admin");
     let superadmin = Who::superadmin(2);
-    let org = |short: &str, iati: &str| {
-        let body = json!({"short_name": short, "human_readable_name": format!("The {short} agency"), "contact_email": "a@example.org",
-                          "organisation_identifier": iati, "hq_country": "KE", "organisation_type": "21", "reporting_source_type": "primary_source"});
-        c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let approve = |oid: &str| {
-        c.call(
-            &superadmin,
-            "PATCH",
-            &format!("/api/v1/reporting-orgs/{oid}"),
-            Some(json!({"registry_approved": true})),
-        )
-        .expect(200);
-    };
+    let org = |short: &str, iati: &str| c.create_org(&admin, short, json!({"organisation_identifier": iati}));
+    let approve = |oid: &str| c.approve_org(&superadmin, oid, true);
     let dataset = |oid: &str, short: &str, visibility: &str| {
-        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": format!("{short} water sanitation"),
-                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source", "visibility": visibility, "licence_id": "cc-by"});
-        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"].as_str().unwrap().to_string()
+        c.create_dataset(&admin, oid, short, &format!("{short} water sanitation"), visibility)
     };
     let public_org_id = org("aidagency", "XM-DAC-41114");
     approve(&public_org_id);

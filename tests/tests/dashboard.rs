@@ -34,29 +34,10 @@ fn registry(name: &str) -> Registry {
     let admin = Who::user(1, "Admin");
     let superadmin = Who::superadmin(2);
     let org = |short: &str, title: &str, country: &str| {
-        let body = json!({"short_name": short, "human_readable_name": title, "contact_email": "a@example.org",
-                          "organisation_identifier": format!("XM-{short}"), "hq_country": country, "organisation_type": "21",
-                          "reporting_source_type": "primary_source"});
-        c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        c.create_org(&admin, short, json!({"human_readable_name": title, "hq_country": country}))
     };
-    let approve = |oid: &str| {
-        c.call(
-            &superadmin,
-            "PATCH",
-            &format!("/api/v1/reporting-orgs/{oid}"),
-            Some(json!({"registry_approved": true})),
-        )
-        .expect(200);
-    };
-    let dataset = |oid: &str, short: &str, visibility: &str| {
-        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": short,
-                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
-                          "visibility": visibility, "licence_id": "cc-by"});
-        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"].as_str().unwrap().to_string()
-    };
+    let approve = |oid: &str| c.approve_org(&superadmin, oid, true);
+    let dataset = |oid: &str, short: &str, visibility: &str| c.create_dataset(&admin, oid, short, short, visibility);
     let accented_id = org("afd", "Agence Française de Développement", "FR");
     approve(&accented_id);
     dataset(&accented_id, "afd-activities", "public");
@@ -332,21 +313,13 @@ fn the_pipelines_facts_reach_ckan_and_the_dashboard_as_they_commit_and_only_the_
     let admin = Who::user(1, "Admin");
     let superadmin = Who::superadmin(2);
     let bot = Who::machine("pipeline-bot").scopes("ryd ryd:dataset:pipeline");
-    let body = json!({"short_name": "kenya-aid", "human_readable_name": "Kenya Aid", "contact_email": "a@example.org",
-                      "organisation_identifier": "XM-KA-1", "hq_country": "KE", "organisation_type": "21",
-                      "reporting_source_type": "primary_source"});
-    let oid = c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    c.call(&superadmin, "PATCH", &format!("/api/v1/reporting-orgs/{oid}"), Some(json!({"registry_approved": true})))
-        .expect(200);
-    let dataset = |short: &str| {
-        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": short,
-                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
-                          "visibility": "public", "licence_id": "cc-by"});
-        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"].as_str().unwrap().to_string()
-    };
+    let oid = c.create_org(
+        &admin,
+        "kenya-aid",
+        json!({"human_readable_name": "Kenya Aid", "organisation_identifier": "XM-KA-1"}),
+    );
+    c.approve_org(&superadmin, &oid, true);
+    let dataset = |short: &str| c.create_dataset(&admin, &oid, short, short, "public");
     let (did, other) = (dataset("kenya-aid-activities"), dataset("kenya-aid-org"));
     let path = format!("/api/v1/datasets/{did}/pipeline");
     let dashboard =
@@ -534,25 +507,9 @@ fn a_mirror_following_only_the_change_feed_ends_identical_to_a_full_relist() {
     let c = Client::new(&host);
     let admin = Who::user(1, "Admin");
     let superadmin = Who::superadmin(2);
-    let org = |short: &str| {
-        let body = json!({"short_name": short, "human_readable_name": format!("The {short} agency"), "contact_email": "a@example.org",
-                          "organisation_identifier": format!("XM-{short}"), "hq_country": "KE", "organisation_type": "21",
-                          "reporting_source_type": "primary_source"});
-        c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let approve = |oid: &str, yes: bool| {
-        c.call(&superadmin, "PATCH", &format!("/api/v1/reporting-orgs/{oid}"), Some(json!({"registry_approved": yes})))
-            .expect(200);
-    };
-    let dataset = |oid: &str, short: &str, visibility: &str| {
-        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": short,
-                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
-                          "visibility": visibility, "licence_id": "cc-by"});
-        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201)["data"]["id"].as_str().unwrap().to_string()
-    };
+    let org = |short: &str| c.create_org(&admin, short, json!({}));
+    let approve = |oid: &str, yes: bool| c.approve_org(&superadmin, oid, yes);
+    let dataset = |oid: &str, short: &str, visibility: &str| c.create_dataset(&admin, oid, short, short, visibility);
     let patch = |did: &str, body: Value| {
         c.call(&admin, "PATCH", &format!("/api/v1/datasets/{did}"), Some(body)).expect(200);
     };
@@ -635,25 +592,14 @@ fn conditional_reads_answer_304_until_the_public_registry_changes() {
     let host = serve!(&data, test_env(&[]));
     let c = Client::new(&host);
     let admin = Who::user(1, "Admin");
-    let body = json!({"short_name": "cond", "human_readable_name": "Conditional agency", "contact_email": "a@example.org",
-                      "organisation_identifier": "XM-COND-1", "hq_country": "KE", "organisation_type": "21",
-                      "reporting_source_type": "primary_source"});
-    let oid = c.call(&admin, "POST", "/api/v1/reporting-orgs", Some(body)).expect(201)["data"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    c.call(
-        &Who::superadmin(2),
-        "PATCH",
-        &format!("/api/v1/reporting-orgs/{oid}"),
-        Some(json!({"registry_approved": true})),
-    )
-    .expect(200);
+    let oid = c.create_org(
+        &admin,
+        "cond",
+        json!({"human_readable_name": "Conditional agency", "organisation_identifier": "XM-COND-1"}),
+    );
+    c.approve_org(&Who::superadmin(2), &oid, true);
     let dataset = |short: &str, visibility: &str| {
-        let body = json!({"owner_organisation_id": oid, "short_name": short, "human_readable_name": format!("{short} water"),
-                          "url": format!("https://data.example.org/{short}.xml"), "source_type": "primary_source",
-                          "visibility": visibility, "licence_id": "cc-by"});
-        c.call(&admin, "POST", "/api/v1/datasets", Some(body)).expect(201);
+        c.create_dataset(&admin, &oid, short, &format!("{short} water"), visibility);
     };
     dataset("cond-one", "public");
     let paths = [
