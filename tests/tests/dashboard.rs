@@ -648,3 +648,67 @@ fn conditional_reads_answer_304_until_the_public_registry_changes() {
         assert_ne!(a.header("etag"), Some(t.as_str()), "{p}: a public change is a new tag");
     }
 }
+
+#[test]
+fn a_rendered_page_is_read_again_until_the_next_public_change_and_never_after() {
+    let data = data_dir("page-cache");
+    let host = serve!(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
+    let oid = c.create_org(&admin, "kept", json!({"human_readable_name": "Kept agency"}));
+    c.approve_org(&Who::superadmin(2), &oid, true);
+    let one = c.create_dataset(&admin, &oid, "kept-one", "kept one", "public");
+    let two = c.create_dataset(&admin, &oid, "kept-two", "kept two", "public");
+    let get = |path: &str| c.send("GET", path, None, &[], None).expect(200);
+    let lists = [
+        "/api/reporting-orgs/",
+        "/api/datasets/?page_size=1",
+        "/api/datasets/?page_size=1&reporting_org__short_name=kept",
+    ];
+    let first: Vec<Value> = lists.iter().map(|p| get(p)).collect();
+    assert!(sql_count(&data, "SELECT count(*) FROM list_pages") >= 3, "each page kept once rendered");
+    for (p, before) in lists.iter().zip(&first) {
+        if let Some(stats) = host.stats() {
+            let at = stats.snapshot();
+            assert_eq!(&get(p), before, "{p}: the kept page is the rendered one");
+            let statements = stats.snapshot().sqlite_statements - at.sqlite_statements;
+            assert_eq!(statements, 2, "{p}: a kept page costs the schema check and one SELECT");
+        } else {
+            assert_eq!(&get(p), before, "{p}");
+        }
+    }
+    // A query with parameters the list does not read is answered, not kept (made-up
+    // parameters must not fill the cache).
+    let kept = sql_count(&data, "SELECT count(*) FROM list_pages");
+    assert_eq!(get("/api/reporting-orgs/?utm_source=x")["count"], 1);
+    assert_eq!(sql_count(&data, "SELECT count(*) FROM list_pages"), kept);
+    // Links are the request's own: another query string is another page.
+    assert_eq!(first[1]["next"].as_str().unwrap().split('?').nth(1), Some("page=2&page_size=1"));
+    assert!(first[2]["next"].as_str().unwrap().contains("reporting_org__short_name=kept"));
+
+    // Renames reach every page that shows the name, a hidden dataset leaves them.
+    c.call(
+        &admin,
+        "PATCH",
+        &format!("/api/v1/reporting-orgs/{oid}"),
+        Some(json!({"human_readable_name": "Renamed agency"})),
+    )
+    .expect(200);
+    c.call(&admin, "PATCH", &format!("/api/v1/datasets/{one}"), Some(json!({"visibility": "private"}))).expect(200);
+    c.call(&admin, "PATCH", &format!("/api/v1/datasets/{two}"), Some(json!({"short_name": "kept-second"}))).expect(200);
+    let orgs = get(lists[0]);
+    assert_eq!(orgs["results"][0]["human_readable_name"], "Renamed agency");
+    assert_eq!(orgs["results"][0]["dataset_count"], 1);
+    for list in &lists[1..] {
+        let datasets = get(list);
+        assert_eq!(datasets["count"], 1, "{list}");
+        assert_eq!(datasets["next"], Value::Null, "{list}");
+        assert_eq!(datasets["results"][0]["short_name"], "kept-second", "{list}");
+    }
+    // A change no reader can see keeps the pages (and their tags).
+    let tag = c.send("GET", lists[0], None, &[], None).header("etag").map(String::from);
+    c.create_dataset(&admin, &oid, "kept-secret", "kept secret", "private");
+    let again = c.send("GET", lists[0], None, &[], None);
+    assert_eq!(again.header("etag").map(String::from), tag);
+    assert_eq!(again.json(), orgs);
+}

@@ -4,6 +4,7 @@
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -100,6 +101,8 @@ impl Conn {
 pub struct Scenario {
     pub name: &'static str,
     pub method: &'static str,
+    /// `{n}` in it becomes a number no earlier request of this process had (a path not
+    /// asked before).
     pub path: String,
     pub body: Option<String>,
     pub token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
@@ -124,6 +127,9 @@ struct Sample {
     cache_hit: Option<bool>,
 }
 
+/// The numbers `{n}` becomes.
+static FRESH: AtomicU64 = AtomicU64::new(0);
+
 pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> Result<Measured> {
     let per = total.div_ceil(concurrency);
     let started = Instant::now();
@@ -135,6 +141,7 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
             let mut samples = Vec::with_capacity(per);
             for i in 0..per {
                 let t = token((worker * per + i) as u64);
+                let path = path.replace("{n}", &FRESH.fetch_add(1, Ordering::Relaxed).to_string());
                 let t0 = Instant::now();
                 let a = conn.send(method, &path, t.as_deref(), body.as_deref())?;
                 let latency = t0.elapsed();

@@ -17,6 +17,10 @@ pub fn last_values(pairs: &[(String, String)]) -> BTreeMap<&str, &str> {
     out
 }
 
+/// The parameters each list reads, besides DRF's `page`, `page_size` and `format`.
+pub const ORG_PARAMS: &[&str] = &["hq_country", "recipient_country_code", "file_type", "file_types", "search"];
+pub const DATASET_PARAMS: &[&str] = &["reporting_org__id", "reporting_org__short_name"];
+
 /// `file_type`'s choices (the YAML's enum), and what each selects.
 const FILE_TYPES: &[(&str, FileType)] = &[
     ("both", FileType::Both),

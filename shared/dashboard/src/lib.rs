@@ -66,14 +66,38 @@ impl From<ryd_store::SqlError> for Error {
 /// One resource of the API: its path segment, its list and its record.
 struct Resource {
     segment: &'static str,
+    /// The list's own query parameters (a list with others is rendered, never kept).
+    params: &'static [&'static str],
     list: fn(&Request, &dyn Sql) -> Result<String, Error>,
     record: fn(&dyn Sql, &str) -> Result<String, Error>,
 }
 
 const RESOURCES: &[Resource] = &[
-    Resource { segment: "reporting-orgs", list: views::org_list, record: views::org_record },
-    Resource { segment: "datasets", list: views::dataset_list, record: views::dataset_record },
+    Resource {
+        segment: "reporting-orgs",
+        params: filters::ORG_PARAMS,
+        list: views::org_list,
+        record: views::org_record,
+    },
+    Resource {
+        segment: "datasets",
+        params: filters::DATASET_PARAMS,
+        list: views::dataset_list,
+        record: views::dataset_record,
+    },
 ];
+
+/// What every list reads (DRF's pagination and format suffix).
+const LIST_PARAMS: &[&str] = &["page", "page_size", "format"];
+
+impl Resource {
+    /// Whether a rendered page of this list may be kept: only for a query naming nothing
+    /// but the list's parameters (every query string is its own page, links repeat it; made
+    /// up parameters would make every request a page to keep).
+    fn keeps(&self, req: &Request) -> bool {
+        req.query_pairs().iter().all(|(k, _)| LIST_PARAMS.contains(&k.as_str()) || self.params.contains(&k.as_str()))
+    }
+}
 
 /// Answers one request; `log` receives internal errors.
 pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
@@ -85,7 +109,7 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
         response.set_header("access-control-allow-origin", "*");
         return response;
     }
-    let result = route(req, sql);
+    let result = route(req, sql, log);
     let mut response = match result {
         Ok(Answer::NotModified(etag)) => Response::not_modified(&etag),
         Ok(Answer::Json(json, etag)) => {
@@ -127,12 +151,17 @@ enum Answer {
 /// The entity tag of a list, and whether the caller's `If-None-Match` already names it.
 pub(crate) fn conditional(req: &Request, sql: &dyn Sql) -> Result<(String, bool), ryd_store::SqlError> {
     let etag = ryd_store::changes::etag(sql)?;
-    let hit = req.method == "GET" || req.method == "HEAD";
-    let hit = hit && req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, &etag));
+    let hit = none_match_hits(req, &etag);
     Ok((etag, hit))
 }
 
-fn route(req: &Request, sql: &dyn Sql) -> Result<Answer, Error> {
+/// Whether a GET or HEAD names `etag` in its `If-None-Match`.
+fn none_match_hits(req: &Request, etag: &str) -> bool {
+    (req.method == "GET" || req.method == "HEAD")
+        && req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, etag))
+}
+
+fn route(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Result<Answer, Error> {
     // `/api/reporting-orgs`, `/api/reporting-orgs/`, `/api/reporting-orgs/{key}[/]`.
     let rest = req.path.strip_prefix("/api/").ok_or(Error::NotFound)?;
     let mut parts = rest.trim_end_matches('/').split('/');
@@ -147,13 +176,26 @@ fn route(req: &Request, sql: &dyn Sql) -> Result<Answer, Error> {
     }
     ryd_store::ensure_schema(sql)?;
     match key {
-        // Lists are conditional: an unchanged registry answers 304 after one SELECT.
+        // Lists are conditional, and rendered once per public change: one SELECT answers
+        // an unchanged registry with 304, or with the page as rendered at its last change.
         None => {
-            let (etag, unchanged) = conditional(req, sql)?;
-            if unchanged {
+            let key = format!("{} {}?{}", req.base_url, req.path, req.query);
+            let found = ryd_store::page_cache::lookup(sql, &key)?;
+            let etag = ryd_store::changes::etag_at(found.seq);
+            if none_match_hits(req, &etag) {
                 return Ok(Answer::NotModified(etag));
             }
-            Ok(Answer::Json((resource.list)(req, sql)?, Some(etag)))
+            if let Some(body) = found.body {
+                return Ok(Answer::Json(body, Some(etag)));
+            }
+            let body = (resource.list)(req, sql)?;
+            // A page not kept is rendered again next time: nothing else is lost.
+            if resource.keeps(req) {
+                if let Err(e) = ryd_store::page_cache::keep(sql, &key, found.seq, &body) {
+                    log(&format!("dashboard {}: keeping the page: {e}", req.path));
+                }
+            }
+            Ok(Answer::Json(body, Some(etag)))
         }
         Some("") => Err(Error::NotFound),
         // Short names and ids are plain ASCII: a key needing decoding matches nothing.

@@ -109,5 +109,10 @@ pub fn latest(sql: &dyn Sql) -> Result<i64, SqlError> {
 /// build's version, whose answers may be shaped differently). Unchanged until a public
 /// change commits, so a conditional read of an unchanged registry costs this one SELECT.
 pub fn etag(sql: &dyn Sql) -> Result<String, SqlError> {
-    Ok(format!("\"{}-r{}\"", env!("CARGO_PKG_VERSION"), latest(sql)?))
+    Ok(etag_at(latest(sql)?))
+}
+
+/// The entity tag of the registry as it was at change `seq`.
+pub fn etag_at(seq: i64) -> String {
+    format!("\"{}-r{seq}\"", env!("CARGO_PKG_VERSION"))
 }

@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod native;
 pub mod objects;
 pub mod orgs;
+pub mod page_cache;
 pub mod pipeline;
 pub mod public;
 pub mod sql;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_resource_ids_no_stat4.sql"),
     include_str!("../migrations/0008_dashboard_order.sql"),
     include_str!("../migrations/0009_public_changes.sql"),
+    include_str!("../migrations/0010_list_pages.sql"),
 ];
 
 /// The version a fully migrated database has.

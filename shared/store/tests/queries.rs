@@ -314,10 +314,84 @@ fn stat4_samples_are_dropped_by_analyse_and_by_migration_7() {
     db.execute("ANALYZE", &[]).unwrap();
     db.execute("PRAGMA user_version = 6", &[]).unwrap();
     db.execute("DROP INDEX dataset_pipeline_resource", &[]).unwrap();
-    // Migrations 8 and 9 run again too: their objects go first.
+    // Migrations 8 to 10 run again too: their objects go first.
     db.execute("DROP INDEX organisations_approved_by_title", &[]).unwrap();
     db.execute("DROP TABLE public_changes", &[]).unwrap();
+    db.execute("DROP TABLE list_pages", &[]).unwrap();
     migrate(&db).unwrap();
     assert!(!stat4(&db));
     assert!(!db.execute("SELECT 1 FROM sqlite_stat1", &[]).unwrap().is_empty(), "stat1 stays");
+}
+
+/// A public change, as the store's writes record one.
+fn public_change(db: &NativeSql) {
+    db.execute(
+        "INSERT INTO public_changes (kind, id, name, change, version, at) \
+         VALUES ('dataset', 'd', 'd', 'updated', 1, '2026-01-01T00:00:00Z')",
+        &[],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_kept_page_is_served_only_until_the_next_public_change() {
+    use ryd_store::page_cache::{keep, lookup, Lookup};
+    let db = db();
+    assert_eq!(lookup(&db, "k").unwrap(), Lookup { seq: 0, body: None });
+    assert!(keep(&db, "k", 0, "page at 0").unwrap());
+    assert_eq!(lookup(&db, "k").unwrap(), Lookup { seq: 0, body: Some("page at 0".into()) });
+    assert_eq!(lookup(&db, "other key").unwrap().body, None);
+
+    public_change(&db);
+    assert_eq!(lookup(&db, "k").unwrap(), Lookup { seq: 1, body: None });
+    // Rendered before the change, kept after it: dropped, it may not hold the change.
+    assert!(!keep(&db, "k", 0, "page at 0").unwrap());
+    assert_eq!(lookup(&db, "k").unwrap().body, None);
+    assert!(keep(&db, "k", 1, "page at 1").unwrap());
+    assert_eq!(lookup(&db, "k").unwrap().body.as_deref(), Some("page at 1"));
+    // Stale pages are gone once a newer one is kept.
+    let left = db.execute("SELECT count(*) FROM list_pages", &[]).unwrap();
+    assert_eq!(left.first().unwrap().int(0), 1);
+}
+
+#[test]
+fn the_page_cache_stays_within_its_budget() {
+    use ryd_store::page_cache::{keep, lookup, BUDGET};
+    let db = db();
+    let big = "x".repeat((BUDGET / 3) as usize);
+    for key in ["a", "b", "c"] {
+        keep(&db, key, 0, &big).unwrap();
+    }
+    assert!(lookup(&db, "a").unwrap().body.is_some() && lookup(&db, "c").unwrap().body.is_some());
+    // The fourth would not fit: the cache is emptied, then it is kept.
+    keep(&db, "d", 0, &big).unwrap();
+    assert!(lookup(&db, "a").unwrap().body.is_none());
+    assert!(lookup(&db, "d").unwrap().body.is_some());
+    let total = db.execute("SELECT sum(length(body)) FROM list_pages", &[]).unwrap();
+    let sized = db.execute("SELECT sum(size) FROM list_pages", &[]).unwrap();
+    assert_eq!(sized.first().unwrap().int(0), total.first().unwrap().int(0));
+    assert!(total.first().unwrap().int(0) <= BUDGET);
+    // A page larger than the whole budget is never kept.
+    assert!(!keep(&db, "huge", 0, &"x".repeat(BUDGET as usize + 1)).unwrap());
+    assert!(lookup(&db, "huge").unwrap().body.is_none());
+}
+
+#[test]
+fn keeping_a_page_never_waits_for_another_writer() {
+    let dir = std::env::temp_dir().join(format!("ryd-page-lock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("db.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let db = NativeSql::open(&path).unwrap();
+    migrate(&db).unwrap();
+    let writer = NativeSql::open(&path).unwrap();
+    writer.execute("BEGIN IMMEDIATE", &[]).unwrap();
+    let started = std::time::Instant::now();
+    assert!(!ryd_store::page_cache::keep(&db, "k", 0, "page").unwrap(), "not kept while another writes");
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "and not waited for");
+    writer.execute("COMMIT", &[]).unwrap();
+    assert!(ryd_store::page_cache::keep(&db, "k", 0, "page").unwrap());
+    // The connection's writes are durable again afterwards.
+    assert_eq!(db.execute("PRAGMA synchronous", &[]).unwrap().first().unwrap().int(0), 2);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -260,6 +260,9 @@ fn main() -> Result<()> {
             },
             c("CKAN organization_show", false, "GET", format!("/api/3/action/organization_show?id={org_name}"), &none),
             c("Dashboard org list, page of 50", false, "GET", "/api/reporting-orgs/".into(), &none),
+            // Each request a page not rendered yet, as the first read of a page after a
+            // change: rendering it and keeping it (another `format` is another page).
+            c("Dashboard org list, first read", false, "GET", "/api/reporting-orgs/?format={n}".into(), &none),
             c("Dashboard org by short name", false, "GET", format!("/api/reporting-orgs/{org_name}/"), &none),
             c("Dashboard dataset list, page 50", false, "GET", "/api/datasets/?page=50".into(), &none),
             c(
@@ -393,7 +396,11 @@ fn targets(results: &[(String, usize, Vec<Cell>)], labels: &[&str]) {
         checks.push((ckan, 16, ("≥ 50% of floor".into(), share(0.50))));
     }
     for (name, _, _) in results.iter().filter(|(_, c, _)| *c == 1) {
-        let read = !name.contains("new token") && !name.starts_with("PATCH") && !name.starts_with("hello");
+        // A first read writes the page it rendered: a write, not a read.
+        let read = !name.contains("new token")
+            && !name.starts_with("PATCH")
+            && !name.starts_with("hello")
+            && !name.ends_with("first read");
         if read && !name.starts_with("floor") {
             checks.push((name.as_str(), 1, ("p99 < 3 ms (no stall)".into(), p99(3.0))));
         }
