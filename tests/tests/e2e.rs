@@ -244,7 +244,7 @@ fn the_token_cache_serves_repeat_tokens_and_revocation_marks_apply_at_once() {
     for _ in 0..3 {
         c.send("GET", "/api/v1/access-check", Some(&token), &[], None).expect(200);
     }
-    let db = rusqlite_rows(&data, "SELECT count(*) FROM token_cache");
+    let db = host.sql_int("SELECT count(*) FROM token_cache");
     assert_eq!(db, 1, "one verified token, cached once");
     // A token one character different is a different key, verified in full and refused.
     let mut other: Vec<char> = token.chars().collect();
@@ -253,30 +253,14 @@ fn the_token_cache_serves_repeat_tokens_and_revocation_marks_apply_at_once() {
     let other: String = other.into_iter().collect();
     c.send("GET", "/api/v1/access-check", Some(&other), &[], None).expect(401);
     // A revocation after caching refuses the cached token on the next request.
-    exec(
-        &data,
-        &format!(
-            "INSERT INTO revocations (kind, subject, revoked_before) VALUES ('sub', '{}', {})",
-            ann.sub,
-            now() + 1
-        ),
-    );
+    host.sql_exec(&format!(
+        "INSERT INTO revocations (kind, subject, revoked_before) VALUES ('sub', '{}', {})",
+        ann.sub,
+        now() + 1
+    ));
     let r = c.send("GET", "/api/v1/access-check", Some(&token), &[], None);
     r.expect(401);
     assert!(r.header("www-authenticate").unwrap().contains("token revoked"));
-}
-
-fn rusqlite_rows(data: &std::path::Path, sql: &str) -> i64 {
-    let conn = ryd_store_conn(data);
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
-fn exec(data: &std::path::Path, sql: &str) {
-    ryd_store_conn(data).execute_batch(sql).unwrap();
-}
-
-fn ryd_store_conn(data: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(data.join("sqlite_db.db")).unwrap()
 }
 
 #[test]
@@ -374,7 +358,7 @@ fn a_trap_answers_500_and_the_host_keeps_serving() {
     opts.listen = "127.0.0.1:0".parse().unwrap();
     opts.data_dir = Some(data_dir("trap"));
     opts.env = Some(Default::default());
-    let host = Server::Host(Box::new(ryd_host::start(&opts).unwrap()));
+    let host = Server::host(ryd_host::start(&opts).unwrap());
     let c = Client::new(&host);
     assert_eq!(c.send("GET", "/hello", None, &[], None).text, "hello");
     c.send("GET", "/trap", None, &[], None).expect(500);

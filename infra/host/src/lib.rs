@@ -16,6 +16,7 @@ mod output;
 pub mod real_spin;
 pub mod router;
 pub mod runtime;
+pub mod runtime_config;
 pub mod sample;
 mod spin;
 pub mod stats;
@@ -26,7 +27,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use runtime::App;
@@ -48,6 +49,12 @@ pub struct HostOptions {
     pub sample: bool,
     /// `SPIN_VARIABLE_*` values; the process environment when `None`.
     pub env: Option<BTreeMap<String, String>>,
+    /// Spin's runtime configuration file (`--runtime-config-file`): where the databases and
+    /// key-value stores live.
+    pub runtime_config: Option<PathBuf>,
+    /// Serve only these components and their routes (`--component-id`, Spin's selective
+    /// deployment); all when empty.
+    pub components: Vec<String>,
 }
 
 impl HostOptions {
@@ -60,11 +67,22 @@ impl HostOptions {
             sqlite: Vec::new(),
             sample: false,
             env: None,
+            runtime_config: None,
+            components: Vec::new(),
         }
     }
 
     pub fn data_dir(&self, manifest: &manifest::Manifest) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| manifest.dir.join(".spin"))
+    }
+
+    /// Where the databases and stores live: the runtime config file over Spin's defaults.
+    pub fn runtime_config(&self, manifest: &manifest::Manifest) -> Result<runtime_config::RuntimeConfig> {
+        let data_dir = self.data_dir(manifest);
+        match &self.runtime_config {
+            Some(file) => runtime_config::RuntimeConfig::load(file, &data_dir),
+            None => Ok(runtime_config::RuntimeConfig::defaults(&data_dir)),
+        }
     }
 
     fn env_lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
@@ -133,14 +151,21 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
         variables.get("oidc_issuer") == Some(&d.issuer) && variables.get("oidc_jwks").is_some_and(|j| *j == d.jwks)
     });
     // Only with the development identity in force: its superadmin and members see the data.
-    let sample = match &dev {
-        Some(_) if opts.sample => sample::load_if_empty(&data_dir.join("sqlite_db.db"))?,
+    let config = opts.runtime_config(&manifest)?;
+    // The sample and `--sqlite` write the database file directly: a local one only (a
+    // shared database is the deployment's, loaded with its own tools).
+    let local = config.local_default_database().map(Path::to_path_buf);
+    let sample = match (&dev, &local) {
+        (Some(_), Some(db)) if opts.sample => sample::load_if_empty(db)?,
         _ => None,
     };
     let stats = Arc::new(Stats::default());
-    let app = Arc::new(App::load(&manifest, &variables, &data_dir, stats.clone())?);
+    let app = Arc::new(App::load(&manifest, &variables, &data_dir, config, &opts.components, stats.clone())?);
     if !opts.sqlite.is_empty() {
-        let conn = rusqlite::Connection::open(data_dir.join("sqlite_db.db"))?;
+        let Some(db) = &local else {
+            anyhow::bail!("--sqlite runs against a local default database; the runtime config names a remote one");
+        };
+        let conn = rusqlite::Connection::open(db)?;
         for s in &opts.sqlite {
             let sql = match s.strip_prefix('@') {
                 Some(file) => std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?,

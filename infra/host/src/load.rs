@@ -108,6 +108,9 @@ pub struct Scenario {
     pub token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
     /// The status every answer must have.
     pub expect: u16,
+    /// Count `503` answers (the API's "retry shortly") instead of stopping at the first:
+    /// for servers that answer so under load (libSQL ends transactions it held too long).
+    pub count_unavailable: bool,
 }
 
 pub struct Measured {
@@ -118,6 +121,8 @@ pub struct Measured {
     /// Answers whose token came from the verified-token cache, and those verified in full.
     pub cache_hits: usize,
     pub cache_misses: usize,
+    /// `503` answers, with `count_unavailable`.
+    pub unavailable: usize,
 }
 
 /// One answered request, as the load thread saw it.
@@ -125,6 +130,7 @@ struct Sample {
     latency: Duration,
     auth_ms: Option<f64>,
     cache_hit: Option<bool>,
+    unavailable: bool,
 }
 
 /// The numbers `{n}` becomes.
@@ -136,6 +142,7 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
     let mut handles = Vec::new();
     for worker in 0..concurrency {
         let (method, path, body, token, expect) = (s.method, s.path.clone(), s.body.clone(), s.token.clone(), s.expect);
+        let count_unavailable = s.count_unavailable;
         handles.push(std::thread::spawn(move || -> Result<Vec<Sample>> {
             let mut conn = Conn::open(addr)?;
             let mut samples = Vec::with_capacity(per);
@@ -145,10 +152,11 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
                 let t0 = Instant::now();
                 let a = conn.send(method, &path, t.as_deref(), body.as_deref())?;
                 let latency = t0.elapsed();
-                if a.status != expect {
+                let unavailable = count_unavailable && a.status == 503;
+                if a.status != expect && !unavailable {
                     bail!("{method} {path}: status {} {}", a.status, String::from_utf8_lossy(&a.body));
                 }
-                samples.push(Sample { latency, auth_ms: a.auth_ms, cache_hit: a.cache_hit });
+                samples.push(Sample { latency, auth_ms: a.auth_ms, cache_hit: a.cache_hit, unavailable });
             }
             Ok(samples)
         }));
@@ -172,5 +180,6 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
         auth_ms: (!auth.is_empty()).then(|| auth[auth.len() / 2]),
         cache_hits,
         cache_misses,
+        unavailable: samples.iter().filter(|s| s.unavailable).count(),
     })
 }

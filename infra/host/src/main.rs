@@ -73,6 +73,15 @@ enum Command {
         /// repeatable.
         #[arg(long, value_name = "SQL|@FILE")]
         sqlite: Vec<String>,
+        /// Spin's runtime configuration: `[sqlite_database.<label>]` (type "spin" with `path`,
+        /// or "libsql" with `url` and `token`) and `[key_value_store.<label>]` (type "spin"
+        /// with `path`, or "redis" with `url`). See infra/deploy/.
+        #[arg(long, value_name = "FILE")]
+        runtime_config_file: Option<PathBuf>,
+        /// Serve only this component and its routes (repeatable), as Spin's selective
+        /// deployment.
+        #[arg(long = "component-id", value_name = "ID")]
+        component_ids: Vec<String>,
     },
     /// Build the components with spin.toml's build commands.
     #[command(after_help = "Example:\n  ryd-host build -f spin.toml")]
@@ -168,7 +177,17 @@ fn main() -> std::process::ExitCode {
 
 fn run(command: Command) -> Result<()> {
     match command {
-        Command::Up { manifest, state, build: with_build, dev, no_sample, listen, sqlite } => {
+        Command::Up {
+            manifest,
+            state,
+            build: with_build,
+            dev,
+            no_sample,
+            listen,
+            sqlite,
+            runtime_config_file,
+            component_ids,
+        } => {
             let mut opts = state.options(&manifest.file);
             if with_build {
                 build::build(&Manifest::load(&opts.manifest)?)?;
@@ -177,10 +196,13 @@ fn run(command: Command) -> Result<()> {
             opts.listen = listen;
             opts.sqlite = sqlite;
             opts.sample = !no_sample;
+            opts.runtime_config = runtime_config_file;
+            opts.components = component_ids;
             let host = start(&opts)?;
             println!("Serving http://{}", host.addr);
             println!("Available routes:");
-            for r in Manifest::load(&opts.manifest)?.routes {
+            let served = |c: &str| opts.components.is_empty() || opts.components.iter().any(|o| o == c);
+            for r in Manifest::load(&opts.manifest)?.routes.into_iter().filter(|r| served(&r.component)) {
                 println!("  {}: http://{}{}", r.component, host.addr, r.route);
             }
             if let Some(dev) = &host.dev {

@@ -4,6 +4,7 @@
 use crate::manifest::{expand, Manifest};
 use crate::outbound::{AllowedHost, OutboundPolicy};
 use crate::router::Router;
+use crate::runtime_config::RuntimeConfig;
 use crate::spin::{AppStores, ComponentGrants, SpinCtx};
 use crate::stats::Stats;
 use anyhow::{bail, Context, Result};
@@ -163,18 +164,26 @@ impl App {
         manifest: &Manifest,
         variables: &BTreeMap<String, String>,
         data_dir: &Path,
+        config: RuntimeConfig,
+        only: &[String],
         stats: Arc<Stats>,
     ) -> Result<App> {
+        for id in only {
+            if !manifest.components.contains_key(id) {
+                bail!("--component-id {id}: the manifest has no such component");
+            }
+        }
+        let serves = |id: &str| only.is_empty() || only.iter().any(|o| o == id);
         let engine = engine()?;
         let mut linker = Linker::<RequestState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         crate::spin::add_to_linker(&mut linker, |s: &mut RequestState| &mut s.spin)?;
         std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-        let stores = Arc::new(AppStores::new(data_dir.to_path_buf(), stats.clone()));
+        let stores = Arc::new(AppStores::new(config, stats.clone()));
         let mut components = Vec::new();
         let mut index = BTreeMap::new();
-        for (id, c) in &manifest.components {
+        for (id, c) in manifest.components.iter().filter(|(id, _)| serves(id)) {
             let component = compile(&engine, &c.source, &data_dir.join("cache"))?;
             let pre = linker
                 .instantiate_pre(&component)
@@ -208,9 +217,10 @@ impl App {
                 policy: Arc::new(OutboundPolicy { allowed }),
             });
         }
-        let router = Router::new(manifest.routes.iter().map(|r| r.route.as_str()));
-        let route_component = manifest.routes.iter().map(|r| index[&r.component]).collect();
-        if manifest.routes.is_empty() {
+        let routes: Vec<_> = manifest.routes.iter().filter(|r| serves(&r.component)).collect();
+        let router = Router::new(routes.iter().map(|r| r.route.as_str()));
+        let route_component = routes.iter().map(|r| index[&r.component]).collect();
+        if routes.is_empty() {
             bail!("the manifest has no [[trigger.http]] routes");
         }
         Ok(App { engine, router, route_component, components, stores, stats })

@@ -9,6 +9,7 @@
 //! to another thread while this one blocks; on real Spin a request that does it can stall
 //! a keep-alive client (RUNTIME.md).
 
+use crate::runtime_config::{Database, KeyValue, RuntimeConfig};
 use crate::stats::Stats;
 use anyhow::Result;
 use ryd_store::Value;
@@ -35,24 +36,24 @@ use bindings::fermyon::spin::{key_value as kv, sqlite, variables};
 
 /// State shared by every instance of the application.
 pub struct AppStores {
-    pub data_dir: PathBuf,
-    /// Spin's default key-value store is one SQLite file behind one connection.
-    kv: Mutex<Option<rusqlite::Connection>>,
+    /// Where each database and key-value label lives (Spin's runtime configuration).
+    pub config: RuntimeConfig,
+    /// A local key-value store is one SQLite file behind one connection, by file.
+    local_kv: Mutex<BTreeMap<PathBuf, rusqlite::Connection>>,
+    /// One Redis connection manager per server, made on first use and shared (Spin's
+    /// Redis store keeps one per store the same way).
+    redis: tokio::sync::Mutex<BTreeMap<String, redis::aio::ConnectionManager>>,
     pub stats: Arc<Stats>,
 }
 
 impl AppStores {
-    pub fn new(data_dir: PathBuf, stats: Arc<Stats>) -> Self {
-        AppStores { data_dir, kv: Mutex::new(None), stats }
-    }
-
-    pub fn sqlite_path(&self, label: &str) -> PathBuf {
-        // Spin's file name for the `default` database.
-        self.data_dir.join(if label == "default" {
-            "sqlite_db.db".to_string()
-        } else {
-            format!("sqlite_db_{label}.db")
-        })
+    pub fn new(config: RuntimeConfig, stats: Arc<Stats>) -> Self {
+        AppStores {
+            config,
+            local_kv: Mutex::new(BTreeMap::new()),
+            redis: tokio::sync::Mutex::new(BTreeMap::new()),
+            stats,
+        }
     }
 }
 
@@ -64,8 +65,13 @@ pub struct ComponentGrants {
     pub variables: BTreeMap<String, String>,
 }
 
-/// A connection is used from `spawn_blocking` threads, one call at a time.
-pub struct SqliteConnection(Arc<Mutex<rusqlite::Connection>>);
+/// A guest's open database: a local file (used from `spawn_blocking` threads, one call at a
+/// time) or a libSQL client (each statement one HTTP request, as Spin's `sqlite-libsql`).
+pub enum SqliteConnection {
+    Local(Arc<Mutex<rusqlite::Connection>>),
+    Remote(libsql::Connection),
+}
+/// A guest's open key-value store, by label.
 pub struct KvStore(String);
 
 /// The Spin part of a request's state.
@@ -101,16 +107,26 @@ impl sqlite::HostConnection for SpinCtx {
         if !self.grants.sqlite_databases.contains(&database) {
             return Err(sqlite::Error::AccessDenied);
         }
-        if database != "default" {
-            return Err(sqlite::Error::NoSuchDatabase);
-        }
-        let path = self.stores.sqlite_path(&database);
         let started = Instant::now();
-        let conn =
-            tokio::task::spawn_blocking(move || rusqlite::Connection::open(&path)).await.map_err(io)?.map_err(io)?;
+        let conn = match self.stores.config.databases.get(&database) {
+            None => return Err(sqlite::Error::NoSuchDatabase),
+            Some(Database::Local(path)) => {
+                let path = path.clone();
+                let conn = tokio::task::spawn_blocking(move || rusqlite::Connection::open(&path))
+                    .await
+                    .map_err(io)?
+                    .map_err(io)?;
+                SqliteConnection::Local(Arc::new(Mutex::new(conn)))
+            }
+            // As Spin: a client per open (its own HTTP connection), no statement sent yet.
+            Some(Database::LibSql { url, token }) => {
+                let db = libsql::Builder::new_remote(url.clone(), token.clone()).build().await.map_err(io)?;
+                SqliteConnection::Remote(db.connect().map_err(io)?)
+            }
+        };
         self.stores.stats.add_sqlite_time(started);
         self.stores.stats.sqlite_opens.fetch_add(1, Ordering::Relaxed);
-        self.table.push(SqliteConnection(Arc::new(Mutex::new(conn)))).map_err(io)
+        self.table.push(conn).map_err(io)
     }
 
     async fn execute(
@@ -119,7 +135,32 @@ impl sqlite::HostConnection for SpinCtx {
         statement: String,
         parameters: Vec<sqlite::Value>,
     ) -> Result<sqlite::QueryResult, sqlite::Error> {
-        let conn = self.table.get(&conn).map_err(|_| sqlite::Error::InvalidConnection)?.0.clone();
+        let started = Instant::now();
+        let rows = match self.table.get(&conn).map_err(|_| sqlite::Error::InvalidConnection)? {
+            SqliteConnection::Local(conn) => execute_local(conn.clone(), statement, parameters).await,
+            SqliteConnection::Remote(conn) => execute_remote(conn, &statement, parameters).await,
+        };
+        // Refused statements count too: each was a call (on libSQL, a round trip).
+        let stats = &self.stores.stats;
+        stats.add_sqlite_time(started);
+        stats.sqlite_statements.fetch_add(1, Ordering::Relaxed);
+        rows
+    }
+
+    async fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
+        let started = Instant::now();
+        drop(self.table.delete(conn)?);
+        self.stores.stats.add_sqlite_time(started);
+        Ok(())
+    }
+}
+
+async fn execute_local(
+    conn: Arc<Mutex<rusqlite::Connection>>,
+    statement: String,
+    parameters: Vec<sqlite::Value>,
+) -> Result<sqlite::QueryResult, sqlite::Error> {
+    {
         let params: Vec<Value> = parameters
             .into_iter()
             .map(|v| match v {
@@ -130,16 +171,12 @@ impl sqlite::HostConnection for SpinCtx {
                 sqlite::Value::Null => Value::Null,
             })
             .collect();
-        let started = Instant::now();
         let rows = tokio::task::spawn_blocking(move || {
             let conn = conn.lock().map_err(|_| ryd_store::SqlError::other("connection poisoned"))?;
             ryd_store::native::execute_on(&conn, &statement, &params)
         })
         .await
         .map_err(io)?;
-        let stats = &self.stores.stats;
-        stats.add_sqlite_time(started);
-        stats.sqlite_statements.fetch_add(1, Ordering::Relaxed);
         let rows = rows.map_err(|e| sqlite::Error::Io(e.message))?;
         Ok(sqlite::QueryResult {
             columns: rows.columns,
@@ -161,38 +198,103 @@ impl sqlite::HostConnection for SpinCtx {
                 .collect(),
         })
     }
+}
 
-    async fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
-        let started = Instant::now();
-        drop(self.table.delete(conn)?);
-        self.stores.stats.add_sqlite_time(started);
-        Ok(())
+/// One statement on a libSQL server; its errors reach the guest as Spin's do (`Io` with
+/// the client's message).
+async fn execute_remote(
+    conn: &libsql::Connection,
+    statement: &str,
+    parameters: Vec<sqlite::Value>,
+) -> Result<sqlite::QueryResult, sqlite::Error> {
+    let params: Vec<libsql::Value> = parameters
+        .into_iter()
+        .map(|v| match v {
+            sqlite::Value::Integer(n) => libsql::Value::Integer(n),
+            sqlite::Value::Real(n) => libsql::Value::Real(n),
+            sqlite::Value::Text(s) => libsql::Value::Text(s),
+            sqlite::Value::Blob(b) => libsql::Value::Blob(b),
+            sqlite::Value::Null => libsql::Value::Null,
+        })
+        .collect();
+    let mut rows = conn.query(statement, libsql::params_from_iter(params)).await.map_err(io)?;
+    let count = rows.column_count();
+    let columns = (0..count).map(|i| rows.column_name(i).unwrap_or_default().to_string()).collect();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await.map_err(io)? {
+        let mut values = Vec::with_capacity(count.max(0) as usize);
+        for i in 0..count {
+            values.push(match row.get_value(i).map_err(io)? {
+                libsql::Value::Integer(n) => sqlite::Value::Integer(n),
+                libsql::Value::Real(n) => sqlite::Value::Real(n),
+                libsql::Value::Text(s) => sqlite::Value::Text(s),
+                libsql::Value::Blob(b) => sqlite::Value::Blob(b),
+                libsql::Value::Null => sqlite::Value::Null,
+            });
+        }
+        out.push(sqlite::RowResult { values });
     }
+    Ok(sqlite::QueryResult { columns, rows: out })
 }
 
 fn other(e: impl std::fmt::Display) -> kv::Error {
     kv::Error::Other(e.to_string())
 }
 
+/// Where a guest's open store lives.
+enum KvBackend {
+    Local(PathBuf),
+    Redis(redis::aio::ConnectionManager),
+}
+
 impl SpinCtx {
-    fn with_kv<R>(&self, f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>) -> Result<R, kv::Error> {
+    /// A call on a local store: Spin's `key-value-spin` runs it inside `block_in_place`.
+    fn with_local_kv<R>(
+        &self,
+        path: &std::path::Path,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, kv::Error> {
         tokio::task::block_in_place(|| {
-            let mut guard = self.stores.kv.lock().map_err(other)?;
-            if guard.is_none() {
-                let conn =
-                    rusqlite::Connection::open(self.stores.data_dir.join("sqlite_key_value.db")).map_err(other)?;
+            let mut stores = self.stores.local_kv.lock().map_err(other)?;
+            if !stores.contains_key(path) {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(other)?;
+                }
+                let conn = rusqlite::Connection::open(path).map_err(other)?;
                 conn.execute_batch(
                     "CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))",
                 )
                 .map_err(other)?;
-                *guard = Some(conn);
+                stores.insert(path.to_path_buf(), conn);
             }
-            f(guard.as_ref().expect("opened above")).map_err(other)
+            f(&stores[path]).map_err(other)
         })
     }
 
-    fn store_name(&self, store: &Resource<KvStore>) -> Result<String, kv::Error> {
-        Ok(self.table.get(store).map_err(other)?.0.clone())
+    /// The open store's label, with the stores to resolve it in (read before any await:
+    /// the resource table is not shared across threads).
+    fn label(&self, store: &Resource<KvStore>) -> Result<(Arc<AppStores>, String), kv::Error> {
+        Ok((self.stores.clone(), self.table.get(store).map_err(other)?.0.clone()))
+    }
+}
+
+async fn resolve((stores, label): (Arc<AppStores>, String)) -> Result<(String, KvBackend), kv::Error> {
+    match stores.config.key_value_stores.get(&label) {
+        None => Err(kv::Error::NoSuchStore),
+        Some(KeyValue::Local(path)) => Ok((label, KvBackend::Local(path.clone()))),
+        Some(KeyValue::Redis { url }) => {
+            let mut managers = stores.redis.lock().await;
+            let manager = match managers.get(url) {
+                Some(m) => m.clone(),
+                None => {
+                    let client = redis::Client::open(url.as_str()).map_err(other)?;
+                    let m = client.get_connection_manager().await.map_err(other)?;
+                    managers.insert(url.clone(), m.clone());
+                    m
+                }
+            };
+            Ok((label, KvBackend::Redis(manager)))
+        }
     }
 }
 
@@ -203,7 +305,7 @@ impl kv::HostStore for SpinCtx {
         if !self.grants.key_value_stores.contains(&label) {
             return Err(kv::Error::AccessDenied);
         }
-        if label != "default" {
+        if !self.stores.config.key_value_stores.contains_key(&label) {
             return Err(kv::Error::NoSuchStore);
         }
         self.stores.stats.kv_opens.fetch_add(1, Ordering::Relaxed);
@@ -211,41 +313,54 @@ impl kv::HostStore for SpinCtx {
     }
 
     async fn get(&mut self, store: Resource<KvStore>, key: String) -> Result<Option<Vec<u8>>, kv::Error> {
-        let s = self.store_name(&store)?;
-        self.with_kv(|c| {
-            use rusqlite::OptionalExtension;
-            c.query_row("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2", (&s, &key), |r| r.get(0))
-                .optional()
-        })
+        match resolve(self.label(&store)?).await? {
+            (s, KvBackend::Local(path)) => self.with_local_kv(&path, |c| {
+                use rusqlite::OptionalExtension;
+                c.query_row("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2", (&s, &key), |r| r.get(0))
+                    .optional()
+            }),
+            (_, KvBackend::Redis(mut r)) => redis::AsyncCommands::get(&mut r, key).await.map_err(other),
+        }
     }
 
     async fn set(&mut self, store: Resource<KvStore>, key: String, value: Vec<u8>) -> Result<(), kv::Error> {
-        let s = self.store_name(&store)?;
-        self.with_kv(|c| {
-            c.execute(
-                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (store, key) DO UPDATE SET value = ?3",
-                (&s, &key, &value),
-            )
-            .map(|_| ())
-        })
+        match resolve(self.label(&store)?).await? {
+            (s, KvBackend::Local(path)) => self.with_local_kv(&path, |c| {
+                c.execute(
+                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (store, key) DO UPDATE SET value = ?3",
+                    (&s, &key, &value),
+                )
+                .map(|_| ())
+            }),
+            (_, KvBackend::Redis(mut r)) => redis::AsyncCommands::set(&mut r, key, value).await.map_err(other),
+        }
     }
 
     async fn delete(&mut self, store: Resource<KvStore>, key: String) -> Result<(), kv::Error> {
-        let s = self.store_name(&store)?;
-        self.with_kv(|c| c.execute("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2", (&s, &key)).map(|_| ()))
+        match resolve(self.label(&store)?).await? {
+            (s, KvBackend::Local(path)) => self.with_local_kv(&path, |c| {
+                c.execute("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2", (&s, &key)).map(|_| ())
+            }),
+            (_, KvBackend::Redis(mut r)) => redis::AsyncCommands::del(&mut r, key).await.map_err(other),
+        }
     }
 
     async fn exists(&mut self, store: Resource<KvStore>, key: String) -> Result<bool, kv::Error> {
-        Ok(self.get(store, key).await?.is_some())
+        match resolve(self.label(&store)?).await? {
+            (_, KvBackend::Redis(mut r)) => redis::AsyncCommands::exists(&mut r, key).await.map_err(other),
+            _ => Ok(self.get(store, key).await?.is_some()),
+        }
     }
 
     async fn get_keys(&mut self, store: Resource<KvStore>) -> Result<Vec<String>, kv::Error> {
-        let s = self.store_name(&store)?;
-        self.with_kv(|c| {
-            let mut stmt = c.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
-            let keys = stmt.query_map([&s], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>();
-            keys
-        })
+        match resolve(self.label(&store)?).await? {
+            (s, KvBackend::Local(path)) => self.with_local_kv(&path, |c| {
+                let mut stmt = c.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
+                let keys = stmt.query_map([&s], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>();
+                keys
+            }),
+            (_, KvBackend::Redis(mut r)) => redis::AsyncCommands::keys(&mut r, "*").await.map_err(other),
+        }
     }
 
     async fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {

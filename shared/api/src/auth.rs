@@ -176,7 +176,8 @@ fn remember(
     let json = serde_json::to_string(cached).unwrap_or_default();
     let store = || tokens::store(sql, hash, &json, &claims.sub, &claims.client_id, user_id, claims.iat, expires_at);
     let at = crate::time::rfc3339(now * 1000);
-    let result = sql.execute("PRAGMA synchronous = NORMAL", &[]).and_then(|_| {
+    let tuned = ryd_store::sql::tune(sql, "synchronous = NORMAL");
+    let result = tuned.clone().and_then(|_| {
         if !bootstrap && profile_changed.is_none() {
             return store();
         }
@@ -196,7 +197,8 @@ fn remember(
         Some(b) if b % tokens::SWEEP_EVERY == 0 => result.and_then(|_| tokens::sweep(sql, now)),
         _ => result,
     };
-    let restored = sql.execute("PRAGMA synchronous = FULL", &[]);
+    // Durable again for what follows, where the setting was ours to make.
+    let restored = if tuned == Ok(true) { ryd_store::sql::tune(sql, "synchronous = FULL") } else { Ok(false) };
     let result = result.and(restored.map(|_| ()));
     if let Err(e) = result {
         ports.log(&format!("token cache write failed (request continues): {e}"));

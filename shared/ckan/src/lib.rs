@@ -25,6 +25,8 @@ pub enum CkanError {
     SearchQuery(String),
     Json(String),
     UnknownAction(String),
+    /// The database cannot answer now (busy, or libSQL ended the statement): retry.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -35,6 +37,7 @@ impl CkanError {
             CkanError::Validation(_) => 409,
             CkanError::Authorization(_) => 403,
             CkanError::SearchQuery(_) | CkanError::Json(_) | CkanError::UnknownAction(_) => 400,
+            CkanError::Unavailable(_) => 503,
             CkanError::Internal(_) => 500,
         }
     }
@@ -56,6 +59,9 @@ impl CkanError {
             CkanError::UnknownAction(name) => {
                 json!({"__type": "Bad request - Action Error", "message": format!("Bad request: Action name not known: {name}")})
             }
+            CkanError::Unavailable(_) => {
+                json!({"__type": "Service Unavailable", "message": "The registry is busy; please retry shortly."})
+            }
             CkanError::Internal(_) => {
                 json!({"__type": "Internal Server Error", "message": "An internal error occurred"})
             }
@@ -65,7 +71,10 @@ impl CkanError {
 
 impl From<ryd_store::SqlError> for CkanError {
     fn from(e: ryd_store::SqlError) -> Self {
-        CkanError::Internal(e.to_string())
+        match e.kind {
+            ryd_store::SqlErrorKind::Busy => CkanError::Unavailable(e.to_string()),
+            _ => CkanError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -113,10 +122,14 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
         }
         Ok(actions::Answer::Raw(body)) => Response::json(200, &body),
         Err(e) => {
-            if let CkanError::Internal(m) = &e {
+            if let CkanError::Internal(m) | CkanError::Unavailable(m) = &e {
                 log(&format!("ckan {action}: {m}"));
             }
-            Response::json(e.status(), &json!({"help": help, "success": false, "error": e.body()}))
+            let mut r = Response::json(e.status(), &json!({"help": help, "success": false, "error": e.body()}));
+            if matches!(e, CkanError::Unavailable(_)) {
+                r.set_header("retry-after", "1");
+            }
+            r
         }
     };
     if let (Some(tag), 200) = (etag, response.status) {

@@ -27,6 +27,8 @@ pub enum Error {
     /// Query parameters django-filter refuses: parameter → its messages.
     Filters(Vec<(String, String)>),
     MethodNotAllowed(String),
+    /// The database cannot answer now (busy, or libSQL ended the statement): retry.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -36,6 +38,7 @@ impl Error {
             Error::NotFound | Error::InvalidPage => 404,
             Error::Filters(_) => 400,
             Error::MethodNotAllowed(_) => 405,
+            Error::Unavailable(_) => 503,
             Error::Internal(_) => 500,
         }
     }
@@ -52,6 +55,7 @@ impl Error {
                 Value::Object(body)
             }
             Error::MethodNotAllowed(m) => json!({"detail": format!("Method \"{m}\" not allowed.")}),
+            Error::Unavailable(_) => json!({"detail": "Service temporarily unavailable, try again later."}),
             Error::Internal(_) => json!({"detail": "A server error occurred."}),
         }
     }
@@ -59,7 +63,10 @@ impl Error {
 
 impl From<ryd_store::SqlError> for Error {
     fn from(e: ryd_store::SqlError) -> Self {
-        Error::Internal(e.to_string())
+        match e.kind {
+            ryd_store::SqlErrorKind::Busy => Error::Unavailable(e.to_string()),
+            _ => Error::Internal(e.to_string()),
+        }
     }
 }
 
@@ -124,12 +131,15 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
             r
         }
         Err(e) => {
-            if let Error::Internal(m) = &e {
+            if let Error::Internal(m) | Error::Unavailable(m) = &e {
                 log(&format!("dashboard {}: {m}", req.path));
             }
             let mut r = Response::json(e.status(), &e.body());
             if matches!(e, Error::MethodNotAllowed(_)) {
                 r.set_header("allow", "GET, HEAD");
+            }
+            if matches!(e, Error::Unavailable(_)) {
+                r.set_header("retry-after", "1");
             }
             r
         }

@@ -1,6 +1,6 @@
 //! Numbered migrations, applied when `PRAGMA user_version` is behind.
 
-use crate::sql::{Sql, SqlError};
+use crate::sql::{Sql, SqlError, SqlErrorKind};
 
 /// The migrations, in order; each one's number is its position (from 1).
 const MIGRATIONS: &[&str] = &[
@@ -25,24 +25,41 @@ fn current_version(sql: &dyn Sql) -> Result<i64, SqlError> {
 
 /// Brings the schema up to date. Safe when two instances start at once: the version is
 /// re-read under the write lock, so each migration runs exactly once.
+///
+/// Each migration is its own transaction (with its version bump): on libSQL every
+/// statement is a network round trip and the server interrupts a write transaction held
+/// past its lease (5 s) while another writer waits, so a fresh database's whole schema in
+/// one transaction could be cut off under load; one migration's statements are few.
 pub fn migrate(sql: &dyn Sql) -> Result<i64, SqlError> {
     if current_version(sql)? >= SCHEMA_VERSION {
         return Ok(SCHEMA_VERSION);
     }
-    // journal_mode cannot change inside a transaction: WAL is set before (idempotent).
-    sql.execute("PRAGMA journal_mode = WAL", &[])?;
-    crate::sql::transaction(sql, || -> Result<(), SqlError> {
-        let from = current_version(sql)?;
-        for (i, migration) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+    // journal_mode cannot change inside a transaction: WAL is set before (idempotent; a
+    // libSQL server is WAL already and refuses the setting).
+    crate::sql::tune(sql, "journal_mode = WAL")?;
+    let started = std::time::Instant::now();
+    loop {
+        let step = crate::sql::transaction(sql, || -> Result<bool, SqlError> {
+            let from = current_version(sql)?;
+            let Some(migration) = MIGRATIONS.get(from as usize) else {
+                return Ok(true);
+            };
             for statement in split_statements(migration) {
                 sql.execute(&statement, &[])
-                    .map_err(|e| SqlError { message: format!("migration {}: {}", i + 1, e.message), ..e })?;
+                    .map_err(|e| SqlError { message: format!("migration {}: {}", from + 1, e.message), ..e })?;
             }
+            sql.execute(&format!("PRAGMA user_version = {}", from + 1), &[])?;
+            Ok(false)
+        });
+        match step {
+            Ok(true) => return Ok(SCHEMA_VERSION),
+            Ok(false) => {}
+            // Rolled back whole (libSQL ends a transaction it held too long): this
+            // migration again, the version re-read, for as long as a writer waits.
+            Err(e) if e.kind == SqlErrorKind::Busy && started.elapsed() < crate::sql::WRITE_LOCK_WAIT => {}
+            Err(e) => return Err(e),
         }
-        sql.execute(&format!("PRAGMA user_version = {SCHEMA_VERSION}"), &[])?;
-        Ok(())
-    })?;
-    Ok(SCHEMA_VERSION)
+    }
 }
 
 /// Gathers the planner's statistics (after a bulk import), keeping only `sqlite_stat1`.

@@ -52,8 +52,8 @@ pub fn keep(sql: &dyn Sql, key: &str, seq: i64, body: &str) -> Result<bool, SqlE
     if size > BUDGET {
         return Ok(false);
     }
-    sql.execute("PRAGMA synchronous = NORMAL", &[])?;
-    sql.execute("PRAGMA busy_timeout = 0", &[])?;
+    let tuned = crate::sql::tune(sql, "synchronous = NORMAL")?;
+    crate::sql::tune(sql, "busy_timeout = 0")?;
     let kept = match sql.execute("BEGIN IMMEDIATE", &[]) {
         Err(e) if e.kind == SqlErrorKind::Busy => Ok(false),
         Err(e) => Err(e),
@@ -66,7 +66,7 @@ pub fn keep(sql: &dyn Sql, key: &str, seq: i64, body: &str) -> Result<bool, SqlE
         }
     };
     // Whatever this connection writes next is durable again.
-    let restored = sql.execute("PRAGMA synchronous = FULL", &[]);
+    let restored = if tuned { crate::sql::tune(sql, "synchronous = FULL") } else { Ok(false) };
     let kept = kept?;
     restored?;
     Ok(kept)

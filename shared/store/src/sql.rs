@@ -55,9 +55,26 @@ pub enum SqlErrorKind {
     Unique,
     /// The schema is not there yet (first request on a new database).
     NoSuchTable,
+    /// The database cannot take this now; the same request may succeed later (`503` with
+    /// `Retry-After`): SQLite's busy lock, and libSQL's equivalents (a write transaction
+    /// it timed out, a stream it expired, the server unreachable).
     Busy,
+    /// A statement the database refuses to run at all (libSQL refuses value-setting
+    /// PRAGMAs and ANALYZE: "unsupported statement").
+    Unsupported,
     Other,
 }
+
+/// Messages of the libSQL client and server that mean "not now, try again".
+const LIBSQL_RETRY: &[&str] = &[
+    "Transaction timed out",
+    // sqld rolls back a write transaction held past its lease (5 s) while another waits.
+    "SQLITE_INTERRUPT",
+    "stream has expired",
+    "STREAM_EXPIRED",
+    "error sending request",
+    "Connection refused",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlError {
@@ -73,7 +90,13 @@ impl SqlError {
             SqlErrorKind::Unique
         } else if message.contains("no such table") {
             SqlErrorKind::NoSuchTable
-        } else if message.contains("database is locked") || message.contains("busy") {
+        } else if message.contains("unsupported statement") {
+            // Before "busy": the refused statement may be `PRAGMA busy_timeout = 0`.
+            SqlErrorKind::Unsupported
+        } else if message.contains("database is locked")
+            || message.contains("busy")
+            || LIBSQL_RETRY.iter().any(|m| message.contains(m))
+        {
             SqlErrorKind::Busy
         } else {
             SqlErrorKind::Other
@@ -188,6 +211,18 @@ where
     }
 }
 
+/// Sets a connection setting (`busy_timeout = 0`, `synchronous = NORMAL`, …), if the
+/// database takes settings: libSQL refuses every value-setting PRAGMA (sqld is always WAL,
+/// with its own locking and durability), and there the setting is simply not ours to make.
+/// `Ok(false)` when refused so.
+pub fn tune(sql: &dyn Sql, setting: &str) -> Result<bool, SqlError> {
+    match sql.execute(&format!("PRAGMA {setting}"), &[]) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind == SqlErrorKind::Unsupported => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// How long a writer waits for the write lock before answering busy.
 pub const WRITE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -202,7 +237,7 @@ pub const WRITE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(
 /// every connection with a 5 s one). Its reads need none: in WAL mode a reader never
 /// waits for a writer, and a transaction that holds the write lock waits for nothing.
 fn begin_immediate(sql: &dyn Sql) -> Result<(), SqlError> {
-    sql.execute("PRAGMA busy_timeout = 0", &[])?;
+    tune(sql, "busy_timeout = 0")?;
     let started = std::time::Instant::now();
     let mut attempt: u32 = 0;
     loop {
@@ -220,5 +255,23 @@ fn begin_immediate(sql: &dyn Sql) -> Result<(), SqlError> {
             }
             other => return other.map(|_| ()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libsqls_interrupts_expiries_and_timeouts_are_busy_and_its_refusals_unsupported() {
+        for m in [
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_INTERRUPT) `SQLite error: interrupted```",
+            "Hrana: `api error: `{\"message\":\"The stream has expired due to inactivity\",\"code\":\"STREAM_EXPIRED\"}``",
+            "database is locked",
+        ] {
+            assert_eq!(SqlError::from_message(m).kind, SqlErrorKind::Busy, "{m}");
+        }
+        let refused = "SQL string could not be parsed: unsupported statement: PRAGMA busy_timeout = 0";
+        assert_eq!(SqlError::from_message(refused).kind, SqlErrorKind::Unsupported);
     }
 }

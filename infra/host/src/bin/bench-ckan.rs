@@ -89,6 +89,7 @@ fn main() -> Result<()> {
                     body: None,
                     token: Arc::new(|_| None),
                     expect: 200,
+                    count_unavailable: false,
                 };
                 let m = run(host.addr, &s, conc, requests)?;
                 println!("{size:>9} {name:<44} {conc:>5} {:>8.0} {:>8.2} {:>8.2}", m.rps, m.p50, m.p99);

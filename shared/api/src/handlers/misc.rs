@@ -8,7 +8,16 @@ pub fn health(ctx: &Ctx) -> ApiResult<Reply> {
         Ok(()) => Reply::bare(200, json!({"status": "ok", "version": crate::VERSION, "database": "ok"})),
         Err(e) => {
             ctx.ports.log(&format!("health: database unavailable: {e}"));
-            Reply::bare(503, json!({"status": "unavailable", "version": crate::VERSION, "database": "unavailable"}))
+            let mut reply = Reply::bare(
+                503,
+                json!({"status": "unavailable", "version": crate::VERSION, "database": "unavailable"}),
+            );
+            // A database that is busy (or a libSQL server that cut a transaction) answers
+            // again in a moment; probes and clients may retry.
+            if e.kind == ryd_store::SqlErrorKind::Busy {
+                reply.headers.push(("retry-after".into(), "1".into()));
+            }
+            reply
         }
     })
 }
