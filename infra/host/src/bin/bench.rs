@@ -169,28 +169,38 @@ fn main() -> Result<()> {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
 
-    let mut backends = Vec::new();
-    {
-        let dir = data.join("host");
-        prepare(&dir)?;
-        let start_host = |manifest: &Path, sub: &str| -> Result<RunningHost> {
+    // The project's host on `dir` (the application on `runtime_config`'s state, or its
+    // local files), with the floor beside it on a local file.
+    let host_backend = |label: &'static str,
+                        dir: &Path,
+                        runtime_config: Option<PathBuf>,
+                        children: Vec<Children>|
+     -> Result<Backend> {
+        let start_host = |manifest: &Path, sub: &str, config: Option<PathBuf>| -> Result<RunningHost> {
             let mut o = HostOptions::new(manifest);
             o.listen = "127.0.0.1:0".parse()?;
             o.data_dir = Some(dir.join(sub));
             o.env = Some(env.iter().cloned().collect());
+            o.runtime_config = config;
             start(&o)
         };
-        let app = start_host(&app_manifest, "app")?;
-        let base = start_host(&base_manifest, "base")?;
-        backends.push(Backend {
-            label: "host",
+        let app = start_host(&app_manifest, "app", runtime_config)?;
+        let base = start_host(&base_manifest, "base", None)?;
+        Ok(Backend {
+            label,
             app: app.addr,
             base: base.addr,
             stats: Some(app.stats.clone()),
             _hosts: vec![app, base],
             _spin: vec![],
-            _children: vec![],
-        });
+            _children: children,
+        })
+    };
+    let mut backends = Vec::new();
+    {
+        let dir = data.join("host");
+        prepare(&dir)?;
+        backends.push(host_backend("host", &dir, None, vec![])?);
     }
     if let Some(spin) = &spin {
         let dir = data.join("spin");
@@ -232,25 +242,7 @@ fn main() -> Result<()> {
                  [key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{redis_port}\"\n"
             ),
         )?;
-        let start_host = |manifest: &Path, sub: &str, config: Option<PathBuf>| -> Result<RunningHost> {
-            let mut o = HostOptions::new(manifest);
-            o.listen = "127.0.0.1:0".parse()?;
-            o.data_dir = Some(dir.join(sub));
-            o.env = Some(env.iter().cloned().collect());
-            o.runtime_config = config;
-            start(&o)
-        };
-        let app = start_host(&app_manifest, "app", Some(config))?;
-        let base = start_host(&base_manifest, "base", None)?;
-        backends.push(Backend {
-            label: "sqld",
-            app: app.addr,
-            base: base.addr,
-            stats: Some(app.stats.clone()),
-            _hosts: vec![app, base],
-            _spin: vec![],
-            _children: vec![Children(vec![sqld, redis])],
-        });
+        backends.push(host_backend("sqld", &dir, Some(config), vec![Children(vec![sqld, redis])])?);
     }
 
     let key = Arc::new(key);
@@ -463,10 +455,10 @@ fn main() -> Result<()> {
     println!("stmts, block: SQLite statements and block_in_place calls (variables, key-value) per request (host).");
     println!("sql µs, wasm µs, guest µs: per request, time inside SQLite host calls (open and close included), in the guest's own code, and in the whole handler (host).");
     if !side_by_side.is_empty() {
-        println!("\nThe host on local SQLite and on libSQL (sqld) + Redis, same registry (stmts: SQLite statements per request, each a round trip on sqld):");
+        println!("\nThe host on local SQLite and on libSQL (sqld) + Redis, same registry (stmts: SQLite statements per request, each a round trip on sqld; 503s: answers \"retry shortly\" on sqld):");
         println!(
-            "{:<32} {:>4} | {:>7} {:>6} {:>6} {:>5} | {:>7} {:>6} {:>6} {:>5}",
-            "scenario", "conc", "local/s", "p50", "p99", "stmts", "sqld/s", "p50", "p99", "stmts"
+            "{:<32} {:>4} | {:>7} {:>6} {:>6} {:>5} | {:>7} {:>6} {:>6} {:>5} {:>5}",
+            "scenario", "conc", "local/s", "p50", "p99", "stmts", "sqld/s", "p50", "p99", "stmts", "503s"
         );
         for line in &side_by_side {
             println!("{line}");
