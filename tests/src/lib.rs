@@ -197,17 +197,31 @@ impl Server {
     }
 }
 
+/// The tests' HTTP agent: statuses are answers, and no request waits forever (a server
+/// that stops answering fails the test that asked, with its request named, instead of
+/// stalling the whole suite).
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
 /// One request to libSQL's HTTP API (Hrana over HTTP, `/v2/pipeline`); its results, each
 /// checked to be no error.
 fn hrana(url: &str, requests: Value) -> Value {
     let mut requests = requests.as_array().cloned().unwrap_or_default();
     requests.push(json!({"type": "close"}));
     let body = json!({ "requests": requests }).to_string();
-    let mut resp = ureq::post(&format!("{url}/v2/pipeline"))
+    let mut resp = agent()
+        .post(&format!("{url}/v2/pipeline"))
         .header("content-type", "application/json")
         .send(body.as_str())
         .unwrap_or_else(|e| panic!("sqld at {url}: {e}"));
-    let answer: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default()).expect("JSON");
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    assert_eq!(resp.status(), 200, "sqld at {url}: {text}");
+    let answer: Value = serde_json::from_str(&text).expect("JSON");
     for r in answer["results"].as_array().expect("results") {
         assert_eq!(r["type"], "ok", "sqld refused: {r}");
     }
@@ -260,6 +274,7 @@ impl SharedState {
             .arg("--db-path")
             .arg(&dir)
             .args(["--http-listen-addr", &format!("127.0.0.1:{port}"), "--no-welcome"])
+            .args(ryd_host::runtime_config::SQLD_ARGS)
             .stdout(std::fs::File::create(data.join("sqld.log")).expect("a log"))
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -505,8 +520,7 @@ impl Client {
     }
 
     pub fn at(base: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        Client { base: base.to_string(), agent, retries_unavailable: false }
+        Client { base: base.to_string(), agent: agent(), retries_unavailable: false }
     }
 
     /// Any request; `token` is sent as a bearer token.

@@ -468,29 +468,25 @@ impl Mirror {
     }
 }
 
+type Records = std::collections::BTreeMap<String, Value>;
+
 /// Every public record, listed in full as a mirror without the feed must.
-fn full_relist(c: &Client) -> (std::collections::BTreeMap<String, Value>, std::collections::BTreeMap<String, Value>) {
+fn full_relist(c: &Client) -> (Records, Records) {
     let found = c.send("GET", "/api/3/action/package_search?rows=1000", None, &[], None).expect(200);
-    let datasets = found["result"]["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            let id = d["id"].as_str().unwrap();
-            (id.to_string(), ckan_record(c, "dataset", id).unwrap())
-        })
-        .collect();
     let orgs = c.send("GET", "/api/3/action/organization_list?all_fields=true", None, &[], None).expect(200);
-    let orgs = orgs["result"]
-        .as_array()
-        .unwrap()
+    (records(c, "dataset", &found["result"]["results"]), records(c, "organisation", &orgs["result"]))
+}
+
+/// Each listed record, read in full, by id.
+fn records(c: &Client, kind: &str, listed: &Value) -> Records {
+    let listed = listed.as_array().expect("a list");
+    listed
         .iter()
-        .map(|o| {
-            let id = o["id"].as_str().unwrap();
-            (id.to_string(), ckan_record(c, "organisation", id).unwrap())
+        .map(|r| {
+            let id = r["id"].as_str().expect("an id");
+            (id.to_string(), ckan_record(c, kind, id).expect("a listed record reads"))
         })
-        .collect();
-    (datasets, orgs)
+        .collect()
 }
 
 #[test]

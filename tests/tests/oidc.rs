@@ -176,6 +176,16 @@ fn client_credentials_and_authorization_code_tokens_from_a_real_provider() {
     assert_eq!(r["data"]["user_role"], "provider_admin", "{r}");
     let dave_elsewhere = idp.user_token("other-app", "dave");
     call(&c, &dave_elsewhere, "GET", &format!("/api/v1/reporting-orgs/{oid}"), None).expect(404);
+    no_call_out_with_a_transaction_open(&host);
+}
+
+/// Every call the components made to the provider (discovery, JWKS, userinfo) went out with
+/// no database transaction open: on libSQL one would hold every writer of every host back
+/// for the length of the call. The host checks each outbound request.
+fn no_call_out_with_a_transaction_open(host: &Server) {
+    let stats = host.stats().expect("the project's host counts outbound calls");
+    assert!(stats.get(&stats.outbound_requests) > 0, "the components called the provider");
+    assert_eq!(stats.get(&stats.outbound_in_transaction), 0, "calls out with a transaction open");
 }
 
 #[test]
@@ -194,6 +204,7 @@ fn roles_only_at_userinfo_are_fetched_once_and_cached() {
     let alice = idp.user_token("publisher-tool", "alice");
     call(&c, &alice, "GET", "/api/v1/access-check", None).expect(200);
     assert_eq!(idp.count("userinfo"), 1, "roles in the token: no userinfo request");
+    no_call_out_with_a_transaction_open(&host);
 }
 
 #[test]

@@ -154,12 +154,20 @@ mod hosts {
                 cmd.env(k, v);
             }
             let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("ryd-host up starts");
-            let mut out = BufReader::new(child.stdout.take().expect("its stdout"));
-            let mut line = String::new();
-            out.read_line(&mut line).expect("its first line");
+            let out = BufReader::new(child.stdout.take().expect("its stdout"));
+            // Its first line, read on a thread that then keeps reading (so that it never
+            // blocks on a full pipe); waited for with a bound (cargo may build it first).
+            let (first, line) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut lines = out.lines();
+                let _ = first.send(lines.next().and_then(Result::ok).unwrap_or_default());
+                for _ in lines {}
+            });
+            let Ok(line) = line.recv_timeout(std::time::Duration::from_secs(600)) else {
+                let _ = child.kill();
+                panic!("ryd-host up printed nothing within 600 s");
+            };
             let url = line.trim().strip_prefix("Serving ").unwrap_or_else(|| panic!("printed {line:?}")).to_string();
-            // Keep reading its output so that it never blocks on a full pipe.
-            std::thread::spawn(move || for _ in out.lines() {});
             Process { child, url }
         }
     }

@@ -5,7 +5,7 @@ use crate::manifest::{expand, Manifest};
 use crate::outbound::{AllowedHost, OutboundPolicy};
 use crate::router::Router;
 use crate::runtime_config::RuntimeConfig;
-use crate::spin::{AppStores, ComponentGrants, SpinCtx};
+use crate::spin::{AppStores, ComponentGrants, OpenDatabases, SpinCtx};
 use crate::stats::Stats;
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
@@ -52,6 +52,8 @@ struct Hooks {
     component: Arc<str>,
     policy: Arc<OutboundPolicy>,
     stats: Arc<Stats>,
+    /// This request's databases: a call out while one holds a transaction is counted.
+    open: OpenDatabases,
 }
 
 type SendResult = wasmtime_wasi_http::Result<(
@@ -75,6 +77,11 @@ impl WasiHttpHooks for Hooks {
                 request.uri()
             );
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        self.stats.outbound_requests.fetch_add(1, Ordering::Relaxed);
+        if self.open.in_transaction() {
+            self.stats.outbound_in_transaction.fetch_add(1, Ordering::Relaxed);
+            eprintln!("[{}] outbound request to {} with a database transaction open", self.component, request.uri());
         }
         Box::new(async move {
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
@@ -287,15 +294,22 @@ impl App {
             .stdout(crate::output::Prefixed::new(&id, false))
             .stderr(crate::output::Prefixed::new(&id, true))
             .build();
+        let open = OpenDatabases::default();
         let state = RequestState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: Hooks { component: id.clone(), policy: component.policy.clone(), stats: self.stats.clone() },
+            hooks: Hooks {
+                component: id.clone(),
+                policy: component.policy.clone(),
+                stats: self.stats.clone(),
+                open: open.clone(),
+            },
             spin: SpinCtx {
                 grants: component.grants.clone(),
                 stores: self.stores.clone(),
                 table: ResourceTable::new(),
+                open,
             },
             guest_entered: None,
         };

@@ -22,6 +22,15 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// How sqld must run under this application (the tests and the benchmark start it so, and
+/// the deployment notes say so): WAL checkpoints from sqld's own timer, not from whichever
+/// writer's commit crosses 1,000 pages. With the default, sqld 0.24's write queue can
+/// livelock for good under concurrent writers (a writer told "busy" by a running
+/// checkpoint leaves its place in the queue; when that place comes up nobody takes it, and
+/// every waiter spins on a lapsed deadline); with a timed checkpoint it did not, in the
+/// runs the README records.
+pub const SQLD_ARGS: &[&str] = &["--checkpoint-interval-s", "60"];
+
 /// Where a SQLite database label lives.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Database {

@@ -67,9 +67,27 @@ pub struct ComponentGrants {
 
 /// A guest's open database: a local file (used from `spawn_blocking` threads, one call at a
 /// time) or a libSQL client (each statement one HTTP request, as Spin's `sqlite-libsql`).
+#[derive(Clone)]
 pub enum SqliteConnection {
     Local(Arc<Mutex<rusqlite::Connection>>),
     Remote(libsql::Connection),
+}
+
+/// The databases one request has open, so that an outbound HTTP call can be checked: made
+/// while one of them holds a transaction, it would hold every other writer back for the
+/// length of a network call (on libSQL, every writer of every host).
+#[derive(Clone, Default)]
+pub struct OpenDatabases(Arc<Mutex<BTreeMap<u32, SqliteConnection>>>);
+
+impl OpenDatabases {
+    pub fn in_transaction(&self) -> bool {
+        let Ok(open) = self.0.lock() else { return false };
+        open.values().any(|conn| match conn {
+            // Not busy: the guest waits for each statement before it can call out.
+            SqliteConnection::Local(c) => c.try_lock().map(|c| !c.is_autocommit()).unwrap_or(false),
+            SqliteConnection::Remote(c) => !c.is_autocommit(),
+        })
+    }
 }
 /// A guest's open key-value store, by label.
 pub struct KvStore(String);
@@ -79,6 +97,7 @@ pub struct SpinCtx {
     pub grants: Arc<ComponentGrants>,
     pub stores: Arc<AppStores>,
     pub table: wasmtime::component::ResourceTable,
+    pub open: OpenDatabases,
 }
 
 pub fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut SpinCtx) -> Result<()> {
@@ -126,7 +145,11 @@ impl sqlite::HostConnection for SpinCtx {
         };
         self.stores.stats.add_sqlite_time(started);
         self.stores.stats.sqlite_opens.fetch_add(1, Ordering::Relaxed);
-        self.table.push(conn).map_err(io)
+        let resource = self.table.push(conn.clone()).map_err(io)?;
+        if let Ok(mut open) = self.open.0.lock() {
+            open.insert(resource.rep(), conn);
+        }
+        Ok(resource)
     }
 
     async fn execute(
@@ -138,7 +161,19 @@ impl sqlite::HostConnection for SpinCtx {
         let started = Instant::now();
         let rows = match self.table.get(&conn).map_err(|_| sqlite::Error::InvalidConnection)? {
             SqliteConnection::Local(conn) => execute_local(conn.clone(), statement, parameters).await,
-            SqliteConnection::Remote(conn) => execute_remote(conn, &statement, parameters).await,
+            // Bounded: a libSQL server that never answers (sqld's write queue can stall when
+            // a client dies holding its turn) must cost the request a 503, not the host a
+            // task that waits forever.
+            SqliteConnection::Remote(conn) => {
+                match tokio::time::timeout(REMOTE_STATEMENT_TIMEOUT, execute_remote(conn, &statement, parameters)).await
+                {
+                    Ok(rows) => rows,
+                    Err(_) => Err(sqlite::Error::Io(format!(
+                        "libSQL: no answer within {} s (LIBSQL_TIMEOUT)",
+                        REMOTE_STATEMENT_TIMEOUT.as_secs()
+                    ))),
+                }
+            }
         };
         // Refused statements count too: each was a call (on libSQL, a round trip).
         let stats = &self.stores.stats;
@@ -149,6 +184,9 @@ impl sqlite::HostConnection for SpinCtx {
 
     async fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
         let started = Instant::now();
+        if let Ok(mut open) = self.open.0.lock() {
+            open.remove(&conn.rep());
+        }
         drop(self.table.delete(conn)?);
         self.stores.stats.add_sqlite_time(started);
         Ok(())
@@ -199,6 +237,10 @@ async fn execute_local(
         })
     }
 }
+
+/// How long one statement may wait for a libSQL server: longer than sqld's own 5 s write
+/// lease and its 10 s idle-stream expiry, which end every healthy wait before it.
+const REMOTE_STATEMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// One statement on a libSQL server; its errors reach the guest as Spin's do (`Io` with
 /// the client's message).

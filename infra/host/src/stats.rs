@@ -13,6 +13,10 @@ pub struct Stats {
     /// Sum of instantiation times, in nanoseconds.
     pub instantiate_nanos: AtomicU64,
     pub outbound_denied: AtomicU64,
+    /// Outbound requests sent (allowed ones).
+    pub outbound_requests: AtomicU64,
+    /// Of those, sent while the request held a database transaction open (should be none).
+    pub outbound_in_transaction: AtomicU64,
     /// Time inside the handler (instantiation to return), in nanoseconds.
     pub guest_nanos: AtomicU64,
     /// Time the guest's own code ran (between host calls), in nanoseconds.

@@ -14,12 +14,14 @@ use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::sqlite;
 #[cfg(feature = "api")]
 use spin_sdk::{key_value, variables};
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 /// Spin's SQLite connection (`default` database), opened on first use.
 #[derive(Default)]
 pub struct SpinSql {
     conn: OnceCell<Result<sqlite::Connection, String>>,
+    /// Set once the database refused a setting (libSQL): later ones are not sent.
+    refuses_settings: Cell<bool>,
 }
 
 fn to_spin(v: &Value) -> sqlite::Value {
@@ -60,6 +62,14 @@ impl Sql for SpinSql {
             columns: result.columns,
             rows: result.rows.into_iter().map(|r| r.values.into_iter().map(from_spin).collect()).collect(),
         })
+    }
+
+    fn refuses_settings(&self) -> bool {
+        self.refuses_settings.get()
+    }
+
+    fn settings_refused(&self) {
+        self.refuses_settings.set(true);
     }
 }
 

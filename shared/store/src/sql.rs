@@ -65,15 +65,21 @@ pub enum SqlErrorKind {
     Other,
 }
 
-/// Messages of the libSQL client and server that mean "not now, try again".
-const LIBSQL_RETRY: &[&str] = &[
-    "Transaction timed out",
+/// Marks in SQLite's and libSQL's error messages that mean "not now, try again" (the
+/// guest sees only the message text, on Spin as on our host).
+const RETRY_LATER: &[&str] = &[
+    // SQLite's SQLITE_BUSY, as rusqlite and libSQL word it.
+    "database is locked",
+    "SQLITE_BUSY",
     // sqld rolls back a write transaction held past its lease (5 s) while another waits.
     "SQLITE_INTERRUPT",
-    "stream has expired",
+    "Transaction timed out",
     "STREAM_EXPIRED",
+    "stream has expired",
+    // The server unreachable, or (our host) not answering within its bound.
     "error sending request",
     "Connection refused",
+    "LIBSQL_TIMEOUT",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,10 +99,7 @@ impl SqlError {
         } else if message.contains("unsupported statement") {
             // Before "busy": the refused statement may be `PRAGMA busy_timeout = 0`.
             SqlErrorKind::Unsupported
-        } else if message.contains("database is locked")
-            || message.contains("busy")
-            || LIBSQL_RETRY.iter().any(|m| message.contains(m))
-        {
+        } else if RETRY_LATER.iter().any(|m| message.contains(m)) {
             SqlErrorKind::Busy
         } else {
             SqlErrorKind::Other
@@ -180,11 +183,26 @@ impl<'a> Row<'a> {
 /// The port: execute one statement with positional (`?`) parameters.
 pub trait Sql {
     fn execute(&self, sql: &str, params: &[Value]) -> Result<Rows, SqlError>;
+
+    /// Whether this connection has refused a setting (see [`tune`]); a connection that
+    /// remembers it spares every later setting its round trip to a libSQL server.
+    fn refuses_settings(&self) -> bool {
+        false
+    }
+
+    /// Told once a setting was refused; connections that cannot remember ignore it.
+    fn settings_refused(&self) {}
 }
 
 impl<T: Sql + ?Sized> Sql for &T {
     fn execute(&self, sql: &str, params: &[Value]) -> Result<Rows, SqlError> {
         (**self).execute(sql, params)
+    }
+    fn refuses_settings(&self) -> bool {
+        (**self).refuses_settings()
+    }
+    fn settings_refused(&self) {
+        (**self).settings_refused()
     }
 }
 
@@ -214,11 +232,17 @@ where
 /// Sets a connection setting (`busy_timeout = 0`, `synchronous = NORMAL`, …), if the
 /// database takes settings: libSQL refuses every value-setting PRAGMA (sqld is always WAL,
 /// with its own locking and durability), and there the setting is simply not ours to make.
-/// `Ok(false)` when refused so.
+/// `Ok(false)` when refused so, now or earlier on this connection.
 pub fn tune(sql: &dyn Sql, setting: &str) -> Result<bool, SqlError> {
+    if sql.refuses_settings() {
+        return Ok(false);
+    }
     match sql.execute(&format!("PRAGMA {setting}"), &[]) {
         Ok(_) => Ok(true),
-        Err(e) if e.kind == SqlErrorKind::Unsupported => Ok(false),
+        Err(e) if e.kind == SqlErrorKind::Unsupported => {
+            sql.settings_refused();
+            Ok(false)
+        }
         Err(e) => Err(e),
     }
 }
@@ -268,10 +292,42 @@ mod tests {
             "Hrana: `cursor error: `error at step 0: (error code: SQLITE_INTERRUPT) `SQLite error: interrupted```",
             "Hrana: `api error: `{\"message\":\"The stream has expired due to inactivity\",\"code\":\"STREAM_EXPIRED\"}``",
             "database is locked",
+            "libSQL: no answer within 20 s (LIBSQL_TIMEOUT)",
         ] {
             assert_eq!(SqlError::from_message(m).kind, SqlErrorKind::Busy, "{m}");
         }
+        // A word in a message is not a code: this is a broken statement, not a busy lock.
+        assert_eq!(SqlError::from_message("no such column: busy_until").kind, SqlErrorKind::Other);
         let refused = "SQL string could not be parsed: unsupported statement: PRAGMA busy_timeout = 0";
         assert_eq!(SqlError::from_message(refused).kind, SqlErrorKind::Unsupported);
+    }
+
+    /// A libSQL-like connection: every value-setting PRAGMA refused, each call counted.
+    #[derive(Default)]
+    struct RefusesPragmas {
+        calls: std::cell::Cell<u32>,
+        refused: std::cell::Cell<bool>,
+    }
+
+    impl Sql for RefusesPragmas {
+        fn execute(&self, sql: &str, _: &[Value]) -> Result<Rows, SqlError> {
+            self.calls.set(self.calls.get() + 1);
+            Err(SqlError::from_message(format!("SQL string could not be parsed: unsupported statement: {sql}")))
+        }
+        fn refuses_settings(&self) -> bool {
+            self.refused.get()
+        }
+        fn settings_refused(&self) {
+            self.refused.set(true)
+        }
+    }
+
+    #[test]
+    fn a_connection_that_refused_one_setting_is_sent_no_more() {
+        let conn = RefusesPragmas::default();
+        assert_eq!(tune(&conn, "busy_timeout = 0"), Ok(false));
+        assert_eq!(tune(&conn, "synchronous = NORMAL"), Ok(false));
+        assert_eq!(tune(&conn, "synchronous = FULL"), Ok(false));
+        assert_eq!(conn.calls.get(), 1, "one round trip, then remembered");
     }
 }

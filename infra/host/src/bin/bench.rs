@@ -229,7 +229,10 @@ fn main() -> Result<()> {
         std::fs::copy(&template, db.join("data"))?;
         let (sqld_port, redis_port) = (free_port()?, free_port()?);
         let mut cmd = std::process::Command::new(&sqld);
-        cmd.arg("--db-path").arg(dir.join("server")).args(["--http-listen-addr", &format!("127.0.0.1:{sqld_port}")]);
+        cmd.arg("--db-path")
+            .arg(dir.join("server"))
+            .args(["--http-listen-addr", &format!("127.0.0.1:{sqld_port}")])
+            .args(ryd_host::runtime_config::SQLD_ARGS);
         let sqld = listening(cmd, sqld_port, "sqld")?;
         let mut cmd = std::process::Command::new("redis-server");
         cmd.args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
