@@ -40,4 +40,7 @@ pub use scopes::{
     check_about_user, check_caller, check_scopes, every_scope, Callers, Endpoint, ScopeRule, ScopeVerdict, SCOPE_TABLE,
 };
 pub use signing::{jwks_document, SigningError, SigningKey};
-pub use token::{check_claims, decode_verified, verify_signature, TokenError, VerifiedClaims};
+pub use token::{
+    check_claims, decode_verified, verify_payload, verify_signature, TokenError, VerifiedClaims, ACCESS_TOKEN_TYPES,
+    LOGOUT_TOKEN_TYPES,
+};

@@ -94,6 +94,38 @@ pub fn verify_signature(
     keys: &KeySet,
     allowed_algs: &[String],
 ) -> Result<Claims<Map<String, Value>>, TokenError> {
+    verify_typed(token, keys, allowed_algs, ACCESS_TOKEN_TYPES)
+}
+
+/// The `typ` headers an access token may carry (RFC 9068's, and plain `JWT`); none at all
+/// is accepted too, as most providers send none.
+pub const ACCESS_TOKEN_TYPES: &[&str] = &["at+jwt", "application/at+jwt", "jwt"];
+
+/// A Back-Channel Logout token's (`logout+jwt`): never an access token's, so neither kind
+/// passes for the other.
+pub const LOGOUT_TOKEN_TYPES: &[&str] = &["logout+jwt", "application/logout+jwt"];
+
+/// [`verify_signature`] for a token of another kind (`types`, lower case); the whole
+/// payload, `exp` and `iat` included, for that kind's own claim checks.
+pub fn verify_payload(
+    token: &str,
+    keys: &KeySet,
+    allowed_algs: &[String],
+    types: &[&str],
+) -> Result<Map<String, Value>, TokenError> {
+    let claims = verify_typed(token, keys, allowed_algs, types)?;
+    match serde_json::to_value(&claims) {
+        Ok(Value::Object(payload)) => Ok(payload),
+        _ => Err(TokenError::Malformed("claims are not an object".into())),
+    }
+}
+
+fn verify_typed(
+    token: &str,
+    keys: &KeySet,
+    allowed_algs: &[String],
+    types: &[&str],
+) -> Result<Claims<Map<String, Value>>, TokenError> {
     let untrusted = UntrustedToken::<ExtraHeader>::try_from(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
     let alg = untrusted.algorithm();
     if alg.eq_ignore_ascii_case("none") || alg.starts_with("HS") || !allowed_algs.iter().any(|a| a == alg) {
@@ -102,7 +134,7 @@ pub fn verify_signature(
     let header = untrusted.header();
     if let Some(typ) = &header.token_type {
         let t = typ.to_ascii_lowercase();
-        if !matches!(t.as_str(), "at+jwt" | "application/at+jwt" | "jwt") {
+        if !types.contains(&t.as_str()) {
             return Err(TokenError::WrongType(typ.clone()));
         }
     }

@@ -1,7 +1,10 @@
 //! Every token rejection of AUTHZ.md §1, with real keys of each allowed algorithm.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use ryd_authz::{check_claims, decode_verified, jwks_document, AuthConfig, KeySet, Principal, SigningKey, TokenError};
+use ryd_authz::{
+    check_claims, decode_verified, jwks_document, verify_payload, AuthConfig, KeySet, Principal, SigningKey,
+    TokenError, LOGOUT_TOKEN_TYPES,
+};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
 
@@ -223,6 +226,25 @@ fn critical_headers_and_odd_types_are_refused() {
     assert_eq!(verify(&token), Err(TokenError::UnsupportedCritical("exp".into())));
     let token = key("EdDSA").sign(Some("EdDSA"), Some("id_token+jwt"), &claims()).unwrap();
     assert_eq!(verify(&token), Err(TokenError::WrongType("id_token+jwt".into())));
+}
+
+#[test]
+fn a_logout_token_and_an_access_token_never_pass_for_each_other() {
+    let algs = vec!["EdDSA".to_string()];
+    let logout = key("EdDSA").sign(Some("EdDSA"), Some("logout+jwt"), &claims()).unwrap();
+    let payload = verify_payload(&logout, &keyset(), &algs, LOGOUT_TOKEN_TYPES).unwrap();
+    // The whole payload, times included, for the logout token's own checks.
+    assert_eq!((payload["exp"].as_i64(), payload["iat"].as_i64()), (Some(NOW + 600), Some(NOW - 10)));
+    assert_eq!(payload["jti"], "t-1");
+    assert_eq!(verify(&logout), Err(TokenError::WrongType("logout+jwt".into())));
+    let access = key("EdDSA").sign(Some("EdDSA"), Some("at+jwt"), &claims()).unwrap();
+    assert_eq!(
+        verify_payload(&access, &keyset(), &algs, LOGOUT_TOKEN_TYPES),
+        Err(TokenError::WrongType("at+jwt".into()))
+    );
+    // The signature still counts.
+    let stranger = SigningKey::generate("EdDSA").unwrap().sign(Some("EdDSA"), Some("logout+jwt"), &claims()).unwrap();
+    assert_eq!(verify_payload(&stranger, &keyset(), &algs, LOGOUT_TOKEN_TYPES), Err(TokenError::BadSignature));
 }
 
 #[test]

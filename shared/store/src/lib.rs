@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod page_cache;
 pub mod pipeline;
 pub mod public;
+pub mod sessions;
 pub mod sql;
 pub mod tokens;
 pub mod tools;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_dashboard_order.sql"),
     include_str!("../migrations/0009_public_changes.sql"),
     include_str!("../migrations/0010_list_pages.sql"),
+    include_str!("../migrations/0011_account_sessions.sql"),
 ];
 
 /// The version a fully migrated database has.

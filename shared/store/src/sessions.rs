@@ -1,0 +1,187 @@
+//! IATI Account's browser sessions, pending sign-ins and seen logout tokens (migration
+//! 0011). Sessions are keyed by the hash of their cookie's id (`ryd_account::session_hash`):
+//! the id is never stored. Whether a session is still on is decided in the one SELECT that
+//! finds it: not idle, not past its absolute lifetime, its user still there, and no
+//! revocation mark on its subject since it began.
+
+use crate::sql::{Sql, SqlError};
+
+/// A session as a sign-in makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub id_hash: String,
+    pub user_id: String,
+    pub sub: String,
+    pub sid: Option<String>,
+    pub id_token: String,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub csrf_token: String,
+}
+
+/// A session that is on, with what its pages show of its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    pub sub: String,
+    pub sid: Option<String>,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_active_at: i64,
+    pub user_name: String,
+}
+
+/// A sign-in under way: what the callback checks and where it then sends the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLogin {
+    pub state: String,
+    pub verifier: String,
+    pub nonce: String,
+    pub return_to: String,
+}
+
+/// How long sessions last (seconds); the values of `ryd_account::Timeouts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub idle_s: i64,
+    pub absolute_s: i64,
+}
+
+/// `last_active_at` is written at most once a minute: an idle timeout of minutes needs no
+/// more, and a page view then costs no write.
+const TOUCH_EVERY_S: i64 = 60;
+
+pub fn start(sql: &dyn Sql, s: &NewSession, now: i64) -> Result<(), SqlError> {
+    sql.execute(
+        "INSERT INTO account_sessions (id_hash, user_id, sub, sid, id_token, access_token, refresh_token, csrf_token, \
+         created_at, last_active_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        &[
+            s.id_hash.as_str().into(),
+            s.user_id.as_str().into(),
+            s.sub.as_str().into(),
+            s.sid.as_deref().into(),
+            s.id_token.as_str().into(),
+            s.access_token.as_deref().into(),
+            s.refresh_token.as_deref().into(),
+            s.csrf_token.as_str().into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The session under `id_hash` if it is on now (see the module's rules); `None` otherwise,
+/// whatever the reason: to the browser an ended session is no session.
+pub fn find(sql: &dyn Sql, id_hash: &str, life: Lifetimes, now: i64) -> Result<Option<Session>, SqlError> {
+    let rows = sql.execute(
+        "SELECT s.id_hash, s.user_id, s.sub, s.sid, s.csrf_token, s.created_at, s.last_active_at, u.name \
+         FROM account_sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id_hash = ?1 AND s.created_at > ?2 - ?3 AND s.last_active_at > ?2 - ?4 \
+         AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 'sub' AND r.subject = s.sub \
+                         AND r.revoked_before > s.created_at)",
+        &[id_hash.into(), now.into(), life.absolute_s.into(), life.idle_s.into()],
+    )?;
+    Ok(rows.first().map(|r| Session {
+        id_hash: r.text(0),
+        user_id: r.text(1),
+        sub: r.text(2),
+        sid: r.opt_text(3),
+        csrf_token: r.text(4),
+        created_at: r.int(5),
+        last_active_at: r.int(6),
+        user_name: r.text(7),
+    }))
+}
+
+/// Records activity (for the idle timeout), at most once a minute.
+pub fn touch(sql: &dyn Sql, id_hash: &str, now: i64) -> Result<(), SqlError> {
+    sql.execute(
+        "UPDATE account_sessions SET last_active_at = ?2 WHERE id_hash = ?1 AND last_active_at <= ?2 - ?3",
+        &[id_hash.into(), now.into(), TOUCH_EVERY_S.into()],
+    )?;
+    Ok(())
+}
+
+/// The ID token a session signed in with (for `id_token_hint` at sign-out).
+pub fn id_token(sql: &dyn Sql, id_hash: &str) -> Result<Option<String>, SqlError> {
+    Ok(sql
+        .execute("SELECT id_token FROM account_sessions WHERE id_hash = ?", &[id_hash.into()])?
+        .first()
+        .map(|r| r.text(0)))
+}
+
+/// Ends one session (sign-out here). Whether there was one.
+pub fn end(sql: &dyn Sql, id_hash: &str) -> Result<bool, SqlError> {
+    Ok(!sql.execute("DELETE FROM account_sessions WHERE id_hash = ? RETURNING id_hash", &[id_hash.into()])?.is_empty())
+}
+
+/// Ends the sessions of one provider session (`sid`), only those of `sub` when it is given
+/// too (a logout token naming both). How many ended.
+pub fn end_provider_session(sql: &dyn Sql, sid: &str, sub: Option<&str>) -> Result<usize, SqlError> {
+    Ok(sql
+        .execute(
+            "DELETE FROM account_sessions WHERE sid = ?1 AND (?2 IS NULL OR sub = ?2) RETURNING id_hash",
+            &[sid.into(), sub.into()],
+        )?
+        .len())
+}
+
+/// Ends every session of a provider subject (a logout token with `sub` alone).
+pub fn end_subject(sql: &dyn Sql, sub: &str) -> Result<usize, SqlError> {
+    Ok(sql.execute("DELETE FROM account_sessions WHERE sub = ? RETURNING id_hash", &[sub.into()])?.len())
+}
+
+/// Removes sessions past either timeout (they are already refused; this only frees rows).
+pub fn sweep(sql: &dyn Sql, life: Lifetimes, now: i64) -> Result<usize, SqlError> {
+    Ok(sql
+        .execute(
+            "DELETE FROM account_sessions WHERE created_at <= ?1 - ?2 OR last_active_at <= ?1 - ?3 RETURNING id_hash",
+            &[now.into(), life.absolute_s.into(), life.idle_s.into()],
+        )?
+        .len())
+}
+
+pub fn begin_login(sql: &dyn Sql, id_hash: &str, login: &PendingLogin, now: i64) -> Result<(), SqlError> {
+    sql.execute(
+        "INSERT INTO account_logins (id_hash, state, verifier, nonce, return_to, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        &[
+            id_hash.into(),
+            login.state.as_str().into(),
+            login.verifier.as_str().into(),
+            login.nonce.as_str().into(),
+            login.return_to.as_str().into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The sign-in under `id_hash`, taken (it cannot be used twice) if younger than `max_age_s`;
+/// older ones are cleared on the way.
+pub fn take_login(sql: &dyn Sql, id_hash: &str, max_age_s: i64, now: i64) -> Result<Option<PendingLogin>, SqlError> {
+    let rows = sql.execute(
+        "DELETE FROM account_logins WHERE id_hash = ?1 OR created_at <= ?2 - ?3 \
+         RETURNING id_hash = ?1 AND created_at > ?2 - ?3, state, verifier, nonce, return_to",
+        &[id_hash.into(), now.into(), max_age_s.into()],
+    )?;
+    let taken = rows.iter().find(|r| r.bool(0)).map(|r| PendingLogin {
+        state: r.text(1),
+        verifier: r.text(2),
+        nonce: r.text(3),
+        return_to: r.text(4),
+    });
+    Ok(taken)
+}
+
+/// Records a logout token's `jti`; `false` when it was seen before (a replay). Expired ones
+/// are forgotten on the way: their tokens are refused for their `exp` anyway.
+pub fn first_use_of_logout_token(sql: &dyn Sql, jti: &str, expires_at: i64, now: i64) -> Result<bool, SqlError> {
+    sql.execute("DELETE FROM logout_tokens_seen WHERE expires_at < ?", &[now.into()])?;
+    Ok(!sql
+        .execute(
+            "INSERT INTO logout_tokens_seen (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING RETURNING jti",
+            &[jti.into(), expires_at.into()],
+        )?
+        .is_empty())
+}
