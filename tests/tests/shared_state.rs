@@ -17,6 +17,9 @@ mod service;
 #[path = "dashboard.rs"]
 mod dashboard;
 
+#[path = "account.rs"]
+mod account;
+
 /// Several hosts on one libSQL server and one Redis: what "beyond one machine" means.
 mod hosts {
     use ryd_e2e::{app_manifest, cargo, data_dir, serve_shared, test_env, Client, Server, SharedState, Who};

@@ -222,6 +222,27 @@ fn verify_in_full(token: &str, ports: &dyn Ports, config: &AuthConfig) -> ApiRes
     }
 }
 
+/// A JWT of another kind from the issuer (`types`: a logout token's), its signature
+/// verified with the issuer's keys (refetched once for an unknown `kid`, as for access
+/// tokens): the whole payload, for that kind's own claim checks. The outer error is ours
+/// (no keys to be had), the inner the token's.
+pub(crate) fn verify_issuer_jwt(
+    token: &str,
+    ports: &dyn Ports,
+    config: &AuthConfig,
+    types: &[&str],
+) -> ApiResult<Result<serde_json::Map<String, Value>, TokenError>> {
+    let keys = key_set(ports, config, false)?;
+    ports.count("signature_verified");
+    match ryd_authz::verify_payload(token, &keys, &config.allowed_algs, types) {
+        Err(TokenError::UnknownKey(_)) => {
+            let keys = key_set(ports, config, true)?;
+            Ok(ryd_authz::verify_payload(token, &keys, &config.allowed_algs, types))
+        }
+        other => Ok(other),
+    }
+}
+
 /// The issuer's keys: pinned (`oidc_jwks`), or fetched from `oidc_jwks_uri` (or
 /// discovery) and cached in the key-value store for `jwks_cache_seconds`.
 fn key_set(ports: &dyn Ports, config: &AuthConfig, refetch: bool) -> ApiResult<KeySet> {

@@ -2,7 +2,7 @@
 
 use crate::context::Ctx;
 use crate::error::ApiResult;
-use crate::handlers::{api_keys, authz, datasets, groups, misc, orgs, pipeline, scoped_tokens, tools, users};
+use crate::handlers::{account, api_keys, authz, datasets, groups, misc, orgs, pipeline, scoped_tokens, tools, users};
 use crate::Reply;
 use ryd_authz::Endpoint;
 
@@ -37,6 +37,14 @@ pub struct Component {
 
 use Access::{Public, Token};
 use Endpoint as E;
+
+/// IATI Account (issue 18): so far the endpoint the Identity Service calls when a user's
+/// session there ends; the console's pages come next.
+pub const ACCOUNT: Component = Component {
+    name: "account",
+    settings: &[],
+    routes: &[r("POST", "/account/backchannel-logout", Public, account::backchannel_logout)],
+};
 
 pub const REPORTING_ORGS: Component = Component {
     name: "reporting-orgs",
@@ -130,7 +138,7 @@ pub const AUTHZ: Component = Component {
 };
 
 /// Every component of the Register Your Data API (the CKAN API is `ryd-ckan`).
-pub const COMPONENTS: &[&Component] = &[&REPORTING_ORGS, &DATASETS, &USERS, &AUTHZ];
+pub const COMPONENTS: &[&Component] = &[&REPORTING_ORGS, &DATASETS, &USERS, &AUTHZ, &ACCOUNT];
 
 /// Every route with its component, in table order.
 pub fn all() -> impl Iterator<Item = (&'static Component, &'static Route)> {

@@ -355,6 +355,21 @@ fn every_happy_path_answer_validates_against_the_document() {
     let dp = doc_path("/authz/public_key").unwrap();
     assert!(doc["paths"][&dp]["get"]["responses"]["200"]["content"]["application/x-pem-file"].is_object());
     seen.insert(("GET", "/authz/public_key"));
+    // The Identity Service's logout call: a form in, an empty text body out.
+    w.set_var("account_client_id", "iati-account");
+    let now = w.ports.now_ms.get() / 1000;
+    let claims = json!({"iss": ISS, "aud": "iati-account", "sub": "nobody", "jti": "openapi-1", "iat": now, "exp": now + 60,
+                        "events": {"http://schemas.openid.net/event/backchannel-logout": {}}});
+    let token = signing_key().sign(Some("k1"), Some("logout+jwt"), &claims).unwrap();
+    let r = w.raw(
+        ryd_api::Request::new("POST", "/account/backchannel-logout")
+            .with_header("content-type", "application/x-www-form-urlencoded")
+            .with_body(format!("logout_token={token}")),
+    );
+    assert_eq!(r.status, 200, "{}", r.json_body());
+    let dp = doc_path("/account/backchannel-logout").unwrap();
+    assert!(doc["paths"][&dp]["post"]["responses"]["200"]["content"]["text/plain"].is_object());
+    seen.insert(("POST", "/account/backchannel-logout"));
     let unvisited: Vec<_> = ryd_api::routes::all()
         .map(|(_, r)| r)
         .filter(|r| !seen.contains(&(r.method, r.pattern)))

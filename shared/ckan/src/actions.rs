@@ -19,6 +19,8 @@ struct Ctx<'a> {
     sql: &'a dyn Sql,
     base: &'a str,
     path: &'a str,
+    /// The request's `Cookie` header (read by `validate_cookie` alone).
+    cookie: Option<&'a str>,
 }
 
 type Action = fn(&Ctx) -> Result<Answer, CkanError>;
@@ -42,6 +44,11 @@ const READ: &[(&str, Action, &str)] = &[
     ),
     ("tag_list", tag_list, "Return a list of the site's tags."),
     ("license_list", license_list, "Return the list of licenses available for datasets on the site."),
+    (
+        "validate_cookie",
+        validate_cookie,
+        "Return whether the IATI Account session cookie sent with the request is signed in, and whose it is.",
+    ),
 ];
 
 /// What IATI's limited layer offers.
@@ -82,6 +89,7 @@ pub fn run(
     sql: &dyn Sql,
     base: &str,
     path: &str,
+    cookie: Option<&str>,
 ) -> Result<Answer, CkanError> {
     if let Some((_, instead)) = WRITES.iter().find(|(name, _)| *name == action) {
         return Err(CkanError::Authorization(format!(
@@ -93,7 +101,7 @@ pub fn run(
     }
     let (_, f, _) =
         READ.iter().find(|(name, _, _)| *name == action).ok_or_else(|| CkanError::UnknownAction(action.to_string()))?;
-    f(&Ctx { flavour, params, sql, base, path })
+    f(&Ctx { flavour, params, sql, base, path, cookie })
 }
 
 fn required(ctx: &Ctx, name: &str) -> Result<String, CkanError> {
@@ -102,6 +110,30 @@ fn required(ctx: &Ctx, name: &str) -> Result<String, CkanError> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| CkanError::Validation(vec![(name.into(), "Missing value".into())]))
+}
+
+/// The seed's `validate_cookie` (ckan-validate-api-key-extension): whoever holds an IATI
+/// Account session cookie may ask whether it is signed in. An ended, idle, expired or
+/// revoked session, or a user who is gone, is `logged_in: false`, never an error.
+fn validate_cookie(ctx: &Ctx) -> Result<Answer, CkanError> {
+    let id = ctx.cookie.and_then(|h| ryd_account::SESSION_COOKIE.read(h));
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let session = match id {
+        Some(id) => ryd_store::sessions::find(ctx.sql, &ryd_account::session_hash(id), now)?,
+        None => None,
+    };
+    Ok(Answer::Ckan(match session {
+        None => json!({"logged_in": false}),
+        Some(s) => json!({"logged_in": true, "user": {
+            "id": s.user_id,
+            // CKAN's `name` is the login; ours is the Identity Service's subject.
+            "name": s.sub,
+            "fullname": s.user_name,
+            "last_active": s.last_active,
+            "href": format!("{}/account/users/{}", ctx.base, s.user_id),
+        }}),
+    }))
 }
 
 fn status_show(ctx: &Ctx) -> Result<Answer, CkanError> {

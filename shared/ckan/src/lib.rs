@@ -115,7 +115,9 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
             return r;
         }
     }
-    let result = result.and_then(|params| actions::run(flavour, action, &params, sql, &req.base_url, &req.path));
+    let cookie = req.header("cookie");
+    let result =
+        result.and_then(|params| actions::run(flavour, action, &params, sql, &req.base_url, &req.path, cookie));
     let mut response = match result {
         Ok(actions::Answer::Ckan(result)) => {
             Response::json(200, &json!({"help": help, "success": true, "result": result}))
@@ -136,6 +138,10 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
         response.set_header("etag", tag);
     }
     response.set_header("access-control-allow-origin", "*");
+    if action == "validate_cookie" {
+        // Whose session it is: never kept by a cache between the gateway and us.
+        response.set_header("cache-control", "no-store");
+    }
     response
 }
 

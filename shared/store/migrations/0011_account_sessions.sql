@@ -14,7 +14,11 @@ CREATE TABLE account_sessions (
     -- the synchronizer token every form of this session carries
     csrf_token     TEXT NOT NULL,
     created_at     INTEGER NOT NULL,
-    last_active_at INTEGER NOT NULL
+    last_active_at INTEGER NOT NULL,
+    -- the timeouts it began with (so that reading it needs no configuration): over when
+    -- idle for idle_timeout_s, and at expires_at however active
+    idle_timeout_s INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX account_sessions_by_sid ON account_sessions (sid);
 CREATE INDEX account_sessions_by_sub ON account_sessions (sub);

@@ -2,7 +2,8 @@
 //! 0011). Sessions are keyed by the hash of their cookie's id (`ryd_account::session_hash`):
 //! the id is never stored. Whether a session is still on is decided in the one SELECT that
 //! finds it: not idle, not past its absolute lifetime, its user still there, and no
-//! revocation mark on its subject since it began.
+//! revocation mark on its subject since it began. Each session keeps the timeouts it began
+//! with, so whoever reads it (`validate_cookie` in the CKAN component) needs no settings.
 
 use crate::sql::{Sql, SqlError};
 
@@ -29,6 +30,8 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at: i64,
     pub last_active_at: i64,
+    /// `last_active_at` as RFC 3339 UTC (`2026-11-30T12:00:00+00:00`), as the API writes dates.
+    pub last_active: String,
     pub user_name: String,
 }
 
@@ -41,7 +44,7 @@ pub struct PendingLogin {
     pub return_to: String,
 }
 
-/// How long sessions last (seconds); the values of `ryd_account::Timeouts`.
+/// How long a session lasts (seconds); the values of `ryd_account::Timeouts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifetimes {
     pub idle_s: i64,
@@ -52,10 +55,10 @@ pub struct Lifetimes {
 /// more, and a page view then costs no write.
 const TOUCH_EVERY_S: i64 = 60;
 
-pub fn start(sql: &dyn Sql, s: &NewSession, now: i64) -> Result<(), SqlError> {
+pub fn start(sql: &dyn Sql, s: &NewSession, life: Lifetimes, now: i64) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO account_sessions (id_hash, user_id, sub, sid, id_token, access_token, refresh_token, csrf_token, \
-         created_at, last_active_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+         created_at, last_active_at, idle_timeout_s, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
         &[
             s.id_hash.as_str().into(),
             s.user_id.as_str().into(),
@@ -66,6 +69,8 @@ pub fn start(sql: &dyn Sql, s: &NewSession, now: i64) -> Result<(), SqlError> {
             s.refresh_token.as_deref().into(),
             s.csrf_token.as_str().into(),
             now.into(),
+            life.idle_s.into(),
+            (now + life.absolute_s).into(),
         ],
     )?;
     Ok(())
@@ -73,14 +78,15 @@ pub fn start(sql: &dyn Sql, s: &NewSession, now: i64) -> Result<(), SqlError> {
 
 /// The session under `id_hash` if it is on now (see the module's rules); `None` otherwise,
 /// whatever the reason: to the browser an ended session is no session.
-pub fn find(sql: &dyn Sql, id_hash: &str, life: Lifetimes, now: i64) -> Result<Option<Session>, SqlError> {
+pub fn find(sql: &dyn Sql, id_hash: &str, now: i64) -> Result<Option<Session>, SqlError> {
     let rows = sql.execute(
-        "SELECT s.id_hash, s.user_id, s.sub, s.sid, s.csrf_token, s.created_at, s.last_active_at, u.name \
+        "SELECT s.id_hash, s.user_id, s.sub, s.sid, s.csrf_token, s.created_at, s.last_active_at, u.name, \
+                strftime('%Y-%m-%dT%H:%M:%S+00:00', s.last_active_at, 'unixepoch') \
          FROM account_sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.id_hash = ?1 AND s.created_at > ?2 - ?3 AND s.last_active_at > ?2 - ?4 \
+         WHERE s.id_hash = ?1 AND s.expires_at > ?2 AND s.last_active_at + s.idle_timeout_s > ?2 \
          AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 'sub' AND r.subject = s.sub \
                          AND r.revoked_before > s.created_at)",
-        &[id_hash.into(), now.into(), life.absolute_s.into(), life.idle_s.into()],
+        &[id_hash.into(), now.into()],
     )?;
     Ok(rows.first().map(|r| Session {
         id_hash: r.text(0),
@@ -90,6 +96,7 @@ pub fn find(sql: &dyn Sql, id_hash: &str, life: Lifetimes, now: i64) -> Result<O
         csrf_token: r.text(4),
         created_at: r.int(5),
         last_active_at: r.int(6),
+        last_active: r.text(8),
         user_name: r.text(7),
     }))
 }
@@ -133,11 +140,12 @@ pub fn end_subject(sql: &dyn Sql, sub: &str) -> Result<usize, SqlError> {
 }
 
 /// Removes sessions past either timeout (they are already refused; this only frees rows).
-pub fn sweep(sql: &dyn Sql, life: Lifetimes, now: i64) -> Result<usize, SqlError> {
+pub fn sweep(sql: &dyn Sql, now: i64) -> Result<usize, SqlError> {
     Ok(sql
         .execute(
-            "DELETE FROM account_sessions WHERE created_at <= ?1 - ?2 OR last_active_at <= ?1 - ?3 RETURNING id_hash",
-            &[now.into(), life.absolute_s.into(), life.idle_s.into()],
+            "DELETE FROM account_sessions WHERE expires_at <= ?1 OR last_active_at + idle_timeout_s <= ?1 \
+             RETURNING id_hash",
+            &[now.into()],
         )?
         .len())
 }

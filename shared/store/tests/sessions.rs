@@ -29,23 +29,24 @@ fn session(hash: &str, user: &str, sub: &str, sid: Option<&str>) -> NewSession {
 }
 
 fn on(db: &NativeSql, hash: &str, now: i64) -> bool {
-    sessions::find(db, hash, LIFE, now).unwrap().is_some()
+    sessions::find(db, hash, now).unwrap().is_some()
 }
 
 #[test]
 fn a_session_is_found_by_its_hash_until_idle_or_too_old() {
     let db = db();
-    sessions::start(&db, &session("h1", "u-alice", "alice", Some("sid-1")), NOW).unwrap();
-    let s = sessions::find(&db, "h1", LIFE, NOW + 10).unwrap().expect("on");
+    sessions::start(&db, &session("h1", "u-alice", "alice", Some("sid-1")), LIFE, NOW).unwrap();
+    let s = sessions::find(&db, "h1", NOW + 10).unwrap().expect("on");
     assert_eq!((s.user_id.as_str(), s.user_name.as_str(), s.sid.as_deref()), ("u-alice", "Alice", Some("sid-1")));
     assert_eq!(s.csrf_token, "csrf-h1");
+    assert_eq!(s.last_active, "2027-01-15T08:00:00+00:00");
     assert!(!on(&db, "h2", NOW), "another hash finds nothing");
     // Idle: 30 minutes without a request.
     assert!(on(&db, "h1", NOW + 1799));
     assert!(!on(&db, "h1", NOW + 1800));
     // Touched (at most once a minute), it lives on, until 8 h from its start.
     sessions::touch(&db, "h1", NOW + 30).unwrap();
-    assert_eq!(sessions::find(&db, "h1", LIFE, NOW + 31).unwrap().unwrap().last_active_at, NOW, "not within a minute");
+    assert_eq!(sessions::find(&db, "h1", NOW + 31).unwrap().unwrap().last_active_at, NOW, "not within a minute");
     let mut t = NOW;
     while t < NOW + 8 * 3600 - 1000 {
         t += 1000;
@@ -53,16 +54,16 @@ fn a_session_is_found_by_its_hash_until_idle_or_too_old() {
         assert!(on(&db, "h1", t), "active at {t}");
     }
     assert!(!on(&db, "h1", NOW + 8 * 3600), "absolute timeout");
-    assert_eq!(sessions::sweep(&db, LIFE, NOW + 8 * 3600).unwrap(), 1);
+    assert_eq!(sessions::sweep(&db, NOW + 8 * 3600).unwrap(), 1);
 }
 
 #[test]
 fn sign_out_back_channel_logout_revocation_and_a_deleted_user_each_end_sessions() {
     let db = db();
-    sessions::start(&db, &session("a1", "u-alice", "alice", Some("sid-a")), NOW).unwrap();
-    sessions::start(&db, &session("a2", "u-alice", "alice", Some("sid-a")), NOW).unwrap();
-    sessions::start(&db, &session("a3", "u-alice", "alice", Some("sid-other")), NOW).unwrap();
-    sessions::start(&db, &session("b1", "u-bob", "bob", Some("sid-b")), NOW).unwrap();
+    sessions::start(&db, &session("a1", "u-alice", "alice", Some("sid-a")), LIFE, NOW).unwrap();
+    sessions::start(&db, &session("a2", "u-alice", "alice", Some("sid-a")), LIFE, NOW).unwrap();
+    sessions::start(&db, &session("a3", "u-alice", "alice", Some("sid-other")), LIFE, NOW).unwrap();
+    sessions::start(&db, &session("b1", "u-bob", "bob", Some("sid-b")), LIFE, NOW).unwrap();
 
     assert_eq!(sessions::id_token(&db, "a1").unwrap().as_deref(), Some("id-token-of-a1"));
     assert!(sessions::end(&db, "a1").unwrap());
@@ -77,7 +78,7 @@ fn sign_out_back_channel_logout_revocation_and_a_deleted_user_each_end_sessions(
     // A revocation mark on the subject ends sessions that began before it, not after.
     tokens::revoke(&db, "sub", "bob", NOW + 5).unwrap();
     assert!(!on(&db, "b1", NOW + 6));
-    sessions::start(&db, &session("b2", "u-bob", "bob", None), NOW + 10).unwrap();
+    sessions::start(&db, &session("b2", "u-bob", "bob", None), LIFE, NOW + 10).unwrap();
     assert!(on(&db, "b2", NOW + 11));
     // A user who is gone has no session.
     db.execute("DELETE FROM users WHERE id = 'u-bob'", &[]).unwrap();

@@ -1,5 +1,6 @@
 //! One module per resource; each handler is a few calls into the context and the store.
 
+pub mod account;
 pub mod api_keys;
 pub mod authz;
 pub mod datasets;

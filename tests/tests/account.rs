@@ -1,0 +1,126 @@
+//! IATI Account over HTTP, on the real `.wasm`: `validate_cookie` (the CKAN component) and
+//! the Identity Service's Back-Channel Logout (the `account` component). Sign-in through the
+//! console is not built yet, so the sessions here are written to the store as a sign-in
+//! will write them (`ryd_store::sessions::start`'s row), with a real random id whose hash
+//! alone is stored.
+
+use ryd_e2e::*;
+use serde_json::{json, Value};
+
+const CLIENT: &str = "iati-account";
+const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// A signed-in session of `who` under the provider session `sid`: its cookie header.
+fn session(host: &Server, who: &Who, sid: &str) -> String {
+    let id = ryd_account::random_token().expect("randomness");
+    let now = now();
+    host.sql_exec(&format!(
+        "INSERT INTO account_sessions (id_hash, user_id, sub, sid, id_token, csrf_token, created_at, last_active_at, \
+         idle_timeout_s, expires_at) VALUES ('{}', '{}', '{}', '{sid}', 'id-token', 'csrf', {now}, {now}, 1800, {})",
+        ryd_account::session_hash(&id),
+        who.uid,
+        who.sub,
+        now + 8 * 3600
+    ));
+    format!("theme=dark; {}={id}", ryd_account::SESSION_COOKIE.name)
+}
+
+fn validate(c: &Client, cookie: Option<&str>) -> Value {
+    let headers: Vec<(&str, &str)> = cookie.map(|k| vec![("cookie", k)]).unwrap_or_default();
+    let a = c.send("GET", "/api/3/action/validate_cookie", None, &headers, None);
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.header("cache-control"), Some("no-store"));
+    let body = a.json();
+    assert_eq!(body["success"], true);
+    body["result"].clone()
+}
+
+fn logout_token(claims: &Value, typ: &str) -> String {
+    idp_key().sign(Some("idp-1"), Some(typ), claims).expect("signing")
+}
+
+fn logout_claims(sub: &str, sid: Option<&str>, jti: &str) -> Value {
+    let now = now();
+    let mut c =
+        json!({"iss": ISS, "aud": CLIENT, "sub": sub, "jti": jti, "iat": now, "exp": now + 120, "events": {EVENT: {}}});
+    if let Some(sid) = sid {
+        c["sid"] = json!(sid);
+    }
+    c
+}
+
+fn backchannel(c: &Client, token: &str) -> Answer {
+    c.send(
+        "POST",
+        "/account/backchannel-logout",
+        None,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(&format!("logout_token={token}")),
+    )
+}
+
+#[test]
+fn validate_cookie_answers_for_a_session_until_the_provider_or_a_revocation_ends_it() {
+    let host = serve!(&data_dir("account"), test_env(&[("SPIN_VARIABLE_ACCOUNT_CLIENT_ID", CLIENT)]));
+    let c = Client::new(&host);
+    let alice = Who::user(1, "Alice");
+    let bob = Who::user(2, "Bob");
+    // Their first calls record them as users.
+    for who in [&alice, &bob] {
+        c.call(who, "GET", "/api/v1/access-check", None).expect(200);
+    }
+
+    assert_eq!(validate(&c, None), json!({"logged_in": false}));
+    let a1 = session(&host, &alice, "sid-a");
+    let a2 = session(&host, &alice, "sid-a2");
+    let b1 = session(&host, &bob, "sid-b");
+    let r = validate(&c, Some(&a1));
+    assert_eq!(r["logged_in"], true, "{r}");
+    assert_eq!(r["user"]["id"], alice.uid);
+    assert_eq!(r["user"]["name"], alice.sub);
+    assert_eq!(r["user"]["fullname"], "Alice");
+    assert!(r["user"]["last_active"].as_str().is_some_and(|t| t.ends_with("+00:00")), "{r}");
+    assert!(r["user"]["href"].as_str().is_some_and(|h| h.ends_with(&format!("/account/users/{}", alice.uid))), "{r}");
+    // A made-up id, a tossed duplicate, an empty value: not signed in, never an error.
+    let name = ryd_account::SESSION_COOKIE.name;
+    for cookie in [format!("{name}=made-up"), format!("{a1}; {name}=other"), format!("{name}=")] {
+        assert_eq!(validate(&c, Some(&cookie)), json!({"logged_in": false}), "{cookie}");
+    }
+
+    // The provider ends Alice's session `sid-a`: that one ends, the rest stay.
+    let token = logout_token(&logout_claims(&alice.sub, Some("sid-a"), "j-1"), "logout+jwt");
+    let r = backchannel(&c, &token);
+    assert_eq!((r.status, r.header("cache-control")), (200, Some("no-store")), "{}", r.text);
+    assert_eq!(validate(&c, Some(&a1)), json!({"logged_in": false}));
+    assert_eq!(validate(&c, Some(&a2))["logged_in"], true);
+    // Replayed, forged, typed as an access token, or for another client: refused, nothing ends.
+    let stranger = ryd_authz::SigningKey::generate("RS256").expect("a key");
+    let forged = stranger.sign(Some("idp-1"), Some("logout+jwt"), &logout_claims(&alice.sub, None, "j-2")).unwrap();
+    let mut other_client = logout_claims(&alice.sub, None, "j-3");
+    other_client["aud"] = json!("someone-else");
+    for (what, token) in [
+        ("replayed", token.clone()),
+        ("forged", forged),
+        ("an access token", logout_token(&logout_claims(&alice.sub, None, "j-4"), "at+jwt")),
+        ("another client's", logout_token(&other_client, "logout+jwt")),
+    ] {
+        let r = backchannel(&c, &token);
+        assert_eq!(r.status, 400, "{what}: {}", r.text);
+        assert_eq!(r.json()["error"], "invalid_request", "{what}");
+        assert_eq!(validate(&c, Some(&a2))["logged_in"], true, "{what} ended a session");
+    }
+    // `sub` alone: every session of Alice's ends, Bob's stays.
+    let r = backchannel(&c, &logout_token(&logout_claims(&alice.sub, None, "j-5"), "logout+jwt"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(validate(&c, Some(&a2)), json!({"logged_in": false}));
+    assert_eq!(validate(&c, Some(&b1))["logged_in"], true);
+
+    // A revocation mark on Bob (the API's own) ends his session too.
+    let superadmin = Who::superadmin(9);
+    c.call(&superadmin, "PUT", &format!("/api/v1/admin/revocations/users/{}", bob.uid), None).expect(200);
+    assert_eq!(validate(&c, Some(&b1)), json!({"logged_in": false}));
+
+    // The limited CKAN layer does not offer it.
+    let limited = c.send("GET", "/api/limited-ckan-compatible/validate_cookie", None, &[("cookie", &b1)], None);
+    assert_eq!(limited.status, 400, "{}", limited.text);
+}
