@@ -89,6 +89,7 @@ impl OpenDatabases {
         })
     }
 }
+
 /// A guest's open key-value store, by label.
 pub struct KvStore(String);
 
@@ -161,9 +162,9 @@ impl sqlite::HostConnection for SpinCtx {
         let started = Instant::now();
         let rows = match self.table.get(&conn).map_err(|_| sqlite::Error::InvalidConnection)? {
             SqliteConnection::Local(conn) => execute_local(conn.clone(), statement, parameters).await,
-            // Bounded: a libSQL server that never answers (sqld's write queue can stall when
-            // a client dies holding its turn) must cost the request a 503, not the host a
-            // task that waits forever.
+            // Bounded: a libSQL server that never answers (sqld 0.24's write queue can
+            // livelock: README, "Beyond one machine") must cost the request a 503, not the
+            // host a task that waits forever.
             SqliteConnection::Remote(conn) => {
                 match tokio::time::timeout(REMOTE_STATEMENT_TIMEOUT, execute_remote(conn, &statement, parameters)).await
                 {
