@@ -106,6 +106,8 @@ pub struct Scenario {
     pub path: String,
     pub body: Option<String>,
     pub token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
+    /// More request headers (a browser's cookie).
+    pub headers: Vec<(String, String)>,
     /// The status every answer must have.
     pub expect: u16,
     /// Count `503` answers (the API's "retry shortly") instead of stopping at the first:
@@ -143,6 +145,7 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
     for worker in 0..concurrency {
         let (method, path, body, token, expect) = (s.method, s.path.clone(), s.body.clone(), s.token.clone(), s.expect);
         let count_unavailable = s.count_unavailable;
+        let headers = s.headers.clone();
         handles.push(std::thread::spawn(move || -> Result<Vec<Sample>> {
             let mut conn = Conn::open(addr)?;
             let mut samples = Vec::with_capacity(per);
@@ -150,7 +153,8 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
                 let t = token((worker * per + i) as u64);
                 let path = path.replace("{n}", &FRESH.fetch_add(1, Ordering::Relaxed).to_string());
                 let t0 = Instant::now();
-                let a = conn.send(method, &path, t.as_deref(), body.as_deref())?;
+                let extra: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                let a = conn.send_with(method, &path, t.as_deref(), &extra, body.as_deref())?;
                 let latency = t0.elapsed();
                 let unavailable = count_unavailable && a.status == 503;
                 if a.status != expect && !unavailable {

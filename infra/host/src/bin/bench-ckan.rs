@@ -88,6 +88,7 @@ fn main() -> Result<()> {
                     path: path.clone(),
                     body: None,
                     token: Arc::new(|_| None),
+                    headers: Vec::new(),
                     expect: 200,
                     count_unavailable: false,
                 };

@@ -26,6 +26,8 @@ use std::sync::Arc;
 
 const ISS: &str = "https://bench-identity.localhost";
 const AUD: &str = "https://registry.iatistandard.org/api/v1";
+/// The user signed in to IATI Account in the validate_cookie scenario.
+const BROWSER_USER: &str = "00000000-0000-4000-8000-00000000b0b0";
 
 /// One server of the application and one of the baselines.
 struct Backend {
@@ -82,6 +84,7 @@ struct Case {
     path: String,
     body: Option<String>,
     token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
+    headers: Vec<(String, String)>,
     status: u16,
     /// Share of `--requests` (slow pages are slow by nature).
     share: f64,
@@ -125,6 +128,8 @@ fn main() -> Result<()> {
         }
     }
     ryd_host::import::import_files(&template, &[dump.to_string_lossy().into_owned()])?;
+    let session_id = ryd_account::random_token().map_err(|e| anyhow::anyhow!("randomness: {e}"))?;
+    let session_cookie = format!("{}={session_id}", ryd_account::SESSION_COOKIE.name);
     let (dataset_name, org_name) = {
         let conn = rusqlite::Connection::open(&template)?;
         conn.execute_batch("BEGIN")?;
@@ -142,6 +147,34 @@ fn main() -> Result<()> {
         let conn = rusqlite::Connection::open(&template)?;
         let d: String =
             conn.query_row("SELECT short_name FROM datasets WHERE listed LIMIT 1 OFFSET 6000", [], |r| r.get(0))?;
+        drop(conn);
+        // A browser signed in to IATI Account, for validate_cookie: its user and its
+        // session, as a sign-in writes them.
+        let db = ryd_store::native::NativeSql::open(&template)?;
+        ryd_store::members::upsert_user(
+            &db,
+            BROWSER_USER,
+            "browser-sub",
+            "Browser User",
+            "",
+            false,
+            "2026-01-01T00:00:00Z",
+        )?;
+        let session = ryd_store::sessions::NewSession {
+            id_hash: ryd_account::session_hash(&session_id),
+            user_id: BROWSER_USER.into(),
+            sub: "browser-sub".into(),
+            sid: None,
+            id_token: String::new(),
+            access_token: None,
+            refresh_token: None,
+            csrf_token: String::new(),
+        };
+        let life = ryd_store::sessions::Lifetimes { idle_s: 3600, absolute_s: 8 * 3600 };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+        ryd_store::sessions::start(&db, &session, life, now)?;
+        drop(db);
+        let conn = rusqlite::Connection::open(&template)?;
         let o: String = conn.query_row(
             "SELECT short_name FROM organisations WHERE registry_approved = 1 AND deleted_at IS NULL LIMIT 1 OFFSET 700",
             [],
@@ -265,7 +298,7 @@ fn main() -> Result<()> {
     // The same writes through every server: ids differ, so each keeps its own cases.
     let mut cases_by_backend = Vec::new();
     for b in &backends {
-        let fx = fixture(b.app, &admin_token, &super_token)?;
+        let fx = fixture(b.app, &admin_token, &super_token, &session_cookie)?;
         let fixed = |t: &str| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> {
             let t = t.to_string();
             Arc::new(move |_| Some(t.clone()))
@@ -291,6 +324,7 @@ fn main() -> Result<()> {
             path,
             body: None,
             token: token.clone(),
+            headers: Vec::new(),
             status: 200,
             share: 1.0,
         };
@@ -330,6 +364,10 @@ fn main() -> Result<()> {
             Case {
                 body: Some(fx.checks_body.clone()),
                 ..c("authz/check, 100 items", false, "POST", "/api/v1/authz/check".into(), &fixed(&admin_token))
+            },
+            Case {
+                headers: vec![("cookie".into(), session_cookie.clone())],
+                ..c("validate_cookie (gateway)", false, "GET", "/api/3/action/validate_cookie".into(), &none)
             },
             c("CKAN package_show", false, "GET", format!("/api/3/action/package_show?id={dataset_name}"), &none),
             Case {
@@ -400,6 +438,7 @@ fn main() -> Result<()> {
                     path: case.path.clone(),
                     body: case.body.clone(),
                     token: case.token.clone(),
+                    headers: case.headers.clone(),
                     expect: case.status,
                     count_unavailable: b.label == "sqld",
                 };
@@ -555,8 +594,12 @@ struct Fixture {
 
 /// An admin with an organisation and a dataset, an API key and a usage-plan group, and a
 /// front end's page: 96 datasets in 4 organisations.
-fn fixture(addr: SocketAddr, admin_token: &str, super_token: &str) -> Result<Fixture> {
+fn fixture(addr: SocketAddr, admin_token: &str, super_token: &str, cookie: &str) -> Result<Fixture> {
     let mut c = Conn::open(addr)?;
+    // validate_cookie is measured signed in, not on the shorter signed-out path.
+    let a = c.send_with("GET", "/api/3/action/validate_cookie", None, &[("cookie", cookie)], None)?;
+    let answer: Value = serde_json::from_slice(&a.body)?;
+    anyhow::ensure!(answer["result"]["logged_in"] == true, "validate_cookie is not signed in: {answer}");
     let mut post = |path: &str, token: &str, body: Value| -> Result<Value> {
         let a = c.send("POST", path, Some(token), Some(&body.to_string()))?;
         anyhow::ensure!(a.status < 300, "setup POST {path}: {} {}", a.status, String::from_utf8_lossy(&a.body));
