@@ -1,6 +1,7 @@
 //! The end-to-end suites once more, on real Spin (`spin up` with the same spin.toml and
 //! `.wasm` files): every endpoint and its refusals, the CKAN API and its callers, the
-//! authorisation service, the Dashboard's read API. `serve!` starts real Spin for them (their module path starts
+//! authorisation service, the Dashboard's read API, IATI Account's validate_cookie and
+//! back-channel logout. `serve!` starts real Spin for them (their module path starts
 //! with `spin::`). The Spin binary is `RYD_SPIN`, else `../shared/tools/spin/spin`; with
 //! neither, `build.rs` leaves these out and the one test below says so.
 
@@ -19,6 +20,10 @@ mod service;
 #[cfg(real_spin)]
 #[path = "dashboard.rs"]
 mod dashboard;
+
+#[cfg(real_spin)]
+#[path = "account.rs"]
+mod account;
 
 #[cfg(not(real_spin))]
 #[test]
