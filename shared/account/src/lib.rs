@@ -10,15 +10,19 @@
 //! - [`paths`]: where a browser may be sent after sign-in (local paths only).
 //! - [`oidc`]: OIDC Core §3.1.3.7's checks of an ID token and Back-Channel Logout 1.0
 //!   §2.6's of a logout token, on claims whose signature the caller has verified.
+//! - [`signin`]: the authorization code flow's requests as a confidential client with
+//!   PKCE (the authorization URL, the code exchange), and the token endpoint's answer.
 
 pub mod cookie;
 pub mod oidc;
 pub mod paths;
 pub mod secret;
 pub mod session;
+pub mod signin;
 
 pub use cookie::{cookie_value, CookieSpec, LOGIN_COOKIE, SESSION_COOKIE};
 pub use oidc::{check_id_token, check_logout_token, ClaimError, IdToken, LogoutTarget, LogoutToken, RelyingParty};
 pub use paths::local_return_path;
 pub use secret::{constant_time_eq, random_token, s256, session_hash};
 pub use session::{SessionState, SessionTimes, Timeouts};
+pub use signin::{read_token_response, token_request, Authorize, Tokens};
