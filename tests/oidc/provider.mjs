@@ -1,10 +1,13 @@
 // The end-to-end tests' Identity Service: oidc-provider (a certified OpenID Provider)
 // configured as IATI's would be for the Register Your Data API.
 //
-//   node tests/oidc/provider.mjs   (env: AUDIENCE, SCOPES; prints one JSON line: {"issuer": …})
+//   node tests/oidc/provider.mjs   (env: AUDIENCE, SCOPES, PORT, ACCOUNT_REDIRECT_URI;
+//                                   prints one JSON line: {"issuer": …})
 //
 // - Clients: `publisher-tool` and `other-app` (authorization code + PKCE, public),
-//   `tool-machine` and `untrusted-machine` (client credentials, secret "secret").
+//   `tool-machine` and `untrusted-machine` (client credentials, secret "secret"), and
+//   with ACCOUNT_REDIRECT_URI, `iati-account`: IATI Account, a confidential client
+//   (authorization code + PKCE, secret "account-secret", that redirect URI).
 // - Access tokens are RFC 9068 JWTs (`typ: at+jwt`, RS256) for the API's audience, through
 //   resource indicators, carrying `client_id`, `scope` and the claims the API reads.
 // - Accounts are the login name typed at the (development) login form: see ACCOUNTS.
@@ -53,7 +56,10 @@ async function newKey() {
 }
 
 const server = http.createServer();
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+// PORT: a port chosen by the caller, for a relying party that must know the issuer before
+// the provider knows the relying party's redirect URI.
+await new Promise((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
+const ACCOUNT_REDIRECT_URI = process.env.ACCOUNT_REDIRECT_URI;
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
 let keys = [await newKey()];
@@ -69,6 +75,7 @@ function makeProvider(signingKeys) {
       { client_id: 'other-app', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['http://127.0.0.1:9/callback'] },
       { client_id: 'tool-machine', client_secret: 'secret', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
       { client_id: 'untrusted-machine', client_secret: 'secret', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
+      ...(ACCOUNT_REDIRECT_URI ? [{ client_id: 'iati-account', client_secret: 'account-secret', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [ACCOUNT_REDIRECT_URI] }] : []),
     ],
     jwks: { keys: signingKeys },
     scopes: ['openid', 'profile', 'email', ...API_SCOPES],

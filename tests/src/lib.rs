@@ -229,7 +229,7 @@ fn hrana(url: &str, requests: Value) -> Value {
 }
 
 /// A free loopback port (bound, read, released: the server started next binds it).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
@@ -521,6 +521,19 @@ impl Client {
 
     pub fn at(base: &str) -> Self {
         Client { base: base.to_string(), agent: agent(), retries_unavailable: false }
+    }
+
+    /// A client that answers a redirect with the redirect (a browser test follows them
+    /// itself, with its cookies).
+    pub fn at_without_redirects(base: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(120)))
+            .build()
+            .into();
+        Client { base: base.to_string(), agent, retries_unavailable: false }
     }
 
     /// Any request; `token` is sent as a bearer token.

@@ -1,8 +1,9 @@
-//! IATI Account over HTTP, on the real `.wasm`: `validate_cookie` (the CKAN component) and
-//! the Identity Service's Back-Channel Logout (the `account` component). Sign-in through the
-//! console is not built yet, so the sessions here are written to the store as a sign-in
-//! will write them (`ryd_store::sessions::start`'s row), with a real random id whose hash
-//! alone is stored.
+//! IATI Account over HTTP, on the real `.wasm`: signing in through a real OpenID Provider
+//! (`oidc-provider`'s login and consent pages, followed as a browser without JavaScript
+//! would), `validate_cookie` (the CKAN component) and the Identity Service's Back-Channel
+//! Logout (the `account` component). The first test writes its sessions to the store as a
+//! sign-in writes them (a real random id whose hash alone is stored), to set up several
+//! users and provider sessions at once.
 
 use ryd_e2e::*;
 use serde_json::{json, Value};
@@ -123,4 +124,118 @@ fn validate_cookie_answers_for_a_session_until_the_provider_or_a_revocation_ends
     // The limited CKAN layer does not offer it.
     let limited = c.send("GET", "/api/limited-ckan-compatible/validate_cookie", None, &[("cookie", &b1)], None);
     assert_eq!(limited.status, 400, "{}", limited.text);
+}
+
+/// A browser without JavaScript: follows redirects by hand and keeps each origin's cookies.
+struct Browser {
+    cookies: Vec<(String, String, String)>,
+}
+
+impl Browser {
+    fn origin(url: &str) -> (String, String) {
+        let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        (format!("http://{host}"), if path.is_empty() { "/".into() } else { path.into() })
+    }
+
+    fn request(&mut self, method: &str, url: &str, form: Option<&str>) -> Answer {
+        let (origin, path) = Self::origin(url);
+        let jar: Vec<String> =
+            self.cookies.iter().filter(|(o, _, _)| *o == origin).map(|(_, n, v)| format!("{n}={v}")).collect();
+        let cookie = jar.join("; ");
+        let mut headers = vec![("cookie", cookie.as_str())];
+        if form.is_some() {
+            headers.push(("content-type", "application/x-www-form-urlencoded"));
+        }
+        let a = Client::at_without_redirects(&origin).send(method, &path, None, &headers, form);
+        for (name, value) in &a.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap_or("");
+                if let Some((n, v)) = pair.split_once('=') {
+                    self.cookies.retain(|(o, k, _)| !(*o == origin && k == n));
+                    self.cookies.push((origin.clone(), n.to_string(), v.to_string()));
+                }
+            }
+        }
+        a
+    }
+
+    /// Follows redirects from `url`, signing in as `login` at the provider's development
+    /// login and consent pages on the way, until a page on `stop_origin` answers without
+    /// redirecting (or redirects off the provider to a path there). The last answer, and
+    /// where it was.
+    fn sign_in(&mut self, url: &str, login: &str, provider: &str) -> (Answer, String) {
+        let mut at = url.to_string();
+        let mut a = self.request("GET", &at, None);
+        for _ in 0..20 {
+            let Some(location) = a.header("location").map(str::to_string) else {
+                // A page: the provider's login or consent form, posted back where it is.
+                if at.starts_with(provider) && at.contains("/interaction/") {
+                    let form = if a.text.contains("name=\"login\"") {
+                        format!("prompt=login&login={login}&password=any")
+                    } else {
+                        "prompt=consent".to_string()
+                    };
+                    a = self.request("POST", &at, Some(&form));
+                    continue;
+                }
+                return (a, at);
+            };
+            at = if location.starts_with("http") { location } else { format!("{}{location}", Self::origin(&at).0) };
+            a = self.request("GET", &at, None);
+        }
+        panic!("more than 20 steps signing in, at {at}");
+    }
+}
+
+#[test]
+fn a_person_signs_in_through_a_real_provider_and_gets_a_session() {
+    node_packages();
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("SPIN_VARIABLE_OIDC_ISSUER", issuer.clone()),
+        ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD.to_string()),
+        ("SPIN_VARIABLE_OIDC_HOST", issuer.clone()),
+        ("SPIN_VARIABLE_USER_ID_CLAIM", "iatiRegistryId".to_string()),
+        ("SPIN_VARIABLE_ACCOUNT_CLIENT_ID", CLIENT.to_string()),
+        ("SPIN_VARIABLE_ACCOUNT_CLIENT_SECRET", "account-secret".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let host = serve!(&data_dir("account-signin"), env);
+    let callback = format!("{}/account/callback", host.url());
+    let mut provider = std::process::Command::new("node")
+        .arg(root().join("tests/oidc/provider.mjs"))
+        .env("AUDIENCE", AUD)
+        .env("SCOPES", ryd_authz::every_scope().join(" "))
+        .env("PORT", port.to_string())
+        .env("ACCOUNT_REDIRECT_URI", &callback)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("node runs");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(provider.stdout.take().expect("stdout")), &mut line)
+        .expect("the provider starts");
+    assert!(line.contains(&issuer), "provider said {line:?}");
+
+    let mut browser = Browser { cookies: Vec::new() };
+    let (last, at) =
+        browser.sign_in(&format!("{}/account/login?return_to=/account/keys", host.url()), "alice", &issuer);
+    assert_eq!(at, format!("{}/account/keys", host.url()), "landed at the page asked for: {}", last.text);
+    let session = browser
+        .cookies
+        .iter()
+        .find(|(o, n, _)| *o == host.url() && n == ryd_account::SESSION_COOKIE.name)
+        .map(|(_, n, v)| format!("{n}={v}"))
+        .expect("a session cookie");
+    let c = Client::new(&host);
+    let who = validate(&c, Some(&session));
+    assert_eq!(who["logged_in"], true, "{who}");
+    assert_eq!(who["user"]["id"], "00000000-0000-4000-8000-0000000a11ce", "alice's id, from userinfo: {who}");
+    assert_eq!(who["user"]["fullname"], "Alice Admin");
+    let _ = provider.kill();
+    let _ = provider.wait();
 }

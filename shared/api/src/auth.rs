@@ -266,7 +266,7 @@ fn key_set(ports: &dyn Ports, config: &AuthConfig, refetch: bool) -> ApiResult<K
 }
 
 /// A value from the issuer's OpenID Connect discovery document (cached like the JWKS).
-fn discovered(ports: &dyn Ports, config: &AuthConfig, field: &str) -> ApiResult<Option<String>> {
+pub(crate) fn discovered(ports: &dyn Ports, config: &AuthConfig, field: &str) -> ApiResult<Option<String>> {
     let url = format!("{}/.well-known/openid-configuration", config.issuer.trim_end_matches('/'));
     let doc = cached_fetch(ports, &format!("discovery:{url}"), &url, int_var(ports, "jwks_cache_seconds", 300), false)?;
     Ok(doc

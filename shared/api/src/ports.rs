@@ -19,6 +19,9 @@ pub trait Ports {
     fn kv_set(&self, key: &str, value: &[u8]);
     /// Outbound HTTPS GET, optionally with a bearer token (JWKS, userinfo, discovery).
     fn http_get(&self, url: &str, bearer: Option<&str>) -> Result<Fetched, String>;
+    /// Outbound HTTPS POST of a form (`application/x-www-form-urlencoded`), with an
+    /// `Authorization` header when given: IATI Account's code exchange at the token endpoint.
+    fn http_post_form(&self, url: &str, body: &str, authorization: Option<&str>) -> Result<Fetched, String>;
     /// Unix time in milliseconds.
     fn now_millis(&self) -> i64;
     fn log(&self, message: &str);

@@ -38,12 +38,16 @@ pub struct Component {
 use Access::{Public, Token};
 use Endpoint as E;
 
-/// IATI Account (issue 18): so far the endpoint the Identity Service calls when a user's
-/// session there ends; the console's pages come next.
+/// IATI Account (issue 18): sign-in, and the endpoint the Identity Service calls when a
+/// user's session there ends; the console's pages come next.
 pub const ACCOUNT: Component = Component {
     name: "account",
     settings: &[],
-    routes: &[r("POST", "/account/backchannel-logout", Public, account::backchannel_logout)],
+    routes: &[
+        r("GET", "/account/login", Public, account::login),
+        r("GET", "/account/callback", Public, account::callback),
+        r("POST", "/account/backchannel-logout", Public, account::backchannel_logout),
+    ],
 };
 
 pub const REPORTING_ORGS: Component = Component {

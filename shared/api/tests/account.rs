@@ -4,8 +4,8 @@
 mod support;
 
 use ryd_api::Request;
-use ryd_store::members;
 use ryd_store::sessions::{self, Lifetimes, NewSession};
+use ryd_store::{members, Sql};
 use serde_json::{json, Value};
 use support::*;
 
@@ -142,4 +142,199 @@ fn every_rule_is_refused_on_its_own_and_a_refusal_ends_nothing() {
     w.set_var("account_client_id", CLIENT);
     assert_eq!(post(&w, &good).status, 200);
     assert!(!on(&w, "a1"));
+}
+
+// Sign-in: the authorization code flow against a provider played by the test ports.
+
+const SECRET: &str = "s3cret";
+
+/// A world whose provider publishes discovery and answers the token endpoint.
+fn provider_world() -> World {
+    let w = world();
+    w.set_var("account_client_secret", SECRET);
+    let discovery = json!({"issuer": ISS, "authorization_endpoint": "https://id.example.org/authorize",
+                           "token_endpoint": "https://id.example.org/token", "userinfo_endpoint": "https://id.example.org/userinfo"});
+    w.ports.http.borrow_mut().insert(format!("{ISS}/.well-known/openid-configuration"), (200, discovery.to_string()));
+    w
+}
+
+type Params = std::collections::HashMap<String, String>;
+
+/// `GET /account/login`: the provider URL's parameters and the sign-in cookie.
+fn start(w: &World, query: &str) -> (Params, String) {
+    let r = w.raw(Request::new("GET", &format!("/account/login{query}")));
+    assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+    let location = r.header("location").unwrap().to_string();
+    assert!(location.starts_with("https://id.example.org/authorize?"), "{location}");
+    let params = ryd_http::parse_form(location.split_once('?').unwrap().1).into_iter().collect();
+    let cookie = r.header("set-cookie").unwrap().to_string();
+    assert!(
+        cookie.starts_with("__Host-ryd-login=") && cookie.contains("HttpOnly") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    (params, cookie.split(';').next().unwrap().to_string())
+}
+
+fn id_token(nonce: &str, extra: Value) -> String {
+    let mut c = json!({"iss": ISS, "aud": CLIENT, "sub": "alice", "sid": "sid-new", "nonce": nonce,
+                       "iat": T0, "exp": T0 + 300, "iatiRegistryId": "u-alice", "name": "Alice A"});
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    signing_key().sign(Some("k1"), Some("JWT"), &c).unwrap()
+}
+
+fn provider_answers(w: &World, body: Value) {
+    w.ports.posts.borrow_mut().insert("https://id.example.org/token".into(), (200, body.to_string()));
+}
+
+fn back(w: &World, cookie: &str, query: &str) -> ryd_api::Response {
+    w.raw(Request::new("GET", &format!("/account/callback?{query}")).with_header("cookie", cookie))
+}
+
+#[test]
+fn signing_in_exchanges_the_code_with_pkce_checks_the_id_token_and_begins_a_new_session() {
+    let w = provider_world();
+    let (p, login) = start(&w, "?return_to=/account/orgs");
+    assert_eq!((p["response_type"].as_str(), p["client_id"].as_str()), ("code", CLIENT));
+    assert_eq!(p["redirect_uri"], "https://registry.example.org/account/callback");
+    assert_eq!((p["code_challenge_method"].as_str(), p["scope"].as_str()), ("S256", "openid profile email"));
+    provider_answers(
+        &w,
+        json!({"id_token": id_token(&p["nonce"], json!({})), "access_token": "at", "token_type": "Bearer"}),
+    );
+    let r = back(&w, &login, &format!("code=the-code&state={}", p["state"]));
+    assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("location"), Some("/account/orgs"));
+    // The code went with the verifier whose challenge the browser carried, and the client
+    // authenticated itself.
+    let posted = w.ports.posted.borrow().last().cloned().unwrap();
+    let form: std::collections::HashMap<String, String> = ryd_http::parse_form(&posted.1).into_iter().collect();
+    assert_eq!(form["code"], "the-code");
+    assert_eq!(ryd_account::s256(&form["code_verifier"]), p["code_challenge"]);
+    assert!(posted.2.as_deref().is_some_and(|a| a.starts_with("Basic ")));
+    // A session under the cookie's id, with the provider's sid; the user recorded.
+    let cookie = r.header("set-cookie").unwrap();
+    assert!(cookie.starts_with("__Host-ryd-session=") && cookie.contains("Max-Age=28800"), "{cookie}");
+    let id = cookie.split(';').next().unwrap().split_once('=').unwrap().1;
+    let s = sessions::find(&w.ports.sql, &ryd_account::session_hash(id), T0).unwrap().expect("signed in");
+    assert_eq!((s.user_id.as_str(), s.sid.as_deref(), s.user_name.as_str()), ("u-alice", Some("sid-new"), "Alice A"));
+    // The sign-in is used up: the same answer again is refused.
+    assert_eq!(back(&w, &login, &format!("code=the-code&state={}", p["state"])).status, 400);
+}
+
+#[test]
+fn a_sign_in_is_refused_for_a_wrong_state_nonce_audience_or_provider_error_and_begins_no_session() {
+    let w = provider_world();
+    let sessions_now =
+        |w: &World| w.ports.sql.execute("SELECT count(*) FROM account_sessions", &[]).unwrap().first().unwrap().int(0);
+    let before = sessions_now(&w);
+    // Each case: what the provider answers and the query it sends back, from the sign-in's
+    // parameters.
+    type Case = Box<dyn Fn(&Params) -> (Value, String)>;
+    let cases: Vec<(&str, Case)> = vec![
+        (
+            "wrong state",
+            Box::new(|p| (json!({"id_token": id_token(&p["nonce"], json!({}))}), "code=c&state=other".to_string())),
+        ),
+        (
+            "wrong nonce",
+            Box::new(|p| (json!({"id_token": id_token("another", json!({}))}), format!("code=c&state={}", p["state"]))),
+        ),
+        (
+            "another audience",
+            Box::new(|p| {
+                (
+                    json!({"id_token": id_token(&p["nonce"], json!({"aud": "x"}))}),
+                    format!("code=c&state={}", p["state"]),
+                )
+            }),
+        ),
+        (
+            "an access token",
+            Box::new(|p| {
+                let mut c =
+                    json!({"iss": ISS, "aud": CLIENT, "sub": "alice", "nonce": p["nonce"], "iat": T0, "exp": T0 + 300});
+                c["iatiRegistryId"] = json!("u-alice");
+                (
+                    json!({"id_token": signing_key().sign(Some("k1"), Some("at+jwt"), &c).unwrap()}),
+                    format!("code=c&state={}", p["state"]),
+                )
+            }),
+        ),
+        ("the provider's error", Box::new(|p| (json!({}), format!("error=access_denied&state={}", p["state"])))),
+        ("no code", Box::new(|p| (json!({}), format!("state={}", p["state"])))),
+    ];
+    for (what, case) in cases {
+        let (p, login) = start(&w, "");
+        let (answer, query) = case(&p);
+        provider_answers(&w, answer);
+        let r = back(&w, &login, &query);
+        assert_eq!(r.status, 400, "{what}: {}", String::from_utf8_lossy(&r.body));
+        assert!(r.header("set-cookie").is_none(), "{what}");
+    }
+    // The token endpoint refusing the code.
+    let (p, login) = start(&w, "");
+    w.ports
+        .posts
+        .borrow_mut()
+        .insert("https://id.example.org/token".into(), (400, json!({"error": "invalid_grant"}).to_string()));
+    let r = back(&w, &login, &format!("code=c&state={}", p["state"]));
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("invalid_grant"));
+    // No sign-in cookie, or one never issued.
+    assert_eq!(back(&w, "", "code=c&state=s").status, 400);
+    assert_eq!(back(&w, "__Host-ryd-login=made-up", "code=c&state=s").status, 400);
+    assert_eq!(sessions_now(&w), before, "no session begun");
+}
+
+#[test]
+fn the_return_path_is_local_or_the_console_home() {
+    let w = provider_world();
+    for (asked, landed) in [
+        ("?return_to=//evil.example/x", "/account"),
+        ("?return_to=https://evil.example", "/account"),
+        ("", "/account"),
+        ("?return_to=/account/keys", "/account/keys"),
+    ] {
+        let (p, login) = start(&w, asked);
+        provider_answers(&w, json!({"id_token": id_token(&p["nonce"], json!({}))}));
+        let r = back(&w, &login, &format!("code=c&state={}", p["state"]));
+        assert_eq!(r.header("location"), Some(landed), "{asked}");
+    }
+}
+
+#[test]
+fn the_user_id_comes_from_userinfo_when_the_id_token_lacks_it_and_only_for_the_same_subject() {
+    let w = provider_world();
+    let (p, login) = start(&w, "");
+    let mut c = json!({"iss": ISS, "aud": CLIENT, "sub": "alice", "nonce": p["nonce"], "iat": T0, "exp": T0 + 300});
+    let token = signing_key().sign(Some("k1"), Some("JWT"), &c).unwrap();
+    provider_answers(&w, json!({"id_token": token, "access_token": "at"}));
+    w.ports.http.borrow_mut().insert(
+        "https://id.example.org/userinfo".into(),
+        (200, json!({"sub": "alice", "iatiRegistryId": "u-alice", "name": "Alice"}).to_string()),
+    );
+    assert_eq!(back(&w, &login, &format!("code=c&state={}", p["state"])).status, 302);
+    // Userinfo about someone else: refused.
+    let (p, login) = start(&w, "");
+    c["nonce"] = json!(p["nonce"]);
+    provider_answers(
+        &w,
+        json!({"id_token": signing_key().sign(Some("k1"), Some("JWT"), &c).unwrap(), "access_token": "at"}),
+    );
+    w.ports.http.borrow_mut().insert(
+        "https://id.example.org/userinfo".into(),
+        (200, json!({"sub": "mallory", "iatiRegistryId": "u-bob"}).to_string()),
+    );
+    let r = back(&w, &login, &format!("code=c&state={}", p["state"]));
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[test]
+fn without_a_client_secret_there_is_no_sign_in() {
+    let w = world();
+    let r = w.raw(Request::new("GET", "/account/login"));
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("not configured"));
 }

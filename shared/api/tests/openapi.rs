@@ -370,6 +370,20 @@ fn every_happy_path_answer_validates_against_the_document() {
     let dp = doc_path("/account/backchannel-logout").unwrap();
     assert!(doc["paths"][&dp]["post"]["responses"]["200"]["content"]["text/plain"].is_object());
     seen.insert(("POST", "/account/backchannel-logout"));
+    // Sign-in: to the provider, and back (refused here: no sign-in was started; the whole
+    // flow is in tests/account.rs). Both are text, never JSON.
+    w.set_var("account_client_secret", "s");
+    w.ports.http.borrow_mut().insert(
+        format!("{ISS}/.well-known/openid-configuration"),
+        (200, json!({"authorization_endpoint": "https://id.example.org/authorize"}).to_string()),
+    );
+    for (path, status) in [("/account/login", 302), ("/account/callback", 400)] {
+        let r = w.raw(ryd_api::Request::new("GET", path));
+        assert_eq!(r.status, status, "{path}: {}", String::from_utf8_lossy(&r.body));
+        let dp = doc_path(path).unwrap();
+        assert!(doc["paths"][&dp]["get"]["responses"][status.to_string()]["content"]["text/plain"].is_object());
+        seen.insert(("GET", path));
+    }
     let unvisited: Vec<_> = ryd_api::routes::all()
         .map(|(_, r)| r)
         .filter(|r| !seen.contains(&(r.method, r.pattern)))

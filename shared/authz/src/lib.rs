@@ -41,6 +41,6 @@ pub use scopes::{
 };
 pub use signing::{jwks_document, SigningError, SigningKey};
 pub use token::{
-    check_claims, decode_verified, verify_payload, verify_signature, TokenError, VerifiedClaims, ACCESS_TOKEN_TYPES,
-    LOGOUT_TOKEN_TYPES,
+    check_claims, decode_verified, lookup_path, verify_payload, verify_signature, TokenError, VerifiedClaims,
+    ACCESS_TOKEN_TYPES, ID_TOKEN_TYPES, LOGOUT_TOKEN_TYPES,
 };

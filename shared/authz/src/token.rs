@@ -101,6 +101,9 @@ pub fn verify_signature(
 /// is accepted too, as most providers send none.
 pub const ACCESS_TOKEN_TYPES: &[&str] = &["at+jwt", "application/at+jwt", "jwt"];
 
+/// An ID token's: `JWT` or none (OIDC Core); never an access token's `at+jwt`.
+pub const ID_TOKEN_TYPES: &[&str] = &["jwt"];
+
 /// A Back-Channel Logout token's (`logout+jwt`): never an access token's, so neither kind
 /// passes for the other.
 pub const LOGOUT_TOKEN_TYPES: &[&str] = &["logout+jwt", "application/logout+jwt"];
@@ -239,7 +242,8 @@ fn read_claims(claims: Claims<Map<String, Value>>, config: &AuthConfig) -> Resul
 }
 
 /// A dotted path into the claims (`realm_access.roles`); a literal key with dots wins.
-fn lookup_path<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+/// A claim by name, or by dotted path into nested objects (`realm_access.roles`).
+pub fn lookup_path<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     if let Some(v) = claims.get(path) {
         return Some(v);
     }

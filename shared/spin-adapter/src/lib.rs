@@ -129,6 +129,22 @@ impl Ports for SpinPorts {
         Ok(Fetched { status: *response.status(), body: response.into_body() })
     }
 
+    fn http_post_form(&self, url: &str, body: &str, authorization: Option<&str>) -> Result<Fetched, String> {
+        let mut builder = Request::builder();
+        builder
+            .method(Method::Post)
+            .uri(url)
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(a) = authorization {
+            builder.header("authorization", a);
+        }
+        builder.body(body.as_bytes().to_vec());
+        let response: Response =
+            spin_sdk::http::run(spin_sdk::http::send(builder.build())).map_err(|e| format!("POST {url}: {e}"))?;
+        Ok(Fetched { status: *response.status(), body: response.into_body() })
+    }
+
     fn now_millis(&self) -> i64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
     }

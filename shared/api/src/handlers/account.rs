@@ -1,4 +1,5 @@
-//! IATI Account's endpoint for the Identity Service: Back-Channel Logout 1.0. When a user
+//! IATI Account: sign-in with the Identity Service (authorization code flow with PKCE, as a
+//! confidential client) and its Back-Channel Logout 1.0. When a user
 //! signs out at the provider (or the provider ends their session), it POSTs a logout token
 //! here and their sessions here end: `validate_cookie` then says `logged_in: false`, and
 //! keys bound to those sessions stop working.
@@ -6,9 +7,9 @@
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use ryd_account::{check_logout_token, LogoutTarget, RelyingParty};
-use ryd_authz::{AuthConfig, LOGOUT_TOKEN_TYPES};
+use ryd_authz::{AuthConfig, ID_TOKEN_TYPES, LOGOUT_TOKEN_TYPES};
 use ryd_store::sessions;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// How old a logout token's `iat` may be: providers send it at once, and retry for minutes.
 const LOGOUT_TOKEN_MAX_AGE_S: i64 = 600;
@@ -67,6 +68,233 @@ pub fn backchannel_logout(ctx: &Ctx) -> ApiResult<Reply> {
             let mut r = Reply::text(200, String::new(), "text/plain");
             r.headers.push(("cache-control".into(), "no-store".into()));
             Ok(r)
+        }
+    }
+}
+
+/// How long a sign-in may take at the provider (the pending sign-in and its cookie).
+const SIGN_IN_MAX_AGE_S: i64 = 600;
+
+/// Where the console's home is: the browser goes there after sign-in unless it asked for
+/// another local page.
+const HOME: &str = "/account";
+
+/// The console's client at the provider, from its variables; `None` when not configured.
+struct Client {
+    id: String,
+    secret: String,
+    redirect_uri: String,
+    scopes: String,
+    life: sessions::Lifetimes,
+}
+
+fn client(ctx: &Ctx) -> ApiResult<Option<Client>> {
+    let var = |n: &str| ctx.ports.variable(n);
+    let (Some(id), Some(secret)) = (var("account_client_id"), var("account_client_secret")) else {
+        return Ok(None);
+    };
+    let seconds =
+        |n: &str, default: i64| -> ApiResult<i64> {
+            match var(n) {
+                None => Ok(default),
+                Some(v) => v.trim().parse::<i64>().ok().filter(|s| *s > 0).ok_or_else(|| {
+                    ApiError::internal(format!("variable {n}: `{v}` is not a positive number of seconds"))
+                }),
+            }
+        };
+    let defaults = ryd_account::Timeouts::default();
+    Ok(Some(Client {
+        id,
+        secret,
+        redirect_uri: var("account_redirect_uri").unwrap_or_else(|| format!("{}/account/callback", ctx.req.base_url)),
+        scopes: var("account_scopes").unwrap_or_else(|| "openid profile email".into()),
+        life: sessions::Lifetimes {
+            idle_s: seconds("account_idle_timeout_seconds", defaults.idle_s)?,
+            absolute_s: seconds("account_absolute_timeout_seconds", defaults.absolute_s)?,
+        },
+    }))
+}
+
+/// A sign-in refused: a short page-less answer saying why (the console's pages will show
+/// it in place), never cached.
+fn sign_in_refused(why: &str) -> ApiResult<Reply> {
+    let mut r =
+        Reply::text(400, format!("Sign-in failed: {why}. Start again at {HOME}/login.\n"), "text/plain; charset=utf-8");
+    r.headers.push(("cache-control".into(), "no-store".into()));
+    Ok(r)
+}
+
+fn redirect(location: &str, cookie: Option<String>) -> Reply {
+    let mut r = Reply::text(302, String::new(), "text/plain");
+    r.headers.push(("location".into(), location.into()));
+    r.headers.push(("cache-control".into(), "no-store".into()));
+    if let Some(c) = cookie {
+        r.headers.push(("set-cookie".into(), c));
+    }
+    r
+}
+
+fn secret() -> ApiResult<String> {
+    ryd_account::random_token().map_err(|e| ApiError::internal(format!("no randomness: {e}")))
+}
+
+fn auth_config(ctx: &Ctx) -> ApiResult<AuthConfig> {
+    AuthConfig::from_lookup(|name| ctx.ports.variable(name))
+        .map_err(|e| ApiError::internal(format!("configuration: {e}")))
+}
+
+/// `GET /account/login[?return_to=/local/path]`: starts the authorization code flow with
+/// PKCE, `state` and `nonce`, kept on the server under a fresh id in the `__Host-` sign-in
+/// cookie; the browser goes to the provider.
+pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
+    let Some(client) = client(ctx)? else {
+        return sign_in_refused("IATI Account is not configured here (account_client_id, account_client_secret)");
+    };
+    let config = auth_config(ctx)?;
+    let Some(endpoint) = crate::auth::discovered(ctx.ports, &config, "authorization_endpoint")? else {
+        return Err(
+            ApiError::new(503, "The Identity Service did not answer; please retry shortly.").header("retry-after", "5")
+        );
+    };
+    let asked = ctx.req.query_pairs().into_iter().find(|(k, _)| k == "return_to").map(|(_, v)| v);
+    let return_to = asked.as_deref().and_then(ryd_account::local_return_path).unwrap_or(HOME).to_string();
+    let (login_id, state, nonce, verifier) = (secret()?, secret()?, secret()?, secret()?);
+    let sql = ctx.sql();
+    ryd_store::ensure_schema(sql)?;
+    let pending = sessions::PendingLogin { state, verifier, nonce, return_to };
+    sessions::begin_login(sql, &ryd_account::session_hash(&login_id), &pending, ctx.now_millis.div_euclid(1000))?;
+    let url = ryd_account::Authorize {
+        authorization_endpoint: &endpoint,
+        client_id: &client.id,
+        redirect_uri: &client.redirect_uri,
+        scope: &client.scopes,
+        state: &pending.state,
+        nonce: &pending.nonce,
+        verifier: &pending.verifier,
+    }
+    .url();
+    Ok(redirect(&url, Some(ryd_account::LOGIN_COOKIE.set(&login_id, Some(SIGN_IN_MAX_AGE_S)))))
+}
+
+/// `GET /account/callback?code&state`: the provider sends the browser back. The pending
+/// sign-in is taken (once), `state` compared, the code exchanged with the PKCE verifier,
+/// the ID token verified and checked (nonce included), the user recorded, and a new
+/// session begun under a new id (no fixation). The sign-in cookie is not cleared: Spin's
+/// response type keeps one `Set-Cookie`, and the row it named is gone.
+pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
+    let Some(client) = client(ctx)? else {
+        return sign_in_refused("IATI Account is not configured here (account_client_id, account_client_secret)");
+    };
+    let query: std::collections::HashMap<String, String> = ctx.req.query_pairs().into_iter().collect();
+    let Some(login_id) = ctx.req.header("cookie").and_then(|h| ryd_account::LOGIN_COOKIE.read(h)) else {
+        return sign_in_refused("this browser started no sign-in here (or took longer than 10 minutes)");
+    };
+    let sql = ctx.sql();
+    ryd_store::ensure_schema(sql)?;
+    let now = ctx.now_millis.div_euclid(1000);
+    let hash = ryd_account::session_hash(login_id);
+    let Some(pending) = sessions::take_login(sql, &hash, SIGN_IN_MAX_AGE_S, now)? else {
+        return sign_in_refused("this sign-in was used already or took longer than 10 minutes");
+    };
+    if let Some(error) = query.get("error") {
+        return sign_in_refused(&format!("the Identity Service answered {error}"));
+    }
+    if !query.get("state").is_some_and(|s| ryd_account::constant_time_eq(s, &pending.state)) {
+        return sign_in_refused("the answer does not belong to this sign-in (state)");
+    }
+    let Some(code) = query.get("code").filter(|c| !c.is_empty()) else {
+        return sign_in_refused("the Identity Service sent no code");
+    };
+    let config = auth_config(ctx)?;
+    let unavailable =
+        || ApiError::new(503, "The Identity Service did not answer; please retry shortly.").header("retry-after", "5");
+    let token_endpoint = crate::auth::discovered(ctx.ports, &config, "token_endpoint")?.ok_or_else(unavailable)?;
+    let (body, authorization) =
+        ryd_account::token_request(&client.id, &client.secret, code, &client.redirect_uri, &pending.verifier);
+    let answer = ctx.ports.http_post_form(&token_endpoint, &body, Some(&authorization)).map_err(|e| {
+        ctx.ports.log(&format!("token endpoint: {e}"));
+        unavailable()
+    })?;
+    let tokens = match ryd_account::read_token_response(answer.status, &answer.body) {
+        Ok(t) => t,
+        Err(why) => return sign_in_refused(&format!("the Identity Service refused the code ({why})")),
+    };
+    let mut claims = match crate::auth::verify_issuer_jwt(&tokens.id_token, ctx.ports, &config, ID_TOKEN_TYPES)? {
+        Ok(c) => c,
+        Err(e) => return sign_in_refused(&format!("id_token: {e}")),
+    };
+    let rp = RelyingParty {
+        issuer: config.issuer.clone(),
+        client_id: client.id.clone(),
+        leeway_s: config.leeway_seconds,
+        max_age_s: SIGN_IN_MAX_AGE_S,
+    };
+    let id = match ryd_account::check_id_token(&claims, &rp, &pending.nonce, now) {
+        Ok(id) => id,
+        Err(e) => return sign_in_refused(&format!("id_token: {e}")),
+    };
+    // The user's id and roles: from the ID token, else from userinfo (providers keep
+    // scope claims out of code-flow ID tokens), whose `sub` must be the ID token's.
+    if ryd_authz::lookup_path(&claims, &config.user_id_claim).is_none() {
+        if let Some(info) = userinfo(ctx, &config, tokens.access_token.as_deref())? {
+            if info.get("sub").and_then(Value::as_str) != Some(id.sub.as_str()) {
+                return sign_in_refused("userinfo is about another user (sub)");
+            }
+            for (k, v) in info {
+                claims.entry(k).or_insert(v);
+            }
+        }
+    }
+    let Some(user_id) = ryd_authz::lookup_path(&claims, &config.user_id_claim).and_then(Value::as_str) else {
+        return sign_in_refused(&format!("the Identity Service sent no {}", config.user_id_claim));
+    };
+    let user_id = user_id.to_string();
+    let roles =
+        ryd_authz::lookup_path(&claims, &config.roles_claim).map(ryd_authz::token::roles_of).unwrap_or_default();
+    let text = |k: &str| claims.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let session_id = secret()?;
+    let session = sessions::NewSession {
+        id_hash: ryd_account::session_hash(&session_id),
+        user_id: user_id.clone(),
+        sub: id.sub.clone(),
+        sid: id.sid.clone(),
+        id_token: tokens.id_token.clone(),
+        access_token: tokens.access_token.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        csrf_token: secret()?,
+    };
+    let superadmin = ryd_authz::principal::holds_role(&roles, ryd_authz::principal::SUPERADMIN_ROLE);
+    let at = ctx.now();
+    ryd_store::transaction(sql, || -> ApiResult<()> {
+        ryd_store::members::upsert_user(sql, &user_id, &id.sub, &text("name"), &text("email"), superadmin, &at)?;
+        sessions::start(sql, &session, client.life, now)?;
+        Ok(())
+    })?;
+    let cookie = ryd_account::SESSION_COOKIE.set(&session_id, Some(client.life.absolute_s));
+    let to = ryd_account::local_return_path(&pending.return_to).unwrap_or(HOME).to_string();
+    Ok(redirect(&to, Some(cookie)))
+}
+
+/// The provider's userinfo for the access token the sign-in received.
+fn userinfo(
+    ctx: &Ctx,
+    config: &AuthConfig,
+    access_token: Option<&str>,
+) -> ApiResult<Option<serde_json::Map<String, Value>>> {
+    let Some(token) = access_token else { return Ok(None) };
+    let url = match ctx.ports.variable("oidc_userinfo_uri") {
+        Some(u) => Some(u),
+        None => crate::auth::discovered(ctx.ports, config, "userinfo_endpoint")?,
+    };
+    let Some(url) = url else { return Ok(None) };
+    match ctx.ports.http_get(&url, Some(token)) {
+        Ok(r) if r.status == 200 => {
+            Ok(serde_json::from_slice::<Value>(&r.body).ok().and_then(|v| v.as_object().cloned()))
+        }
+        outcome => {
+            ctx.ports.log(&format!("userinfo at {url} failed: {:?}", outcome.map(|r| r.status)));
+            Err(ApiError::new(503, "The Identity Service did not answer; please retry shortly.")
+                .header("retry-after", "5"))
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct TestPorts {
     pub now_ms: Cell<i64>,
     pub counts: RefCell<BTreeMap<&'static str, u32>>,
     pub http: RefCell<HashMap<String, (u16, String)>>,
+    /// Answers to POSTs by URL, and the POSTs made (url, body, authorization).
+    pub posts: RefCell<HashMap<String, (u16, String)>>,
+    pub posted: RefCell<Vec<(String, String, Option<String>)>>,
     pub logs: RefCell<Vec<String>>,
 }
 
@@ -50,6 +53,14 @@ impl Ports for TestPorts {
     fn http_get(&self, url: &str, _bearer: Option<&str>) -> Result<Fetched, String> {
         self.count("http_get");
         match self.http.borrow().get(url) {
+            Some((status, body)) => Ok(Fetched { status: *status, body: body.clone().into_bytes() }),
+            None => Err(format!("connection refused: {url}")),
+        }
+    }
+    fn http_post_form(&self, url: &str, body: &str, authorization: Option<&str>) -> Result<Fetched, String> {
+        self.count("http_post");
+        self.posted.borrow_mut().push((url.into(), body.into(), authorization.map(str::to_string)));
+        match self.posts.borrow().get(url) {
             Some((status, body)) => Ok(Fetched { status: *status, body: body.clone().into_bytes() }),
             None => Err(format!("connection refused: {url}")),
         }
@@ -137,6 +148,8 @@ impl World {
                 now_ms: Cell::new(T0 * 1000),
                 counts: RefCell::default(),
                 http: RefCell::default(),
+                posts: RefCell::default(),
+                posted: RefCell::default(),
                 logs: RefCell::default(),
             },
         }
