@@ -222,6 +222,11 @@ fn verify_in_full(token: &str, ports: &dyn Ports, config: &AuthConfig) -> ApiRes
     }
 }
 
+/// The Identity Service did not answer (or not usefully): `503`, try again shortly.
+pub(crate) fn identity_unavailable() -> ApiError {
+    ApiError::new(503, "The Identity Service did not answer; please retry shortly.").header("retry-after", "5")
+}
+
 /// A JWT of another kind from the issuer (`types`: a logout token's), its signature
 /// verified with the issuer's keys (refetched once for an unknown `kid`, as for access
 /// tokens): the whole payload, for that kind's own claim checks. The outer error is ours
@@ -336,8 +341,7 @@ fn fill_from_userinfo(
         Ok(r) if r.status == 401 => return Err(ApiError::invalid_token(&TokenError::Revoked)),
         outcome => {
             ports.log(&format!("userinfo at {url} failed: {:?}", outcome.map(|r| r.status)));
-            return Err(ApiError::new(503, "The Identity Service did not answer; please retry shortly.")
-                .header("retry-after", "5"));
+            return Err(identity_unavailable());
         }
     };
     let mut node = Some(&info);

@@ -150,7 +150,16 @@ pub fn sweep(sql: &dyn Sql, now: i64) -> Result<usize, SqlError> {
         .len())
 }
 
-pub fn begin_login(sql: &dyn Sql, id_hash: &str, login: &PendingLogin, now: i64) -> Result<(), SqlError> {
+/// Records a sign-in under way. Anyone may start one (no token), so each start also clears
+/// those older than `max_age_s`: the table holds at most the last `max_age_s`' worth.
+pub fn begin_login(
+    sql: &dyn Sql,
+    id_hash: &str,
+    login: &PendingLogin,
+    max_age_s: i64,
+    now: i64,
+) -> Result<(), SqlError> {
+    sql.execute("DELETE FROM account_logins WHERE created_at <= ?", &[(now - max_age_s).into()])?;
     sql.execute(
         "INSERT INTO account_logins (id_hash, state, verifier, nonce, return_to, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         &[

@@ -94,9 +94,13 @@ fn a_pending_sign_in_is_taken_once_and_only_while_fresh() {
         nonce: "n".into(),
         return_to: "/account".into(),
     };
-    sessions::begin_login(&db, "l1", &login("1"), NOW).unwrap();
-    sessions::begin_login(&db, "l2", &login("2"), NOW - 700).unwrap();
-    sessions::begin_login(&db, "l3", &login("3"), NOW).unwrap();
+    sessions::begin_login(&db, "l2", &login("2"), 600, NOW - 700).unwrap();
+    sessions::begin_login(&db, "l1", &login("1"), 600, NOW).unwrap();
+    sessions::begin_login(&db, "l3", &login("3"), 600, NOW).unwrap();
+    let count =
+        |db: &NativeSql| db.execute("SELECT count(*) FROM account_logins", &[]).unwrap().first().unwrap().int(0);
+    assert_eq!(count(&db), 2, "starting a sign-in clears those too old to finish");
+    sessions::begin_login(&db, "l2", &login("2"), 600, NOW - 700).unwrap();
     assert_eq!(sessions::take_login(&db, "l1", 600, NOW + 5).unwrap(), Some(login("1")));
     assert_eq!(sessions::take_login(&db, "l1", 600, NOW + 6).unwrap(), None, "used");
     assert_eq!(sessions::take_login(&db, "l2", 600, NOW).unwrap(), None, "too old");

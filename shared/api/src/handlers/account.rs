@@ -4,6 +4,7 @@
 //! here and their sessions here end: `validate_cookie` then says `logged_in: false`, and
 //! keys bound to those sessions stop working.
 
+use crate::auth::identity_unavailable;
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use ryd_account::{check_logout_token, LogoutTarget, RelyingParty};
@@ -152,9 +153,7 @@ pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
     };
     let config = auth_config(ctx)?;
     let Some(endpoint) = crate::auth::discovered(ctx.ports, &config, "authorization_endpoint")? else {
-        return Err(
-            ApiError::new(503, "The Identity Service did not answer; please retry shortly.").header("retry-after", "5")
-        );
+        return Err(identity_unavailable());
     };
     let asked = ctx.req.query_pairs().into_iter().find(|(k, _)| k == "return_to").map(|(_, v)| v);
     let return_to = asked.as_deref().and_then(ryd_account::local_return_path).unwrap_or(HOME).to_string();
@@ -162,7 +161,8 @@ pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
     let sql = ctx.sql();
     ryd_store::ensure_schema(sql)?;
     let pending = sessions::PendingLogin { state, verifier, nonce, return_to };
-    sessions::begin_login(sql, &ryd_account::session_hash(&login_id), &pending, ctx.now_millis.div_euclid(1000))?;
+    let now = ctx.now_millis.div_euclid(1000);
+    sessions::begin_login(sql, &ryd_account::session_hash(&login_id), &pending, SIGN_IN_MAX_AGE_S, now)?;
     let url = ryd_account::Authorize {
         authorization_endpoint: &endpoint,
         client_id: &client.id,
@@ -206,14 +206,13 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
         return sign_in_refused("the Identity Service sent no code");
     };
     let config = auth_config(ctx)?;
-    let unavailable =
-        || ApiError::new(503, "The Identity Service did not answer; please retry shortly.").header("retry-after", "5");
-    let token_endpoint = crate::auth::discovered(ctx.ports, &config, "token_endpoint")?.ok_or_else(unavailable)?;
+    let token_endpoint =
+        crate::auth::discovered(ctx.ports, &config, "token_endpoint")?.ok_or_else(identity_unavailable)?;
     let (body, authorization) =
         ryd_account::token_request(&client.id, &client.secret, code, &client.redirect_uri, &pending.verifier);
     let answer = ctx.ports.http_post_form(&token_endpoint, &body, Some(&authorization)).map_err(|e| {
         ctx.ports.log(&format!("token endpoint: {e}"));
-        unavailable()
+        identity_unavailable()
     })?;
     let tokens = match ryd_account::read_token_response(answer.status, &answer.body) {
         Ok(t) => t,
@@ -267,6 +266,8 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
     let at = ctx.now();
     ryd_store::transaction(sql, || -> ApiResult<()> {
         ryd_store::members::upsert_user(sql, &user_id, &id.sub, &text("name"), &text("email"), superadmin, &at)?;
+        // Sessions over by time go as new ones begin: the table holds live sessions only.
+        sessions::sweep(sql, now)?;
         sessions::start(sql, &session, client.life, now)?;
         Ok(())
     })?;
@@ -293,8 +294,7 @@ fn userinfo(
         }
         outcome => {
             ctx.ports.log(&format!("userinfo at {url} failed: {:?}", outcome.map(|r| r.status)));
-            Err(ApiError::new(503, "The Identity Service did not answer; please retry shortly.")
-                .header("retry-after", "5"))
+            Err(identity_unavailable())
         }
     }
 }
