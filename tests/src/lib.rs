@@ -201,8 +201,15 @@ impl Server {
 /// that stops answering fails the test that asked, with its request named, instead of
 /// stalling the whole suite).
 fn agent() -> ureq::Agent {
+    agent_following(10)
+}
+
+/// The same, following at most `redirects` redirects (0: a redirect is the answer).
+fn agent_following(redirects: u32) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(redirects)
+        .max_redirects_will_error(redirects > 0)
         .timeout_global(Some(std::time::Duration::from_secs(120)))
         .build()
         .into()
@@ -526,14 +533,7 @@ impl Client {
     /// A client that answers a redirect with the redirect (a browser test follows them
     /// itself, with its cookies).
     pub fn at_without_redirects(base: &str) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(120)))
-            .build()
-            .into();
-        Client { base: base.to_string(), agent, retries_unavailable: false }
+        Client { base: base.to_string(), agent: agent_following(0), retries_unavailable: false }
     }
 
     /// Any request; `token` is sent as a bearer token.

@@ -1,4 +1,5 @@
-//! IATI Account's browser side (issue 18), as rules a component applies: nothing here
+//! IATI Account's browser side (issue 18), as rules a component applies (whether a session
+//! is still on is the store's one SELECT: `ryd_store::sessions`): nothing here
 //! touches Spin, HTTP or SQL; callers bring the time, the randomness's output and the
 //! verified token claims.
 //!
@@ -6,7 +7,6 @@
 //!   tokens), their S256 form, and the hash a session id is stored under.
 //! - [`cookie`]: the `__Host-` cookies (session, sign-in state) as OWASP's session
 //!   management cheat sheet sets them, and reading them back from a `Cookie` header.
-//! - [`session`]: idle and absolute timeouts, as one decision with its reason.
 //! - [`paths`]: where a browser may be sent after sign-in (local paths only).
 //! - [`oidc`]: OIDC Core §3.1.3.7's checks of an ID token and Back-Channel Logout 1.0
 //!   §2.6's of a logout token, on claims whose signature the caller has verified.
@@ -17,12 +17,10 @@ pub mod cookie;
 pub mod oidc;
 pub mod paths;
 pub mod secret;
-pub mod session;
 pub mod signin;
 
 pub use cookie::{cookie_value, CookieSpec, LOGIN_COOKIE, SESSION_COOKIE};
 pub use oidc::{check_id_token, check_logout_token, ClaimError, IdToken, LogoutTarget, LogoutToken, RelyingParty};
 pub use paths::local_return_path;
 pub use secret::{constant_time_eq, random_token, s256, session_hash};
-pub use session::{SessionState, SessionTimes, Timeouts};
 pub use signin::{read_token_response, token_request, Authorize, Tokens};

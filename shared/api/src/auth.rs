@@ -107,8 +107,7 @@ pub fn authenticate(req: &Request, ports: &dyn Ports, component: &Component) -> 
         }
         None => {
             ports.count("token_cache_miss");
-            let config = AuthConfig::from_lookup(|name| ports.variable(name))
-                .map_err(|e| ApiError::internal(format!("configuration: {e}")))?;
+            let config = config(ports)?;
             let mut claims = verify_in_full(token, ports, &config)?;
             check_claims(&claims, &config, now).map_err(invalid)?;
             // Machine tokens have no user, so no userinfo (providers refuse it for them).
@@ -220,6 +219,11 @@ fn verify_in_full(token: &str, ports: &dyn Ports, config: &AuthConfig) -> ApiRes
         }
         other => other.map_err(invalid),
     }
+}
+
+/// The token configuration from the variables (read only off the cached path).
+pub(crate) fn config(ports: &dyn Ports) -> ApiResult<AuthConfig> {
+    AuthConfig::from_lookup(|name| ports.variable(name)).map_err(|e| ApiError::internal(format!("configuration: {e}")))
 }
 
 /// The Identity Service did not answer (or not usefully): `503`, try again shortly.

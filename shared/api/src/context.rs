@@ -58,6 +58,12 @@ impl Reply {
             text: Some(text),
         }
     }
+    /// One more response header.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
     pub fn etag(mut self, version: i64) -> Self {
         self.headers.push(("etag".into(), format!("\"{version}\"")));
         self

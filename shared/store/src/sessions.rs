@@ -44,11 +44,21 @@ pub struct PendingLogin {
     pub return_to: String,
 }
 
-/// How long a session lasts (seconds); the values of `ryd_account::Timeouts`.
+/// How long a session lasts (seconds): over after `idle_s` without activity, and `absolute_s`
+/// after it began however active (OWASP's session management cheat sheet). `find` applies
+/// both; this is their one definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifetimes {
     pub idle_s: i64,
     pub absolute_s: i64,
+}
+
+impl Default for Lifetimes {
+    /// 30 minutes idle, 8 hours in all (`account_idle_timeout_seconds`,
+    /// `account_absolute_timeout_seconds`).
+    fn default() -> Self {
+        Lifetimes { idle_s: 30 * 60, absolute_s: 8 * 60 * 60 }
+    }
 }
 
 /// `last_active_at` is written at most once a minute: an idle timeout of minutes needs no

@@ -19,9 +19,8 @@ const LOGOUT_TOKEN_MAX_AGE_S: i64 = 600;
 /// with the reason otherwise; never cached.
 pub fn backchannel_logout(ctx: &Ctx) -> ApiResult<Reply> {
     let refuse = |why: &str| {
-        let mut r = Reply::bare(400, json!({"error": "invalid_request", "error_description": why}));
-        r.headers.push(("cache-control".into(), "no-store".into()));
-        Ok(r)
+        Ok(Reply::bare(400, json!({"error": "invalid_request", "error_description": why}))
+            .header("cache-control", "no-store"))
     };
     let form = ctx.req.header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
     let body = String::from_utf8_lossy(&ctx.req.body);
@@ -29,8 +28,7 @@ pub fn backchannel_logout(ctx: &Ctx) -> ApiResult<Reply> {
     let Some(token) = token.filter(|t| form && !t.is_empty()) else {
         return refuse("a form-encoded `logout_token` is required");
     };
-    let config = AuthConfig::from_lookup(|name| ctx.ports.variable(name))
-        .map_err(|e| ApiError::internal(format!("configuration: {e}")))?;
+    let config = crate::auth::config(ctx.ports)?;
     let Some(client_id) = ctx.ports.variable("account_client_id") else {
         ctx.ports.log("back-channel logout refused: account_client_id is not set");
         return refuse("IATI Account is not configured here (account_client_id)");
@@ -65,11 +63,7 @@ pub fn backchannel_logout(ctx: &Ctx) -> ApiResult<Reply> {
     })?;
     match ended {
         None => refuse("logout_token: already used (jti)"),
-        Some(_) => {
-            let mut r = Reply::text(200, String::new(), "text/plain");
-            r.headers.push(("cache-control".into(), "no-store".into()));
-            Ok(r)
-        }
+        Some(_) => Ok(Reply::text(200, String::new(), "text/plain").header("cache-control", "no-store")),
     }
 }
 
@@ -103,7 +97,7 @@ fn client(ctx: &Ctx) -> ApiResult<Option<Client>> {
                 }),
             }
         };
-    let defaults = ryd_account::Timeouts::default();
+    let defaults = sessions::Lifetimes::default();
     Ok(Some(Client {
         id,
         secret,
@@ -119,29 +113,19 @@ fn client(ctx: &Ctx) -> ApiResult<Option<Client>> {
 /// A sign-in refused: a short page-less answer saying why (the console's pages will show
 /// it in place), never cached.
 fn sign_in_refused(why: &str) -> ApiResult<Reply> {
-    let mut r =
-        Reply::text(400, format!("Sign-in failed: {why}. Start again at {HOME}/login.\n"), "text/plain; charset=utf-8");
-    r.headers.push(("cache-control".into(), "no-store".into()));
-    Ok(r)
+    let text = format!("Sign-in failed: {why}. Start again at {HOME}/login.\n");
+    Ok(Reply::text(400, text, "text/plain; charset=utf-8").header("cache-control", "no-store"))
 }
 
-fn redirect(location: &str, cookie: Option<String>) -> Reply {
-    let mut r = Reply::text(302, String::new(), "text/plain");
-    r.headers.push(("location".into(), location.into()));
-    r.headers.push(("cache-control".into(), "no-store".into()));
-    if let Some(c) = cookie {
-        r.headers.push(("set-cookie".into(), c));
-    }
-    r
+fn redirect(location: &str, cookie: String) -> Reply {
+    Reply::text(302, String::new(), "text/plain")
+        .header("location", location)
+        .header("cache-control", "no-store")
+        .header("set-cookie", cookie)
 }
 
 fn secret() -> ApiResult<String> {
     ryd_account::random_token().map_err(|e| ApiError::internal(format!("no randomness: {e}")))
-}
-
-fn auth_config(ctx: &Ctx) -> ApiResult<AuthConfig> {
-    AuthConfig::from_lookup(|name| ctx.ports.variable(name))
-        .map_err(|e| ApiError::internal(format!("configuration: {e}")))
 }
 
 /// `GET /account/login[?return_to=/local/path]`: starts the authorization code flow with
@@ -151,7 +135,7 @@ pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
     let Some(client) = client(ctx)? else {
         return sign_in_refused("IATI Account is not configured here (account_client_id, account_client_secret)");
     };
-    let config = auth_config(ctx)?;
+    let config = crate::auth::config(ctx.ports)?;
     let Some(endpoint) = crate::auth::discovered(ctx.ports, &config, "authorization_endpoint")? else {
         return Err(identity_unavailable());
     };
@@ -173,7 +157,7 @@ pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
         verifier: &pending.verifier,
     }
     .url();
-    Ok(redirect(&url, Some(ryd_account::LOGIN_COOKIE.set(&login_id, Some(SIGN_IN_MAX_AGE_S)))))
+    Ok(redirect(&url, ryd_account::LOGIN_COOKIE.set(&login_id, Some(SIGN_IN_MAX_AGE_S))))
 }
 
 /// `GET /account/callback?code&state`: the provider sends the browser back. The pending
@@ -205,7 +189,7 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
     let Some(code) = query.get("code").filter(|c| !c.is_empty()) else {
         return sign_in_refused("the Identity Service sent no code");
     };
-    let config = auth_config(ctx)?;
+    let config = crate::auth::config(ctx.ports)?;
     let token_endpoint =
         crate::auth::discovered(ctx.ports, &config, "token_endpoint")?.ok_or_else(identity_unavailable)?;
     let (body, authorization) =
@@ -273,7 +257,7 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
     })?;
     let cookie = ryd_account::SESSION_COOKIE.set(&session_id, Some(client.life.absolute_s));
     let to = ryd_account::local_return_path(&pending.return_to).unwrap_or(HOME).to_string();
-    Ok(redirect(&to, Some(cookie)))
+    Ok(redirect(&to, cookie))
 }
 
 /// The provider's userinfo for the access token the sign-in received.
