@@ -75,7 +75,18 @@ function makeProvider(signingKeys) {
       { client_id: 'other-app', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['http://127.0.0.1:9/callback'] },
       { client_id: 'tool-machine', client_secret: 'secret', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
       { client_id: 'untrusted-machine', client_secret: 'secret', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
-      ...(ACCOUNT_REDIRECT_URI ? [{ client_id: 'iati-account', client_secret: 'account-secret', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [ACCOUNT_REDIRECT_URI] }] : []),
+      // IATI Account's console, registered as a confidential client with its sign-out
+      // return and its Back-Channel Logout endpoint (sessions named by `sid`).
+      ...(ACCOUNT_REDIRECT_URI ? [{
+        client_id: 'iati-account',
+        client_secret: 'account-secret',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [ACCOUNT_REDIRECT_URI],
+        post_logout_redirect_uris: [new URL('/account', ACCOUNT_REDIRECT_URI).href],
+        backchannel_logout_uri: new URL('/account/backchannel-logout', ACCOUNT_REDIRECT_URI).href,
+        backchannel_logout_session_required: true,
+      }] : []),
     ],
     jwks: { keys: signingKeys },
     scopes: ['openid', 'profile', 'email', ...API_SCOPES],
@@ -90,6 +101,8 @@ function makeProvider(signingKeys) {
     },
     features: {
       devInteractions: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -105,6 +118,10 @@ function makeProvider(signingKeys) {
       },
     },
     pkce: { required: () => true },
+    // Since 9.7 the provider's own HTTP client refuses special-use addresses (SSRF
+    // protection) by handing fetch a guarded dispatcher; the relying party here is on
+    // 127.0.0.1, so its back-channel logout calls go out without that guard (tests only).
+    fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
   });
   p.proxy = false;
   return p;

@@ -145,7 +145,10 @@ impl Browser {
         let cookie = jar.join("; ");
         let mut headers = vec![("cookie", cookie.as_str())];
         if form.is_some() {
+            // A form on a page of the same origin, as a browser sends it.
             headers.push(("content-type", "application/x-www-form-urlencoded"));
+            headers.push(("origin", origin.as_str()));
+            headers.push(("sec-fetch-site", "same-origin"));
         }
         let a = Client::at_without_redirects(&origin).send(method, &path, None, &headers, form);
         for (name, value) in &a.headers {
@@ -158,6 +161,28 @@ impl Browser {
             }
         }
         a
+    }
+
+    /// Follows redirects from `answer` (at `at`) with GETs; the last answer and its URL.
+    fn follow(&mut self, mut a: Answer, mut at: String) -> (Answer, String) {
+        for _ in 0..20 {
+            let Some(location) = a.header("location").map(str::to_string) else { return (a, at) };
+            at = if location.starts_with("http") { location } else { format!("{}{location}", Self::origin(&at).0) };
+            a = self.request("GET", &at, None);
+        }
+        panic!("more than 20 redirects, at {at}");
+    }
+
+    /// Posts a form of the page at `page_url` (its CSRF token added) and follows the answer.
+    fn submit(&mut self, page: &Answer, url: &str, fields: &[(&str, &str)]) -> (Answer, String) {
+        let mut body = vec![format!("csrf={}", hidden(&page.text, "csrf"))];
+        body.extend(fields.iter().map(|(k, v)| format!("{k}={}", ryd_api::http::percent_encode(v))));
+        let a = self.request("POST", url, Some(&body.join("&")));
+        self.follow(a, url.to_string())
+    }
+
+    fn cookie(&self, origin: &str, name: &str) -> Option<String> {
+        self.cookies.iter().find(|(o, n, _)| o == origin && n == name).map(|(_, n, v)| format!("{n}={v}"))
     }
 
     /// Follows redirects from `url`, signing in as `login` at the provider's development
@@ -188,8 +213,23 @@ impl Browser {
     }
 }
 
+/// The value of the hidden input `name` on a page.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no {name} on {html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').expect("a closed value")].to_string()
+}
+
+/// The provider's sign-out confirmation (RP-Initiated Logout's page): "Yes, sign me out".
+fn confirm_sign_out(browser: &mut Browser, page: &Answer, issuer: &str) -> (Answer, String) {
+    assert!(page.text.contains("sign-out"), "the provider's sign-out page: {}", page.text);
+    let form = format!("xsrf={}&logout=yes", hidden(&page.text, "xsrf"));
+    let a = browser.request("POST", &format!("{issuer}/session/end/confirm"), Some(&form));
+    browser.follow(a, format!("{issuer}/session/end/confirm"))
+}
+
 #[test]
-fn a_person_signs_in_through_a_real_provider_and_gets_a_session() {
+fn a_person_signs_in_through_a_real_provider_works_in_the_console_and_signs_out_everywhere() {
     node_packages();
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
@@ -205,7 +245,8 @@ fn a_person_signs_in_through_a_real_provider_and_gets_a_session() {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let host = serve!(&data_dir("account-signin"), env);
-    let callback = format!("{}/account/callback", host.url());
+    let site = host.url();
+    let callback = format!("{site}/account/callback");
     let mut provider = std::process::Command::new("node")
         .arg(root().join("tests/oidc/provider.mjs"))
         .env("AUDIENCE", AUD)
@@ -220,22 +261,98 @@ fn a_person_signs_in_through_a_real_provider_and_gets_a_session() {
     std::io::BufRead::read_line(&mut std::io::BufReader::new(provider.stdout.take().expect("stdout")), &mut line)
         .expect("the provider starts");
     assert!(line.contains(&issuer), "provider said {line:?}");
-
-    let mut browser = Browser { cookies: Vec::new() };
-    let (last, at) =
-        browser.sign_in(&format!("{}/account/login?return_to=/account/keys", host.url()), "alice", &issuer);
-    assert_eq!(at, format!("{}/account/keys", host.url()), "landed at the page asked for: {}", last.text);
-    let session = browser
-        .cookies
-        .iter()
-        .find(|(o, n, _)| *o == host.url() && n == ryd_account::SESSION_COOKIE.name)
-        .map(|(_, n, v)| format!("{n}={v}"))
-        .expect("a session cookie");
     let c = Client::new(&host);
+
+    // Signed out, the console asks to sign in, and comes back to the page asked for.
+    let mut browser = Browser { cookies: Vec::new() };
+    let first = browser.request("GET", &format!("{site}/account/api-keys"), None);
+    assert!(first.text.contains("/account/login?return_to=%2Faccount%2Fapi-keys"), "{}", first.text);
+    let (keys_page, at) =
+        browser.sign_in(&format!("{site}/account/login?return_to=/account/api-keys"), "alice", &issuer);
+    assert_eq!(at, format!("{site}/account/api-keys"), "landed at the page asked for: {}", keys_page.text);
+    assert!(keys_page.text.contains("Alice Admin") && keys_page.text.contains("My API keys"), "{}", keys_page.text);
+    let session = browser.cookie(&site, ryd_account::SESSION_COOKIE.name).expect("a session cookie");
     let who = validate(&c, Some(&session));
     assert_eq!(who["logged_in"], true, "{who}");
     assert_eq!(who["user"]["id"], "00000000-0000-4000-8000-0000000a11ce", "alice's id, from userinfo: {who}");
     assert_eq!(who["user"]["fullname"], "Alice Admin");
+
+    // The console works through the API's handlers: an organisation, a dataset.
+    let new_org = browser.request("GET", &format!("{site}/account/orgs/new"), None);
+    let (org_page, org_url) = browser.submit(
+        &new_org,
+        &format!("{site}/account/orgs"),
+        &[("short_name", "alice-org"), ("human_readable_name", "Alice's <Org>"), ("contact_email", "a@example.org")],
+    );
+    assert!(org_page.text.contains("The organisation was created"), "{}", org_page.text);
+    assert!(
+        org_page.text.contains("Alice&#39;s &lt;Org&gt;") || org_page.text.contains("Alice's &lt;Org&gt;"),
+        "{}",
+        org_page.text
+    );
+    let new_dataset = browser.request("GET", &format!("{}/datasets/new", org_url.split('?').next().unwrap()), None);
+    let oid = org_url.trim_start_matches(&format!("{site}/account/orgs/")).split('?').next().unwrap().to_string();
+    let (dataset_page, _) = browser.submit(
+        &new_dataset,
+        &format!("{site}/account/orgs/{oid}/datasets"),
+        &[
+            ("short_name", "alice-acts"),
+            ("human_readable_name", "Alice activities"),
+            ("url", "https://data.example.org/a.xml"),
+            ("source_type", "primary_source"),
+            ("visibility", "public"),
+        ],
+    );
+    assert!(dataset_page.text.contains("The dataset was added"), "{}", dataset_page.text);
+
+    // A form from another site is refused, whatever cookie the browser adds.
+    let forged = Client::at_without_redirects(&site).send(
+        "POST",
+        "/account/orgs",
+        None,
+        &[
+            ("cookie", &session),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("origin", "http://evil.example"),
+        ],
+        Some(&format!(
+            "csrf={}&short_name=evil-org&human_readable_name=Evil&contact_email=e%40example.org",
+            hidden(&new_org.text, "csrf")
+        )),
+    );
+    assert_eq!(forged.status, 403, "{}", forged.text);
+
+    // A session-bound key works while the sign-in lasts.
+    let (made, _) = browser.submit(
+        &keys_page,
+        &format!("{site}/account/api-keys"),
+        &[("name", "gateway"), ("session_bound", "yes")],
+    );
+    assert!(made.text.contains("not shown again"), "{}", made.text);
+
+    // Already signed in at the provider: signing in again asks nothing, and gives a new id.
+    let (again, _) = browser.sign_in(&format!("{site}/account/login"), "no-password-asked", &issuer);
+    assert!(again.text.contains("My organisations"), "{}", again.text);
+    let renewed = browser.cookie(&site, ryd_account::SESSION_COOKIE.name).expect("a session cookie");
+    assert_ne!(renewed, session, "a new session id at every sign-in");
+
+    // Sign out here: the provider is asked to end its session too, confirms, calls our
+    // back-channel endpoint (for the other session of the same provider session), and
+    // sends the browser back to the console, which asks to sign in.
+    let home = browser.request("GET", &format!("{site}/account"), None);
+    let out = browser.request(
+        "POST",
+        &format!("{site}/account/logout"),
+        Some(&format!("csrf={}", hidden(&home.text, "csrf"))),
+    );
+    let to = out.header("location").expect("to the provider").to_string();
+    assert!(to.starts_with(&format!("{issuer}/session/end?")) && to.contains("id_token_hint="), "{to}");
+    let (confirm, _) = browser.follow(out, format!("{site}/account/logout"));
+    let (back, at) = confirm_sign_out(&mut browser, &confirm, &issuer);
+    assert_eq!(at, format!("{site}/account"), "{}", back.text);
+    assert!(back.text.contains("/account/login"), "{}", back.text);
+    assert_eq!(validate(&c, Some(&renewed))["logged_in"], false);
+    assert_eq!(validate(&c, Some(&session))["logged_in"], false, "the provider's back-channel call ended it");
     let _ = provider.kill();
     let _ = provider.wait();
 }

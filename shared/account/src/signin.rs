@@ -45,6 +45,24 @@ impl Authorize<'_> {
     }
 }
 
+/// RP-Initiated Logout 1.0 §2: where to send the browser after signing out here, so the
+/// provider ends its session too and sends the browser back to `post_logout_redirect_uri`
+/// (registered with the provider). `id_token_hint` tells the provider who is leaving, so it
+/// need not ask.
+pub fn end_session_url(
+    end_session_endpoint: &str,
+    id_token_hint: Option<&str>,
+    post_logout_redirect_uri: &str,
+    client_id: &str,
+) -> String {
+    let mut params = vec![("client_id", client_id), ("post_logout_redirect_uri", post_logout_redirect_uri)];
+    if let Some(hint) = id_token_hint {
+        params.push(("id_token_hint", hint));
+    }
+    let sep = if end_session_endpoint.contains('?') { '&' } else { '?' };
+    format!("{end_session_endpoint}{sep}{}", form(&params))
+}
+
 /// The code exchange: a form body, and the `Authorization` header that authenticates the
 /// client (`client_secret_basic`: id and secret form-encoded, then Base64, as §2.3.1 says).
 pub fn token_request(
@@ -99,6 +117,17 @@ fn form(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_end_session_url_names_the_client_the_return_and_the_hint() {
+        let url =
+            end_session_url("https://id.example/logout?x=1", Some("a.b.c"), "https://acct.example/account", "c 1");
+        assert_eq!(
+            url,
+            "https://id.example/logout?x=1&client_id=c%201&post_logout_redirect_uri=https%3A%2F%2Facct.example%2Faccount&id_token_hint=a.b.c"
+        );
+        assert!(!end_session_url("https://id.example/end", None, "/", "c").contains("id_token_hint"));
+    }
 
     #[test]
     fn the_authorization_url_carries_pkce_state_and_nonce_and_never_the_verifier() {

@@ -32,9 +32,67 @@ pub struct Caller {
     pub role_table: RoleTable,
     /// The component's settings (`Component::settings`) when the token was verified.
     settings: BTreeMap<String, String>,
+    /// The console session the caller acts through (`None`: a bearer token).
+    pub session: Option<ConsoleSession>,
+}
+
+/// A signed-in console session, as its pages act with it.
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    pub id_hash: String,
+    pub csrf_token: String,
+    pub user_name: String,
+    /// The console's public origin (`scheme://host[:port]`), which forms must come from.
+    pub origin: String,
+}
+
+/// What a session acts with, fixed at sign-in as the verified-token cache fixes it for a
+/// token (stored with the session as JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionFacts {
+    /// The console's client id at the provider (recorded in audit events).
+    pub client_id: String,
+    pub roles: Vec<String>,
+    pub role_table: RoleTable,
+    pub origin: String,
+    pub name: String,
+    pub email: String,
 }
 
 impl Caller {
+    /// The caller a console session acts as: the signed-in user, through the console's
+    /// client, holding every user scope (the console is scope-free: the permission table
+    /// alone decides, as AUTHZ.md's table reads without scopes).
+    pub fn for_session(session: &ryd_store::sessions::Session, facts: SessionFacts) -> Caller {
+        let principal = Principal {
+            sub: session.sub.clone(),
+            user_id: Some(session.user_id.clone()),
+            client_id: facts.client_id,
+            scopes: Vec::new(),
+            roles: facts.roles,
+            is_machine: false,
+            token_id: None,
+            expires_at: 0,
+            issued_at: session.created_at,
+            name: (!facts.name.is_empty()).then_some(facts.name),
+            email: (!facts.email.is_empty()).then_some(facts.email),
+        };
+        let superadmin = principal.has_superadmin_role() || session.superadmin;
+        Caller {
+            principal,
+            superadmin,
+            from_cache: false,
+            role_table: facts.role_table,
+            settings: BTreeMap::new(),
+            session: Some(ConsoleSession {
+                id_hash: session.id_hash.clone(),
+                csrf_token: session.csrf_token.clone(),
+                user_name: session.user_name.clone(),
+                origin: facts.origin,
+            }),
+        }
+    }
+
     /// The user id, or `""` for machine tokens (matches no row).
     pub fn user_id(&self) -> &str {
         self.principal.user_id.as_deref().unwrap_or("")
@@ -138,7 +196,14 @@ pub fn authenticate(req: &Request, ports: &dyn Ports, component: &Component) -> 
     }
     let principal = Principal::from_claims(claims).map_err(invalid)?;
     let superadmin = !principal.is_machine && (principal.has_superadmin_role() || facts.superadmin_row);
-    Ok(Caller { principal, superadmin, from_cache, role_table: cached.role_table, settings: cached.settings })
+    Ok(Caller {
+        principal,
+        superadmin,
+        from_cache,
+        role_table: cached.role_table,
+        settings: cached.settings,
+        session: None,
+    })
 }
 
 /// After a full verification: cache the claims, seed a bootstrap superadmin, refresh

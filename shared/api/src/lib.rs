@@ -87,6 +87,7 @@ fn answer(component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<
             let ctx = Ctx { ports, req, caller: None, params, now_millis };
             return (route.handler)(&ctx);
         }
+        Access::Session => return Ok(handlers::console::enter(route, params, req, ports)),
         Access::Token(endpoint) => endpoint,
     };
     // Configuration is read only when a token is verified in full; a cached token brings

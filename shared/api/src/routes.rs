@@ -2,13 +2,19 @@
 
 use crate::context::Ctx;
 use crate::error::ApiResult;
-use crate::handlers::{account, api_keys, authz, datasets, groups, misc, orgs, pipeline, scoped_tokens, tools, users};
+use crate::handlers::{
+    account, api_keys, authz, console, datasets, groups, misc, orgs, pipeline, scoped_tokens, tools, users,
+};
 use crate::Reply;
 use ryd_authz::Endpoint;
 
 pub enum Access {
     Public,
     Token(Endpoint),
+    /// A page of IATI Account's console: a signed-in session (its cookie), and on every
+    /// state-changing request the CSRF checks (`handlers::console::enter`). Its actions
+    /// call `Token` routes as the session's user.
+    Session,
 }
 
 pub type Handler = fn(&Ctx) -> ApiResult<Reply>;
@@ -19,6 +25,13 @@ pub struct Route {
     pub pattern: &'static str,
     pub access: Access,
     pub handler: Handler,
+}
+
+impl Route {
+    /// A console page (HTML for a browser), not an endpoint of the API.
+    pub fn is_page(&self) -> bool {
+        matches!(self.access, Access::Session) || self.pattern == "/account/console.css"
+    }
 }
 
 const fn r(method: &'static str, pattern: &'static str, access: Access, handler: Handler) -> Route {
@@ -35,11 +48,12 @@ pub struct Component {
     pub settings: &'static [&'static str],
 }
 
-use Access::{Public, Token};
+use Access::{Public, Session, Token};
 use Endpoint as E;
 
-/// IATI Account (issue 18): sign-in, and the endpoint the Identity Service calls when a
-/// user's session there ends; the console's pages come next.
+/// IATI Account (issue 18): sign-in and sign-out, the endpoint the Identity Service calls
+/// when a user's session there ends, and the console's pages (`Session`), whose actions
+/// are the API's own routes below, called as the signed-in user.
 pub const ACCOUNT: Component = Component {
     name: "account",
     settings: &[],
@@ -47,6 +61,29 @@ pub const ACCOUNT: Component = Component {
         r("GET", "/account/login", Public, account::login),
         r("GET", "/account/callback", Public, account::callback),
         r("POST", "/account/backchannel-logout", Public, account::backchannel_logout),
+        r("GET", "/account/console.css", Public, console::stylesheet),
+        r("POST", "/account/logout", Session, account::logout),
+        r("GET", "/account", Session, console::home),
+        r("GET", "/account/users/{uid}", Session, console::user),
+        r("GET", "/account/orgs/new", Session, console::new_org),
+        r("POST", "/account/orgs", Session, console::create_org),
+        r("GET", "/account/orgs/{oid}", Session, console::org),
+        r("POST", "/account/orgs/{oid}", Session, console::update_org),
+        r("POST", "/account/orgs/{oid}/approve", Session, console::approve_org),
+        r("POST", "/account/orgs/{oid}/delete", Session, console::delete_org),
+        r("POST", "/account/orgs/{oid}/join", Session, console::join_org),
+        r("POST", "/account/orgs/{oid}/people/{uid}", Session, console::set_role),
+        r("POST", "/account/orgs/{oid}/people/{uid}/remove", Session, console::remove_person),
+        r("GET", "/account/orgs/{oid}/datasets/new", Session, console::new_dataset),
+        r("POST", "/account/orgs/{oid}/datasets", Session, console::create_dataset),
+        r("GET", "/account/datasets/{did}", Session, console::dataset),
+        r("POST", "/account/datasets/{did}", Session, console::update_dataset),
+        r("POST", "/account/datasets/{did}/delete", Session, console::delete_dataset),
+        r("GET", "/account/find", Session, console::find),
+        r("GET", "/account/api-keys", Session, console::api_keys),
+        r("POST", "/account/api-keys", Session, console::create_api_key),
+        r("POST", "/account/api-keys/{key_id}/revoke", Session, console::revoke_api_key),
+        r("GET", "/account/queue", Session, console::queue),
     ],
 };
 

@@ -33,6 +33,7 @@ fn world() -> World {
             access_token: None,
             refresh_token: None,
             csrf_token: "c".into(),
+            caller: "{}".into(),
         };
         sessions::start(sql, &s, LIFE, T0 - 60).unwrap();
     }

@@ -12,9 +12,12 @@ pub struct ApiKey {
     /// Unix seconds.
     pub expires_at: Option<i64>,
     pub revoked_at: Option<String>,
+    /// The hash of the console session it is bound to: it validates only while that
+    /// session is on (`None`: an ordinary key).
+    pub session_hash: Option<String>,
 }
 
-const COLUMNS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at";
+const COLUMNS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at, session_hash";
 
 fn from_row(r: crate::sql::Row<'_>) -> ApiKey {
     ApiKey {
@@ -25,6 +28,7 @@ fn from_row(r: crate::sql::Row<'_>) -> ApiKey {
         created_at: r.text(4),
         expires_at: r.opt_int(5),
         revoked_at: r.opt_text(6),
+        session_hash: r.opt_text(7),
     }
 }
 
@@ -33,7 +37,8 @@ fn from_row(r: crate::sql::Row<'_>) -> ApiKey {
 pub fn insert(sql: &dyn Sql, key: &ApiKey, hash: &[u8]) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(
-            "INSERT INTO api_keys (id, user_id, name, hash, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO api_keys (id, user_id, name, hash, prefix, created_at, expires_at, session_hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (hash) DO NOTHING RETURNING id",
             &[
                 key.id.as_str().into(),
@@ -43,6 +48,7 @@ pub fn insert(sql: &dyn Sql, key: &ApiKey, hash: &[u8]) -> Result<bool, SqlError
                 key.prefix.as_str().into(),
                 key.created_at.as_str().into(),
                 key.expires_at.into(),
+                key.session_hash.as_deref().into(),
             ],
         )?
         .is_empty())
@@ -91,11 +97,17 @@ pub struct LiveKey {
     pub user_name: String,
 }
 
-/// The key with this hash if it is neither revoked nor expired at `now` (Unix seconds).
+/// The key with this hash if it is neither revoked nor expired at `now` (Unix seconds),
+/// and, when bound to a session, that session is on (`sessions`' one rule).
 pub fn find_live(sql: &dyn Sql, hash: &[u8], now: i64) -> Result<Option<LiveKey>, SqlError> {
     let rows = sql.execute(
-        "SELECT k.id, k.user_id, k.name, COALESCE(u.name, '') FROM api_keys k LEFT JOIN users u ON u.id = k.user_id \
-         WHERE k.hash = ?1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2)",
+        &format!(
+            "SELECT k.id, k.user_id, k.name, COALESCE(u.name, '') FROM api_keys k LEFT JOIN users u ON u.id = k.user_id \
+             WHERE k.hash = ?1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?2) \
+             AND (k.session_hash IS NULL OR EXISTS (SELECT 1 FROM account_sessions s \
+                                                   WHERE s.id_hash = k.session_hash AND {}))",
+            crate::sessions::SESSION_ON
+        ),
         &[Value::Blob(hash.to_vec()), now.into()],
     )?;
     Ok(rows.first().map(|r| LiveKey { id: r.text(0), user_id: r.text(1), name: r.text(2), user_name: r.text(3) }))

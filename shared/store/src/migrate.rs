@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_public_changes.sql"),
     include_str!("../migrations/0010_list_pages.sql"),
     include_str!("../migrations/0011_account_sessions.sql"),
+    include_str!("../migrations/0012_console.sql"),
 ];
 
 /// The version a fully migrated database has.

@@ -18,6 +18,8 @@ pub struct NewSession {
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
     pub csrf_token: String,
+    /// What the session's pages act with (JSON; ryd-api writes and reads it).
+    pub caller: String,
 }
 
 /// A session that is on, with what its pages show of its user.
@@ -33,6 +35,11 @@ pub struct Session {
     /// `last_active_at` as RFC 3339 UTC (`2026-11-30T12:00:00+00:00`), as the API writes dates.
     pub last_active: String,
     pub user_name: String,
+    /// `NewSession::caller`, as it was stored.
+    pub caller: String,
+    /// Whether the user is a superadmin now (the superadmins table, or the role at their
+    /// last sign-in or token).
+    pub superadmin: bool,
 }
 
 /// A sign-in under way: what the callback checks and where it then sends the browser.
@@ -65,10 +72,18 @@ impl Default for Lifetimes {
 /// more, and a page view then costs no write.
 const TOUCH_EVERY_S: i64 = 60;
 
+/// The one definition of "this session is on", for a session row `s` with the time as `?2`:
+/// neither timeout passed, and no revocation mark on its subject since it began. (Its user
+/// still existing is the caller's join.) Keys bound to a session use it too.
+pub(crate) const SESSION_ON: &str = "s.expires_at > ?2 AND s.last_active_at + s.idle_timeout_s > ?2 \
+     AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 'sub' AND r.subject = s.sub \
+                     AND r.revoked_before > s.created_at)";
+
 pub fn start(sql: &dyn Sql, s: &NewSession, life: Lifetimes, now: i64) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO account_sessions (id_hash, user_id, sub, sid, id_token, access_token, refresh_token, csrf_token, \
-         created_at, last_active_at, idle_timeout_s, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+         created_at, last_active_at, idle_timeout_s, expires_at, caller) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
         &[
             s.id_hash.as_str().into(),
             s.user_id.as_str().into(),
@@ -81,6 +96,7 @@ pub fn start(sql: &dyn Sql, s: &NewSession, life: Lifetimes, now: i64) -> Result
             now.into(),
             life.idle_s.into(),
             (now + life.absolute_s).into(),
+            s.caller.as_str().into(),
         ],
     )?;
     Ok(())
@@ -90,12 +106,13 @@ pub fn start(sql: &dyn Sql, s: &NewSession, life: Lifetimes, now: i64) -> Result
 /// whatever the reason: to the browser an ended session is no session.
 pub fn find(sql: &dyn Sql, id_hash: &str, now: i64) -> Result<Option<Session>, SqlError> {
     let rows = sql.execute(
-        "SELECT s.id_hash, s.user_id, s.sub, s.sid, s.csrf_token, s.created_at, s.last_active_at, u.name, \
-                strftime('%Y-%m-%dT%H:%M:%S+00:00', s.last_active_at, 'unixepoch') \
-         FROM account_sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.id_hash = ?1 AND s.expires_at > ?2 AND s.last_active_at + s.idle_timeout_s > ?2 \
-         AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 'sub' AND r.subject = s.sub \
-                         AND r.revoked_before > s.created_at)",
+        &format!(
+            "SELECT s.id_hash, s.user_id, s.sub, s.sid, s.csrf_token, s.created_at, s.last_active_at, u.name, \
+                    strftime('%Y-%m-%dT%H:%M:%S+00:00', s.last_active_at, 'unixepoch'), s.caller, \
+                    u.superadmin_role OR EXISTS (SELECT 1 FROM superadmins a WHERE a.user_id = u.id) \
+             FROM account_sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = ?1 AND {SESSION_ON}"
+        ),
         &[id_hash.into(), now.into()],
     )?;
     Ok(rows.first().map(|r| Session {
@@ -108,6 +125,8 @@ pub fn find(sql: &dyn Sql, id_hash: &str, now: i64) -> Result<Option<Session>, S
         last_active_at: r.int(6),
         last_active: r.text(8),
         user_name: r.text(7),
+        caller: r.text(9),
+        superadmin: r.bool(10),
     }))
 }
 

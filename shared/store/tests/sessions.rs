@@ -25,6 +25,7 @@ fn session(hash: &str, user: &str, sub: &str, sid: Option<&str>) -> NewSession {
         access_token: Some("at".into()),
         refresh_token: None,
         csrf_token: format!("csrf-{hash}"),
+        caller: "{}".into(),
     }
 }
 

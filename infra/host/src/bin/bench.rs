@@ -168,7 +168,13 @@ fn main() -> Result<()> {
             id_token: String::new(),
             access_token: None,
             refresh_token: None,
-            csrf_token: String::new(),
+            csrf_token: "bench-csrf".into(),
+            // What a sign-in records for the console's pages (the console page scenario).
+            caller: serde_json::json!({
+                "client_id": "iati-account", "roles": ["iati_register_your_data"], "role_table": "documented",
+                "origin": "", "name": "Browser User", "email": "",
+            })
+            .to_string(),
         };
         let life = ryd_store::sessions::Lifetimes { idle_s: 3600, absolute_s: 8 * 3600 };
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;

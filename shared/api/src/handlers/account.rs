@@ -4,7 +4,7 @@
 //! here and their sessions here end: `validate_cookie` then says `logged_in: false`, and
 //! keys bound to those sessions stop working.
 
-use crate::auth::identity_unavailable;
+use crate::auth::{identity_unavailable, SessionFacts};
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use ryd_account::{check_logout_token, LogoutTarget, RelyingParty};
@@ -235,6 +235,16 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
     let roles =
         ryd_authz::lookup_path(&claims, &config.roles_claim).map(ryd_authz::token::roles_of).unwrap_or_default();
     let text = |k: &str| claims.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let superadmin = ryd_authz::principal::holds_role(&roles, ryd_authz::principal::SUPERADMIN_ROLE);
+    let facts = SessionFacts {
+        client_id: client.id.clone(),
+        roles,
+        role_table: config.role_table,
+        origin: console_origin(ctx, &client),
+        name: text("name"),
+        email: text("email"),
+    };
+    let caller = serde_json::to_string(&facts).map_err(|e| ApiError::internal(format!("session facts: {e}")))?;
     let session_id = secret()?;
     let session = sessions::NewSession {
         id_hash: ryd_account::session_hash(&session_id),
@@ -245,8 +255,8 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
         access_token: tokens.access_token.clone(),
         refresh_token: tokens.refresh_token.clone(),
         csrf_token: secret()?,
+        caller,
     };
-    let superadmin = ryd_authz::principal::holds_role(&roles, ryd_authz::principal::SUPERADMIN_ROLE);
     let at = ctx.now();
     ryd_store::transaction(sql, || -> ApiResult<()> {
         ryd_store::members::upsert_user(sql, &user_id, &id.sub, &text("name"), &text("email"), superadmin, &at)?;
@@ -258,6 +268,44 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
     let cookie = ryd_account::SESSION_COOKIE.set(&session_id, Some(client.life.absolute_s));
     let to = ryd_account::local_return_path(&pending.return_to).unwrap_or(HOME).to_string();
     Ok(redirect(&to, cookie))
+}
+
+/// The console's public origin: the registered redirect URI's (right behind a proxy that
+/// ends TLS), else the one the request came to.
+fn console_origin(ctx: &Ctx, client: &Client) -> String {
+    ryd_account::origin_of(&client.redirect_uri).unwrap_or_else(|| ctx.req.base_url.clone())
+}
+
+/// `POST /account/logout` (a console form: the session and the CSRF checks passed):
+/// ends the session here (keys bound to it stop working), clears the cookie, and sends the
+/// browser to the provider's `end_session_endpoint` (RP-Initiated Logout, with
+/// `id_token_hint`), which sends it back to `account_post_logout_redirect_uri` (default:
+/// the console's home). Without that endpoint, home at once.
+pub fn logout(ctx: &Ctx) -> ApiResult<Reply> {
+    let caller = ctx.caller()?;
+    let session = caller.session.as_ref().ok_or_else(|| ApiError::internal("sign-out without a session"))?;
+    let sql = ctx.sql();
+    let id_token = sessions::id_token(sql, &session.id_hash)?;
+    sessions::end(sql, &session.id_hash)?;
+    // Signed out here whatever happens next: the provider's part is best effort.
+    let endpoint = crate::auth::config(ctx.ports)
+        .and_then(|config| crate::auth::discovered(ctx.ports, &config, "end_session_endpoint"))
+        .unwrap_or_else(|e| {
+            ctx.ports.log(&format!("sign-out: no end_session_endpoint ({})", e.message));
+            None
+        });
+    let back =
+        ctx.ports.variable("account_post_logout_redirect_uri").unwrap_or_else(|| format!("{}{HOME}", session.origin));
+    let to = match endpoint {
+        Some(endpoint) => {
+            ryd_account::end_session_url(&endpoint, id_token.as_deref(), &back, &caller.principal.client_id)
+        }
+        None => HOME.to_string(),
+    };
+    Ok(Reply::text(303, String::new(), "text/plain")
+        .header("location", to)
+        .header("cache-control", "no-store")
+        .header("set-cookie", ryd_account::SESSION_COOKIE.clear()))
 }
 
 /// The provider's userinfo for the access token the sign-in received.

@@ -35,6 +35,7 @@ fn view(k: &ApiKey, now: i64) -> Value {
         "expires_at": k.expires_at.map(|e| crate::time::rfc3339(e * 1000)),
         "revoked_at": k.revoked_at,
         "status": status,
+        "session_bound": k.session_hash.is_some(),
     })
 }
 
@@ -63,7 +64,14 @@ fn name_and_expiry(ctx: &Ctx, body: &Map<String, Value>, allowed: &[&str]) -> Ap
     Ok((name, expires_at))
 }
 
-fn store_key(ctx: &Ctx, user_id: &str, name: String, secret: &str, expires_at: Option<i64>) -> ApiResult<ApiKey> {
+fn store_key(
+    ctx: &Ctx,
+    user_id: &str,
+    name: String,
+    secret: &str,
+    expires_at: Option<i64>,
+    session_hash: Option<String>,
+) -> ApiResult<ApiKey> {
     let key = ApiKey {
         id: crate::ids::new_id(),
         user_id: user_id.to_string(),
@@ -72,6 +80,7 @@ fn store_key(ctx: &Ctx, user_id: &str, name: String, secret: &str, expires_at: O
         created_at: ctx.now(),
         expires_at,
         revoked_at: None,
+        session_hash,
     };
     if !api_keys::insert(ctx.sql(), &key, &hash(secret))? {
         return Err(ApiError::conflict("This API key is already registered."));
@@ -80,14 +89,30 @@ fn store_key(ctx: &Ctx, user_id: &str, name: String, secret: &str, expires_at: O
 }
 
 /// POST /api/v1/api-keys: a new key for the caller; the secret is in this answer only.
+/// `"session_bound": true` (IATI Account's console only) binds it to the caller's session:
+/// it validates only while that session is on.
 pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
-    let (name, expires_at) = name_and_expiry(ctx, &body, &["name", "expires_at"])?;
-    let user_id = ctx.caller()?.user_id().to_string();
+    let (name, expires_at) = name_and_expiry(ctx, &body, &["name", "expires_at", "session_bound"])?;
+    let caller = ctx.caller()?;
+    let user_id = caller.user_id().to_string();
+    let session_hash = match body.get("session_bound") {
+        None | Some(Value::Bool(false)) => None,
+        Some(Value::Bool(true)) => match &caller.session {
+            Some(s) => Some(s.id_hash.clone()),
+            None => {
+                return Err(ApiError::invalid_field(
+                    "session_bound",
+                    "only a key made on IATI Account's API-key page can be bound to its sign-in",
+                ))
+            }
+        },
+        Some(_) => return Err(ApiError::invalid_field("session_bound", "must be true or false")),
+    };
     // 256 random bits (two v4 UUIDs' worth), hex: SHA-256 suffices for secrets this long.
     let secret = format!("ryd_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     ctx.write(|| {
-        let key = store_key(ctx, &user_id, name, &secret, expires_at)?;
+        let key = store_key(ctx, &user_id, name, &secret, expires_at, session_hash.clone())?;
         ctx.audit("create_api_key", "api_key", &key.id, None, None, Some(json!({"name": key.name})))?;
         let mut v = view(&key, ctx.now_millis / 1000);
         v["api_key"] = secret.clone().into();
@@ -136,7 +161,7 @@ pub fn import(ctx: &Ctx) -> ApiResult<Reply> {
     };
     let name = if name.starts_with(LEGACY_PREFIX) { name } else { format!("{LEGACY_PREFIX}{name}") };
     ctx.write(|| {
-        let key = store_key(ctx, &user_id, name, &secret, expires_at)?;
+        let key = store_key(ctx, &user_id, name, &secret, expires_at, None)?;
         ctx.audit(
             "import_api_key",
             "api_key",

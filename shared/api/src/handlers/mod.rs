@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod authz;
+pub mod console;
 pub mod datasets;
 pub mod groups;
 pub mod misc;
