@@ -3,6 +3,9 @@
 //! Spin, for the suites `tests/spin.rs` includes) on an ephemeral port with a test
 //! Identity Service's keys, and talks HTTP to it.
 
+mod idp;
+pub use idp::{api_scopes, basic, Idp};
+
 use ryd_authz::{jwks_document, SigningKey};
 use ryd_host::manifest::Manifest;
 use ryd_host::real_spin::SpinProcess;
@@ -664,6 +667,21 @@ pub fn node_packages() {
     DONE.get_or_init(|| {
         let dir = root().join("tests/oidc");
         if !dir.join("node_modules/oidc-provider").is_dir() {
+            setup(
+                Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"]).arg(&dir),
+                "Node.js with npm (apt install nodejs npm)",
+            );
+        }
+    });
+}
+
+/// puppeteer-core for the browser test (`tests/browser`'s lockfile; it downloads no browser).
+pub fn browser_packages() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        node_packages();
+        let dir = root().join("tests/browser");
+        if !dir.join("node_modules/puppeteer-core").is_dir() {
             setup(
                 Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"]).arg(&dir),
                 "Node.js with npm (apt install nodejs npm)",

@@ -230,7 +230,6 @@ fn confirm_sign_out(browser: &mut Browser, page: &Answer, issuer: &str) -> (Answ
 
 #[test]
 fn a_person_signs_in_through_a_real_provider_works_in_the_console_and_signs_out_everywhere() {
-    node_packages();
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let env = [
@@ -247,20 +246,8 @@ fn a_person_signs_in_through_a_real_provider_works_in_the_console_and_signs_out_
     let host = serve!(&data_dir("account-signin"), env);
     let site = host.url();
     let callback = format!("{site}/account/callback");
-    let mut provider = std::process::Command::new("node")
-        .arg(root().join("tests/oidc/provider.mjs"))
-        .env("AUDIENCE", AUD)
-        .env("SCOPES", ryd_authz::every_scope().join(" "))
-        .env("PORT", port.to_string())
-        .env("ACCOUNT_REDIRECT_URI", &callback)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("node runs");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(provider.stdout.take().expect("stdout")), &mut line)
-        .expect("the provider starts");
-    assert!(line.contains(&issuer), "provider said {line:?}");
+    let idp = Idp::start_with(&[("PORT", &port.to_string()), ("ACCOUNT_REDIRECT_URI", &callback)]);
+    assert_eq!(idp.issuer, issuer);
     let c = Client::new(&host);
 
     // Signed out, the console asks to sign in, and comes back to the page asked for.
@@ -353,6 +340,4 @@ fn a_person_signs_in_through_a_real_provider_works_in_the_console_and_signs_out_
     assert!(back.text.contains("/account/login"), "{}", back.text);
     assert_eq!(validate(&c, Some(&renewed))["logged_in"], false);
     assert_eq!(validate(&c, Some(&session))["logged_in"], false, "the provider's back-channel call ended it");
-    let _ = provider.kill();
-    let _ = provider.wait();
 }

@@ -44,6 +44,8 @@ pub struct ConsoleSession {
     pub user_name: String,
     /// The console's public origin (`scheme://host[:port]`), which forms must come from.
     pub origin: String,
+    /// `SessionFacts::signout_origin`.
+    pub signout_origin: Option<String>,
 }
 
 /// What a session acts with, fixed at sign-in as the verified-token cache fixes it for a
@@ -57,6 +59,10 @@ pub struct SessionFacts {
     pub origin: String,
     pub name: String,
     pub email: String,
+    /// The origin of the provider's `end_session_endpoint`: the sign-out form's answer
+    /// redirects there, and browsers hold such redirects to the page's CSP `form-action`.
+    #[serde(default)]
+    pub signout_origin: Option<String>,
 }
 
 impl Caller {
@@ -89,6 +95,7 @@ impl Caller {
                 csrf_token: session.csrf_token.clone(),
                 user_name: session.user_name.clone(),
                 origin: facts.origin,
+                signout_origin: facts.signout_origin,
             }),
         }
     }

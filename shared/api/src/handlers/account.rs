@@ -243,6 +243,10 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
         origin: console_origin(ctx, &client),
         name: text("name"),
         email: text("email"),
+        // From the discovery document the sign-in just used (kept in the key-value store).
+        signout_origin: crate::auth::discovered(ctx.ports, &config, "end_session_endpoint")?
+            .as_deref()
+            .and_then(ryd_account::origin_of),
     };
     let caller = serde_json::to_string(&facts).map_err(|e| ApiError::internal(format!("session facts: {e}")))?;
     let session_id = secret()?;

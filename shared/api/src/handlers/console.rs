@@ -23,17 +23,22 @@ use ryd_console::{self as view, Field, Frame, Input, Notice};
 use ryd_store::sessions;
 use serde_json::{json, Map, Value};
 
-/// Headers of every console page: never cached (they show a person's data), never framed,
-/// no script, forms only to this site (OWASP's secure headers).
-const PAGE_HEADERS: &[(&str, &str)] = &[
-    ("cache-control", "no-store"),
-    (
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    ),
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "same-origin"),
-];
+/// Headers of every console page: never cached (they show a person's data), not sniffed,
+/// no referrer to other sites (OWASP's secure headers; the CSP is [`csp`]'s).
+const PAGE_HEADERS: &[(&str, &str)] =
+    &[("cache-control", "no-store"), ("x-content-type-options", "nosniff"), ("referrer-policy", "same-origin")];
+
+/// The Content-Security-Policy of every console answer: no script at all, our stylesheet,
+/// never framed, and forms only to this site, plus the provider's sign-out origin when
+/// signed in (the sign-out form's answer redirects there, and browsers hold a form's
+/// redirects to `form-action`).
+fn csp(signout_origin: Option<&str>) -> String {
+    let forms = match signout_origin {
+        Some(o) if !o.contains([';', ',', '\'', ' ']) => format!("'self' {o}"),
+        _ => "'self'".to_string(),
+    };
+    format!("default-src 'none'; style-src 'self'; img-src 'self'; form-action {forms}; frame-ancestors 'none'; base-uri 'none'")
+}
 
 fn html(status: u16, document: String) -> Reply {
     PAGE_HEADERS.iter().fold(Reply::text(status, document, "text/html; charset=utf-8"), |r, (n, v)| r.header(n, *v))
@@ -63,8 +68,19 @@ const DONE: &[(&str, &str)] = &[
 /// Answers a console route: the session from the cookie, the CSRF checks on a POST, then
 /// the page's handler; any error becomes a page saying why.
 pub(crate) fn enter(route: &Route, params: Vec<(&'static str, String)>, req: &Request, ports: &dyn Ports) -> Reply {
+    let (reply, signout_origin) = page(route, params, req, ports);
+    reply.header("content-security-policy", csp(signout_origin.as_deref()))
+}
+
+/// [`enter`]'s answer, and the signed-in session's sign-out origin.
+fn page(
+    route: &Route,
+    params: Vec<(&'static str, String)>,
+    req: &Request,
+    ports: &dyn Ports,
+) -> (Reply, Option<String>) {
     let now_millis = ports.now_millis();
-    let page = |status: u16, title: &str, message: &str, user: Option<&str>| {
+    let refused = |status: u16, title: &str, message: &str, user: Option<&str>| {
         let frame = Frame { title, user, csrf: "", notice: Some(Notice::Refused { message, fields: &[] }) };
         html(status, view::problem(&frame))
     };
@@ -73,21 +89,18 @@ pub(crate) fn enter(route: &Route, params: Vec<(&'static str, String)>, req: &Re
         Ok(None) if req.method == "GET" => {
             let login = format!("/account/login?return_to={}", percent_encode(&path_and_query(req)));
             let frame = Frame { title: "Sign in", user: None, csrf: "", notice: None };
-            return html(200, view::signed_out(&frame, &login));
+            return (html(200, view::signed_out(&frame, &login)), None);
         }
         Ok(None) => {
-            return page(
-                401,
-                "Signed out",
-                "You are not signed in (or your session ended). Sign in and try again.",
-                None,
-            )
+            let why = "You are not signed in (or your session ended). Sign in and try again.";
+            return (refused(401, "Signed out", why, None), None);
         }
-        Err(e) => return problem_page(ports, req, e, None),
+        Err(e) => return (problem_page(ports, req, e, None), None),
     };
     let Some(session) = caller.session.clone() else {
-        return problem_page(ports, req, ApiError::internal("a session caller without its session"), None);
+        return (problem_page(ports, req, ApiError::internal("a session caller without its session"), None), None);
     };
+    let user = Some(session.user_name.as_str());
     if req.method != "GET" {
         let form = parse_form(&String::from_utf8_lossy(&req.body));
         let sent = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
@@ -96,7 +109,7 @@ pub(crate) fn enter(route: &Route, params: Vec<(&'static str, String)>, req: &Re
         if let Err(why) = checked {
             ports.log(&format!("console {} {} refused: {why}", req.method, req.path));
             let message = format!("This request was refused: {why}. Go back, reload the page and try again.");
-            return page(403, "Refused", &message, Some(&session.user_name));
+            return (refused(403, "Refused", &message, user), session.signout_origin.clone());
         }
     }
     // Activity for the idle timeout (a write at most once a minute per session).
@@ -104,10 +117,8 @@ pub(crate) fn enter(route: &Route, params: Vec<(&'static str, String)>, req: &Re
         ports.log(&format!("console: recording activity failed: {e}"));
     }
     let ctx = Ctx { ports, req, caller: Some(caller), params, now_millis };
-    match (route.handler)(&ctx) {
-        Ok(reply) => reply,
-        Err(e) => problem_page(ports, req, e, Some(&session.user_name)),
-    }
+    let reply = (route.handler)(&ctx).unwrap_or_else(|e| problem_page(ports, req, e, user));
+    (reply, session.signout_origin.clone())
 }
 
 fn path_and_query(req: &Request) -> String {
