@@ -154,7 +154,8 @@ fn provider_world() -> World {
     let w = world();
     w.set_var("account_client_secret", SECRET);
     let discovery = json!({"issuer": ISS, "authorization_endpoint": "https://id.example.org/authorize",
-                           "token_endpoint": "https://id.example.org/token", "userinfo_endpoint": "https://id.example.org/userinfo"});
+                           "token_endpoint": "https://id.example.org/token", "userinfo_endpoint": "https://id.example.org/userinfo",
+                           "end_session_endpoint": "https://logout.example.org/end"});
     w.ports.http.borrow_mut().insert(format!("{ISS}/.well-known/openid-configuration"), (200, discovery.to_string()));
     w
 }
@@ -200,9 +201,10 @@ fn signing_in_exchanges_the_code_with_pkce_checks_the_id_token_and_begins_a_new_
     assert_eq!((p["response_type"].as_str(), p["client_id"].as_str()), ("code", CLIENT));
     assert_eq!(p["redirect_uri"], "https://registry.example.org/account/callback");
     assert_eq!((p["code_challenge_method"].as_str(), p["scope"].as_str()), ("S256", "openid profile email"));
+    let with_role = json!({"roles": ["iati_register_your_data"]});
     provider_answers(
         &w,
-        json!({"id_token": id_token(&p["nonce"], json!({})), "access_token": "at", "token_type": "Bearer"}),
+        json!({"id_token": id_token(&p["nonce"], with_role), "access_token": "at", "token_type": "Bearer"}),
     );
     let r = back(&w, &login, &format!("code=the-code&state={}", p["state"]));
     assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
@@ -220,6 +222,15 @@ fn signing_in_exchanges_the_code_with_pkce_checks_the_id_token_and_begins_a_new_
     let id = cookie.split(';').next().unwrap().split_once('=').unwrap().1;
     let s = sessions::find(&w.ports.sql, &ryd_account::session_hash(id), T0).unwrap().expect("signed in");
     assert_eq!((s.user_id.as_str(), s.sid.as_deref(), s.user_name.as_str()), ("u-alice", Some("sid-new"), "Alice A"));
+    // The session opens the console, whose forms may lead to the provider's sign-out only.
+    let page = w.raw(Request::new("GET", "/account").with_header("cookie", &format!("__Host-ryd-session={id}")));
+    assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
+    assert!(String::from_utf8_lossy(&page.body).contains("Signed in as"));
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("form-action 'self' https://logout.example.org;") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
     // The sign-in is used up: the same answer again is refused.
     assert_eq!(back(&w, &login, &format!("code=the-code&state={}", p["state"])).status, 400);
 }

@@ -119,3 +119,31 @@ fn a_logout_token_is_accepted_once_until_it_expires() {
     // Forgotten once expired (its own `exp` refuses it then).
     assert!(sessions::first_use_of_logout_token(&db, "j1", NOW + 500, NOW + 121).unwrap());
 }
+
+#[test]
+fn a_key_bound_to_a_session_is_live_exactly_while_the_session_is_on() {
+    use ryd_store::api_keys::{self, ApiKey};
+    let db = db();
+    sessions::start(&db, &session("s1", "u-alice", "alice", Some("sid-1")), LIFE, NOW).unwrap();
+    let key = |id: &str, session_hash: Option<&str>| ApiKey {
+        id: id.into(),
+        user_id: "u-alice".into(),
+        name: id.into(),
+        prefix: "ryd_".into(),
+        created_at: "2027-01-01T00:00:00Z".into(),
+        expires_at: None,
+        revoked_at: None,
+        session_hash: session_hash.map(Into::into),
+    };
+    assert!(api_keys::insert(&db, &key("bound", Some("s1")), b"bound-secret").unwrap());
+    assert!(api_keys::insert(&db, &key("plain", None), b"plain-secret").unwrap());
+    let live = |secret: &[u8], now: i64| api_keys::find_live(&db, secret, now).unwrap().is_some();
+    assert!(live(b"bound-secret", NOW + 10) && live(b"plain-secret", NOW + 10));
+    // Idle past the timeout: the session is off, and so is its key (the plain one lives on).
+    assert!(!live(b"bound-secret", NOW + LIFE.idle_s) && live(b"plain-secret", NOW + LIFE.idle_s));
+    assert!(live(b"bound-secret", NOW + 20), "the rule is the session's, not a state");
+    // Ended: gone for good.
+    assert!(sessions::end(&db, "s1").unwrap());
+    assert!(!live(b"bound-secret", NOW + 20));
+    assert_eq!(api_keys::get(&db, "bound").unwrap().unwrap().session_hash.as_deref(), Some("s1"));
+}

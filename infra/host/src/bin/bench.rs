@@ -179,6 +179,14 @@ fn main() -> Result<()> {
         let life = ryd_store::sessions::Lifetimes { idle_s: 3600, absolute_s: 8 * 3600 };
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
         ryd_store::sessions::start(&db, &session, life, now)?;
+        // Admin of one organisation, as the console's home page lists it.
+        let org = ryd_store::Sql::execute(
+            &db,
+            "SELECT id FROM organisations WHERE deleted_at IS NULL LIMIT 1 OFFSET 700",
+            &[],
+        )?;
+        let org = org.first().map(|r| r.text(0)).ok_or_else(|| anyhow::anyhow!("no organisation in the template"))?;
+        ryd_store::members::set_role(&db, &org, BROWSER_USER, "admin", "2026-01-01T00:00:00Z")?;
         drop(db);
         let conn = rusqlite::Connection::open(&template)?;
         let o: String = conn.query_row(
@@ -374,6 +382,10 @@ fn main() -> Result<()> {
             Case {
                 headers: vec![("cookie".into(), session_cookie.clone())],
                 ..c("validate_cookie (gateway)", false, "GET", "/api/3/action/validate_cookie".into(), &none)
+            },
+            Case {
+                headers: vec![("cookie".into(), session_cookie.clone())],
+                ..c("IATI Account page (my organisations)", false, "GET", "/account".into(), &none)
             },
             c("CKAN package_show", false, "GET", format!("/api/3/action/package_show?id={dataset_name}"), &none),
             Case {
@@ -606,6 +618,13 @@ fn fixture(addr: SocketAddr, admin_token: &str, super_token: &str, cookie: &str)
     let a = c.send_with("GET", "/api/3/action/validate_cookie", None, &[("cookie", cookie)], None)?;
     let answer: Value = serde_json::from_slice(&a.body)?;
     anyhow::ensure!(answer["result"]["logged_in"] == true, "validate_cookie is not signed in: {answer}");
+    // So is the console's page, which lists the user's organisation.
+    let page = c.send_with("GET", "/account", None, &[("cookie", cookie)], None)?;
+    let html = String::from_utf8_lossy(&page.body);
+    anyhow::ensure!(
+        page.status == 200 && html.contains("Signed in as") && html.contains("<td>admin</td>"),
+        "the console page is not signed in: {html}"
+    );
     let mut post = |path: &str, token: &str, body: Value| -> Result<Value> {
         let a = c.send("POST", path, Some(token), Some(&body.to_string()))?;
         anyhow::ensure!(a.status < 300, "setup POST {path}: {} {}", a.status, String::from_utf8_lossy(&a.body));

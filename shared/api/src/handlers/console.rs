@@ -80,8 +80,9 @@ fn page(
     ports: &dyn Ports,
 ) -> (Reply, Option<String>) {
     let now_millis = ports.now_millis();
-    let refused = |status: u16, title: &str, message: &str, user: Option<&str>| {
-        let frame = Frame { title, user, csrf: "", notice: Some(Notice::Refused { message, fields: &[] }) };
+    let refused = |status: u16, title: &str, message: &str, signed_in: Option<(&str, &str)>| {
+        let (user, csrf) = signed_in.map_or((None, ""), |(u, c)| (Some(u), c));
+        let frame = Frame { title, user, csrf, notice: Some(Notice::Refused { message, fields: &[] }) };
         html(status, view::problem(&frame))
     };
     let caller = match session_caller(req, ports, now_millis / 1000) {
@@ -100,7 +101,7 @@ fn page(
     let Some(session) = caller.session.clone() else {
         return (problem_page(ports, req, ApiError::internal("a session caller without its session"), None), None);
     };
-    let user = Some(session.user_name.as_str());
+    let user = Some((session.user_name.as_str(), session.csrf_token.as_str()));
     if req.method != "GET" {
         let form = parse_form(&String::from_utf8_lossy(&req.body));
         let sent = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
@@ -129,7 +130,9 @@ fn path_and_query(req: &Request) -> String {
     }
 }
 
-fn problem_page(ports: &dyn Ports, req: &Request, e: ApiError, user: Option<&str>) -> Reply {
+/// A page saying why a request failed; `signed_in` (the user's name and the session's
+/// CSRF token) keeps the header's sign-out working.
+fn problem_page(ports: &dyn Ports, req: &Request, e: ApiError, signed_in: Option<(&str, &str)>) -> Reply {
     if let Some(log) = &e.log {
         ports.log(&format!("console {} {}: {log}", req.method, req.path));
     }
@@ -140,7 +143,8 @@ fn problem_page(ports: &dyn Ports, req: &Request, e: ApiError, user: Option<&str
         _ => "Refused",
     };
     let fields = refused_fields(&e);
-    let frame = Frame { title, user, csrf: "", notice: Some(Notice::Refused { message: &e.message, fields: &fields }) };
+    let (user, csrf) = signed_in.map_or((None, ""), |(u, c)| (Some(u), c));
+    let frame = Frame { title, user, csrf, notice: Some(Notice::Refused { message: &e.message, fields: &fields }) };
     html(e.status, view::problem(&frame))
 }
 
