@@ -1,7 +1,7 @@
 //! The test OpenID Provider (`oidc-provider`, certified; `tests/oidc/provider.mjs`) as the
 //! end-to-end tests start and ask it.
 
-use crate::{node_packages, root, Answer, Client, AUD};
+use crate::{data_dir, free_port, node_packages, root, serve_in, Answer, Client, Server, AUD};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -100,4 +100,30 @@ pub fn basic(user: &str, password: &str) -> String {
         }
     }
     out
+}
+
+/// The application with IATI Account's console registered at a fresh provider, which
+/// knows the console's redirect URI and back-channel logout URI (so the provider's port is
+/// chosen first): the host (for `module`, as `serve!`) and the provider. `extra`: more
+/// variables.
+pub fn serve_console(module: &str, name: &str, extra: &[(&str, &str)]) -> (Server, Idp) {
+    let port = free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let mut env: std::collections::BTreeMap<String, String> = [
+        ("SPIN_VARIABLE_OIDC_ISSUER", issuer.as_str()),
+        ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD),
+        ("SPIN_VARIABLE_OIDC_HOST", issuer.as_str()),
+        ("SPIN_VARIABLE_USER_ID_CLAIM", "iatiRegistryId"),
+        ("SPIN_VARIABLE_ACCOUNT_CLIENT_ID", "iati-account"),
+        ("SPIN_VARIABLE_ACCOUNT_CLIENT_SECRET", "account-secret"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let host = serve_in(module, &data_dir(name), env);
+    let callback = format!("{}/account/callback", host.url());
+    let idp = Idp::start_with(&[("PORT", &port.to_string()), ("ACCOUNT_REDIRECT_URI", &callback)]);
+    assert_eq!(idp.issuer, issuer, "the provider took the port chosen for it");
+    (host, idp)
 }

@@ -4,7 +4,7 @@
 //! Identity Service's keys, and talks HTTP to it.
 
 mod idp;
-pub use idp::{api_scopes, basic, Idp};
+pub use idp::{api_scopes, basic, serve_console, Idp};
 
 use ryd_authz::{jwks_document, SigningKey};
 use ryd_host::manifest::Manifest;

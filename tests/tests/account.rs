@@ -230,24 +230,8 @@ fn confirm_sign_out(browser: &mut Browser, page: &Answer, issuer: &str) -> (Answ
 
 #[test]
 fn a_person_signs_in_through_a_real_provider_works_in_the_console_and_signs_out_everywhere() {
-    let port = free_port();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let env = [
-        ("SPIN_VARIABLE_OIDC_ISSUER", issuer.clone()),
-        ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD.to_string()),
-        ("SPIN_VARIABLE_OIDC_HOST", issuer.clone()),
-        ("SPIN_VARIABLE_USER_ID_CLAIM", "iatiRegistryId".to_string()),
-        ("SPIN_VARIABLE_ACCOUNT_CLIENT_ID", CLIENT.to_string()),
-        ("SPIN_VARIABLE_ACCOUNT_CLIENT_SECRET", "account-secret".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let host = serve!(&data_dir("account-signin"), env);
-    let site = host.url();
-    let callback = format!("{site}/account/callback");
-    let idp = Idp::start_with(&[("PORT", &port.to_string()), ("ACCOUNT_REDIRECT_URI", &callback)]);
-    assert_eq!(idp.issuer, issuer);
+    let (host, idp) = serve_console(module_path!(), "account-signin", &[]);
+    let (site, issuer) = (host.url(), idp.issuer.clone());
     let c = Client::new(&host);
 
     // Signed out, the console asks to sign in, and comes back to the page asked for.

@@ -35,24 +35,9 @@ fn cookie_says(c: &Client, cookie: &str) -> Value {
 fn a_journey_through_the_console_in_chromium() {
     let chromium = chromium();
     browser_packages();
-    let port = free_port();
-    let issuer = format!("http://127.0.0.1:{port}");
-    let env = [
-        ("SPIN_VARIABLE_OIDC_ISSUER", issuer.clone()),
-        ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD.to_string()),
-        ("SPIN_VARIABLE_OIDC_HOST", issuer.clone()),
-        ("SPIN_VARIABLE_USER_ID_CLAIM", "iatiRegistryId".to_string()),
-        ("SPIN_VARIABLE_ACCOUNT_CLIENT_ID", "iati-account".to_string()),
-        ("SPIN_VARIABLE_ACCOUNT_CLIENT_SECRET", "account-secret".to_string()),
-        ("SPIN_VARIABLE_AUTHZ_SERVICE_CLIENTS", "tool-machine".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let host = serve!(&data_dir("browser-journey"), env);
-    let site = host.url();
-    let idp =
-        Idp::start_with(&[("PORT", &port.to_string()), ("ACCOUNT_REDIRECT_URI", &format!("{site}/account/callback"))]);
+    let (host, idp) =
+        serve_console(module_path!(), "browser-journey", &[("SPIN_VARIABLE_AUTHZ_SERVICE_CLIENTS", "tool-machine")]);
+    let (site, issuer) = (host.url(), idp.issuer.clone());
     let c = Client::new(&host);
     let gateway = idp.machine_token("tool-machine");
     assert_eq!(key_authorized(&c, &gateway, "ryd_unknown")["authorized"], false);

@@ -271,6 +271,10 @@ mod tests {
     use super::*;
     use crate::{Input, Notice, OrgRights, Person};
 
+    fn person(id: &str, name: &str, role: &str) -> Person {
+        Person { id: id.into(), name: name.into(), email: format!("{id}@example.org"), role: role.into() }
+    }
+
     fn frame<'a>(notice: Option<Notice<'a>>) -> Frame<'a> {
         Frame { title: "T", user: Some("<b>Ann</b>"), csrf: "tok\"en", notice }
     }
@@ -293,18 +297,8 @@ mod tests {
             }],
             rights: OrgRights { update: true, delete: true, manage_people: true, create_dataset: true, approve: true },
             datasets: vec![],
-            people: vec![Person {
-                id: "u1".into(),
-                name: "<i>Bo</i>".into(),
-                email: "b@x".into(),
-                role: "editor".into(),
-            }],
-            pending: vec![Person {
-                id: "u2".into(),
-                name: "Cy".into(),
-                email: "c@x".into(),
-                role: "contributor_pending".into(),
-            }],
+            people: vec![person("u1", "<i>Bo</i>", "editor")],
+            pending: vec![person("u2", "Cy", "contributor_pending")],
             tools: vec![],
         };
         let fields = [("name".to_string(), "<bad>".to_string())];
@@ -329,13 +323,8 @@ mod tests {
             fields: vec![],
             rights: OrgRights::default(),
             datasets: vec![],
-            people: vec![Person { id: "u1".into(), name: "Bo".into(), email: "b@x".into(), role: "admin".into() }],
-            pending: vec![Person {
-                id: "u2".into(),
-                name: "Cy".into(),
-                email: "c@x".into(),
-                role: "contributor_pending".into(),
-            }],
+            people: vec![person("u1", "Bo", "admin")],
+            pending: vec![person("u2", "Cy", "contributor_pending")],
             tools: vec![],
         };
         let html = org(&frame(None), &page);
