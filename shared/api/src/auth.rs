@@ -83,7 +83,9 @@ impl Caller {
             name: (!facts.name.is_empty()).then_some(facts.name),
             email: (!facts.email.is_empty()).then_some(facts.email),
         };
-        let superadmin = principal.has_superadmin_role() || session.superadmin;
+        // From the store, not the roles frozen at sign-in: the users table follows the user's
+        // newest sign-in or token, and the superadmins table is changed through the API.
+        let superadmin = session.superadmin;
         Caller {
             principal,
             superadmin,

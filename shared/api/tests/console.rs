@@ -334,3 +334,25 @@ fn a_revocation_ends_the_session_and_its_keys() {
     let v = api(w, &c.superadmin, "POST", "/api/3/action/validate_api_key", Some(body));
     assert_eq!(v["result"]["authorized"], false, "{v}");
 }
+
+#[test]
+fn a_superadmin_approves_from_the_queue_and_opens_any_organisation() {
+    let c = Cast::new();
+    let w = &c.world;
+    let tab = sign_in(w, &c.superadmin);
+    let home = page(&get(w, Some(&tab), "/account"));
+    assert!(home.contains("/account/queue") && !home.contains("Org aidorg"), "no list of every organisation: {home}");
+    let queue = page(&get(w, Some(&tab), "/account/queue"));
+    assert!(queue.contains("Org aidorg") && queue.contains("Org otherorg"), "{queue}");
+    let to = see_other(&post(w, &tab, &format!("/account/orgs/{}/approve", c.oid), &[]));
+    assert!(page(&get(w, Some(&tab), &to)).contains("The organisation is approved"));
+    let org = api(w, &c.admin, "GET", &format!("/api/v1/reporting-orgs/{}", c.oid), None);
+    assert_eq!(org["data"]["metadata"]["registry_approved"], true);
+    assert!(!page(&get(w, Some(&tab), "/account/queue")).contains("Org aidorg"), "approved ones leave the queue");
+    // Found by name, linked (no "Ask to join": superadmins hold every organisation).
+    let found = page(&get(w, Some(&tab), "/account/find?q=otherorg"));
+    assert!(
+        found.contains(&format!("href=\"/account/orgs/{}\"", c.other_oid)) && !found.contains("Ask to join"),
+        "{found}"
+    );
+}

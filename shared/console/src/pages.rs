@@ -23,14 +23,19 @@ pub fn problem(frame: &Frame) -> String {
     document(frame, html! { p { a href="/account" { "Back to my organisations" } } })
 }
 
-/// Home: my organisations with my role.
+/// Home: my organisations with my role. A superadmin holds every organisation without
+/// being a member: their home leads to the search and the approval queue instead.
 pub fn home(frame: &Frame, orgs: &[OrgRow], superadmin: bool) -> String {
     document(
         frame,
         html! {
-            @if orgs.is_empty() {
+            @if superadmin {
+                p { "As a superadmin you may open any organisation: " a href="/account/find" { "find it by name" } "." }
+                p { a.button href="/account/queue" { "Organisations awaiting approval" } }
+            } @else if orgs.is_empty() {
                 p { "You are not a member of any organisation yet." }
-            } @else {
+            }
+            @if !orgs.is_empty() {
                 table {
                     thead { tr { th scope="col" { "Organisation" } th scope="col" { "Short name" } th scope="col" { "My role" } th scope="col" { "Status" } } }
                     tbody {
@@ -47,9 +52,8 @@ pub fn home(frame: &Frame, orgs: &[OrgRow], superadmin: bool) -> String {
             }
             p {
                 a.button href="/account/orgs/new" { "Create an organisation" } " "
-                a href="/account/find" { "Find an organisation and ask to join" }
+                @if !superadmin { a href="/account/find" { "Find an organisation and ask to join" } }
             }
-            @if superadmin { p { a href="/account/queue" { "Organisations awaiting approval" } } }
         },
     )
 }
@@ -175,8 +179,9 @@ pub fn dataset(frame: &Frame, p: &DatasetPage) -> String {
     )
 }
 
-/// Find an organisation (by name) and ask to join it.
-pub fn find(frame: &Frame, q: &str, found: &[FoundOrg]) -> String {
+/// Find an organisation (by name) and ask to join it; its page is linked where the user
+/// may open it (a member, or a superadmin).
+pub fn find(frame: &Frame, q: &str, found: &[FoundOrg], superadmin: bool) -> String {
     document(
         frame,
         html! {
@@ -192,9 +197,10 @@ pub fn find(frame: &Frame, q: &str, found: &[FoundOrg]) -> String {
                     table {
                         thead { tr { th scope="col" { "Organisation" } th scope="col" { "Short name" } th scope="col" { "Country" } th scope="col" { "" } } }
                         tbody { @for o in found { tr {
-                            td { (o.name) } td { (o.short_name) } td { (o.country) }
+                            td { @if superadmin || !o.my_role.is_empty() { a href={ "/account/orgs/" (o.id) } { (o.name) } } @else { (o.name) } }
+                            td { (o.short_name) } td { (o.country) }
                             td {
-                                @if o.my_role.is_empty() {
+                                @if superadmin {} @else if o.my_role.is_empty() {
                                     (button_form(frame, &format!("/account/orgs/{}/join", o.id), "Ask to join", &[], false))
                                 } @else { span.muted { (o.my_role.replace('_', " ")) } }
                             }

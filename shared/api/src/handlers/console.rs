@@ -339,7 +339,12 @@ fn org_rows(data: &Value) -> Vec<view::OrgRow> {
 pub fn home(ctx: &Ctx) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
     let superadmin = ctx.caller()?.superadmin;
-    let mut orgs = org_rows(&api(ctx, "GET", "/api/v1/reporting-orgs?page_size=500", None)?["data"]);
+    // A superadmin's list would be every organisation: their home links to the search.
+    let mut orgs = if superadmin {
+        Vec::new()
+    } else {
+        org_rows(&api(ctx, "GET", "/api/v1/reporting-orgs?page_size=500", None)?["data"])
+    };
     orgs.sort_by_key(|o| o.name.to_lowercase());
     let frame = Frame { title: "My organisations", user: Some(&name), csrf: &csrf, notice: done_notice(ctx) };
     Ok(html(200, view::home(&frame, &orgs, superadmin)))
@@ -592,7 +597,8 @@ pub fn find(ctx: &Ctx) -> ApiResult<Reply> {
         None => done_notice(ctx),
     };
     let frame = Frame { title: "Join an organisation", user: Some(&name), csrf: &csrf, notice };
-    Ok(html(refused.as_ref().map_or(200, |e| e.status), view::find(&frame, &q, &found)))
+    let superadmin = ctx.caller()?.superadmin;
+    Ok(html(refused.as_ref().map_or(200, |e| e.status), view::find(&frame, &q, &found, superadmin)))
 }
 
 fn dataset_page(
