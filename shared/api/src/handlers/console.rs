@@ -219,6 +219,20 @@ fn done_notice(ctx: &Ctx) -> Option<Notice<'static>> {
     DONE.iter().find(|(c, _)| *c == code).map(|(_, m)| Notice::Done(m))
 }
 
+/// What a page says at the top: the refusal it answers (with `problems`, its fields at
+/// fault), else what the last action did (`?done=`).
+fn notice<'a>(ctx: &Ctx, refused: Option<&'a ApiError>, problems: &'a [(String, String)]) -> Option<Notice<'a>> {
+    match refused {
+        Some(e) => Some(Notice::Refused { message: &e.message, fields: problems }),
+        None => done_notice(ctx),
+    }
+}
+
+/// A page's status: the refusal's, else 200.
+fn status(refused: Option<&ApiError>) -> u16 {
+    refused.map_or(200, |e| e.status)
+}
+
 fn refused_fields(e: &ApiError) -> Vec<(String, String)> {
     e.extra
         .get("fields")
@@ -381,7 +395,7 @@ fn new_org_page(ctx: &Ctx, submitted: &[(String, String)], refused: Option<&ApiE
     let problems = refused.map(refused_fields).unwrap_or_default();
     let notice = refused.map(|e| Notice::Refused { message: &e.message, fields: &problems });
     let frame = Frame { title: "Create an organisation", user: Some(&name), csrf: &csrf, notice };
-    Ok(html(refused.map_or(200, |e| e.status), view::new_org(&frame, &fields)))
+    Ok(html(status(refused), view::new_org(&frame, &fields)))
 }
 
 /// `GET /account/orgs/new`.
@@ -471,12 +485,9 @@ fn org_page(
         tools,
     };
     let problems = refused.map(refused_fields).unwrap_or_default();
-    let notice = match refused {
-        Some(e) => Some(Notice::Refused { message: &e.message, fields: &problems }),
-        None => done_notice(ctx),
-    };
+    let notice = notice(ctx, refused, &problems);
     let frame = Frame { title: &page.name, user: Some(&name), csrf: &csrf, notice };
-    Ok(html(refused.map_or(200, |e| e.status), view::org(&frame, &page)))
+    Ok(html(status(refused), view::org(&frame, &page)))
 }
 
 /// `GET /account/orgs/{oid}`.
@@ -636,12 +647,9 @@ fn dataset_page(
         None => "Add a dataset".into(),
     };
     let problems = refused.map(refused_fields).unwrap_or_default();
-    let notice = match refused {
-        Some(e) => Some(Notice::Refused { message: &e.message, fields: &problems }),
-        None => done_notice(ctx),
-    };
+    let notice = notice(ctx, refused, &problems);
     let frame = Frame { title: &title, user: Some(&name), csrf: &csrf, notice };
-    Ok(html(refused.map_or(200, |e| e.status), view::dataset(&frame, &page)))
+    Ok(html(status(refused), view::dataset(&frame, &page)))
 }
 
 /// `GET /account/orgs/{oid}/datasets/new`.
@@ -719,12 +727,9 @@ fn api_keys_page(ctx: &Ctx, new_key: Option<&view::NewKey>, refused: Option<&Api
         })
         .collect();
     let problems = refused.map(refused_fields).unwrap_or_default();
-    let notice = match refused {
-        Some(e) => Some(Notice::Refused { message: &e.message, fields: &problems }),
-        None => done_notice(ctx),
-    };
+    let notice = notice(ctx, refused, &problems);
     let frame = Frame { title: "My API keys", user: Some(&name), csrf: &csrf, notice };
-    Ok(html(refused.map_or(200, |e| e.status), view::api_keys(&frame, &keys, new_key)))
+    Ok(html(status(refused), view::api_keys(&frame, &keys, new_key)))
 }
 
 /// `GET /account/api-keys`.
