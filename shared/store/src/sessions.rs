@@ -130,6 +130,12 @@ pub fn find(sql: &dyn Sql, id_hash: &str, now: i64) -> Result<Option<Session>, S
     }))
 }
 
+/// Whether a page view of `s` at `now` should record activity: at most once a minute, so
+/// most views write nothing (and take no write lock).
+pub fn touch_due(s: &Session, now: i64) -> bool {
+    now - s.last_active_at >= TOUCH_EVERY_S
+}
+
 /// Records activity (for the idle timeout), at most once a minute.
 pub fn touch(sql: &dyn Sql, id_hash: &str, now: i64) -> Result<(), SqlError> {
     sql.execute(

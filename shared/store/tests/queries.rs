@@ -109,6 +109,12 @@ fn standing_lists_and_pages() {
     assert_eq!(mine.total, 3);
     let past = orgs::list_for_caller(&db, "u1", "c1", false, 10, 10).unwrap();
     assert_eq!((past.items.len(), past.total), (0, 3));
+    // A full page counts the rest; a short one past the start tells it itself.
+    let full = orgs::list_for_caller(&db, "u1", "c1", false, 2, 0).unwrap();
+    assert_eq!((full.items.len(), full.total), (2, 3));
+    let last = orgs::list_for_caller(&db, "u1", "c1", false, 2, 2).unwrap();
+    assert_eq!((last.items.len(), last.total), (1, 3));
+    assert_eq!(orgs::list_for_caller(&db, "nobody", "c1", false, 2, 0).unwrap().total, 0);
 
     let all = orgs::list_all(&db, 2, 2).unwrap();
     assert_eq!((all.items.len(), all.total), (2, 5));

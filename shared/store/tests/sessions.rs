@@ -48,6 +48,8 @@ fn a_session_is_found_by_its_hash_until_idle_or_too_old() {
     // Touched (at most once a minute), it lives on, until 8 h from its start.
     sessions::touch(&db, "h1", NOW + 30).unwrap();
     assert_eq!(sessions::find(&db, "h1", NOW + 31).unwrap().unwrap().last_active_at, NOW, "not within a minute");
+    let found = sessions::find(&db, "h1", NOW + 31).unwrap().unwrap();
+    assert!(!sessions::touch_due(&found, NOW + 59) && sessions::touch_due(&found, NOW + 60), "the same minute's rule");
     let mut t = NOW;
     while t < NOW + 8 * 3600 - 1000 {
         t += 1000;

@@ -113,10 +113,6 @@ fn page(
             return (refused(403, "Refused", &message, user), session.signout_origin.clone());
         }
     }
-    // Activity for the idle timeout (a write at most once a minute per session).
-    if let Err(e) = sessions::touch(ports.sql(), &session.id_hash, now_millis / 1000) {
-        ports.log(&format!("console: recording activity failed: {e}"));
-    }
     let ctx = Ctx { ports, req, caller: Some(caller), params, now_millis };
     let reply = (route.handler)(&ctx).unwrap_or_else(|e| problem_page(ports, req, e, user));
     (reply, session.signout_origin.clone())
@@ -155,6 +151,12 @@ fn session_caller(req: &Request, ports: &dyn Ports, now: i64) -> ApiResult<Optio
     let sql = ports.sql();
     ryd_store::ensure_schema(sql)?;
     let Some(session) = sessions::find(sql, &ryd_account::session_hash(id), now)? else { return Ok(None) };
+    // Activity for the idle timeout: a write at most once a minute per session.
+    if sessions::touch_due(&session, now) {
+        if let Err(e) = sessions::touch(sql, &session.id_hash, now) {
+            ports.log(&format!("console: recording activity failed: {e}"));
+        }
+    }
     // A session begun before its facts were kept (or with facts unreadable) signs in again.
     let Ok(facts) = serde_json::from_str::<SessionFacts>(&session.caller) else { return Ok(None) };
     Ok(Some(Caller::for_session(&session, facts)))
