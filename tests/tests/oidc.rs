@@ -159,3 +159,32 @@ fn key_rotation_at_the_provider_and_the_provider_going_down() {
     }
     assert!(idp.count("jwks") - jwks_down <= 1, "at most one JWKS request per 30 s: {}", idp.count("jwks") - jwks_down);
 }
+
+/// `up --dev` beside a real Identity Service (`SPIN_VARIABLE_OIDC_ISSUER`, as the README's
+/// "try IATI Account locally" does): the development identity steps aside whole, so that
+/// issuer's own keys verify its tokens (its pinned development keys refused them all).
+#[test]
+fn up_dev_with_a_real_issuer_verifies_that_issuers_tokens() {
+    let idp = Idp::start();
+    let mut opts = ryd_host::HostOptions::new(app_manifest());
+    opts.listen = "127.0.0.1:0".parse().expect("an address");
+    opts.data_dir = Some(data_dir("oidc-up-dev"));
+    opts.dev = true;
+    opts.env = Some(
+        [
+            ("SPIN_VARIABLE_OIDC_ISSUER", idp.issuer.as_str()),
+            ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD),
+            ("SPIN_VARIABLE_OIDC_HOST", idp.issuer.as_str()),
+            ("SPIN_VARIABLE_USER_ID_CLAIM", "iatiRegistryId"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    );
+    let host = ryd_host::start(&opts).expect("the host starts");
+    assert!(host.dev.is_none(), "no development identity beside a real issuer");
+    let token = idp.user_token("publisher-tool", "alice");
+    Client::at(&format!("http://{}", host.addr))
+        .send("GET", "/api/v1/access-check", Some(&token), &[], None)
+        .expect(200);
+}

@@ -143,7 +143,11 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
     let data_dir = opts.data_dir(&manifest);
     std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let env = opts.env_lookup();
-    let dev = if opts.dev { Some(dev::DevIdentity::load_or_create(&data_dir)?) } else { None };
+    // The development identity is one set (its issuer with its pinned keys): naming another
+    // issuer (`SPIN_VARIABLE_OIDC_ISSUER`) turns all of it off, so that issuer's own keys
+    // are found (pinned development keys beside a real issuer refuse every token it signs).
+    let other_issuer = env("SPIN_VARIABLE_OIDC_ISSUER").is_some();
+    let dev = if opts.dev && !other_issuer { Some(dev::DevIdentity::load_or_create(&data_dir)?) } else { None };
     let overrides = dev.as_ref().map(|d| d.variable_defaults()).unwrap_or_default();
     let variables = manifest::resolve_variables(&manifest.variables, &env, &overrides)?;
     // The dev identity is only offered when it is the issuer actually in force.
