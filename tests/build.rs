@@ -18,30 +18,21 @@ const PREREQUISITES: &[(&str, &[&str], &str)] = &[
     ("redis-server", &["--version"], "Redis (the suites on shared state): apt install redis-server"),
 ];
 
+/// Whether `program args` runs and succeeds.
+fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
 fn main() {
     println!("cargo::rerun-if-env-changed=PATH");
-    for (program, args, needs) in PREREQUISITES {
-        let ok = Command::new(program)
-            .args(*args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            println!("cargo::error=the tests need {needs}");
-        }
-    }
-
     println!("cargo::rerun-if-env-changed=CHROMIUM");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let ok = Command::new(&chromium)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        println!("cargo::error=the tests need Chromium (IATI Account's browser test): apt install chromium");
+    let browser: (&str, &[&str], &str) =
+        (&chromium, &["--version"], "Chromium (IATI Account's browser test): apt install chromium");
+    for (program, args, needs) in PREREQUISITES.iter().copied().chain([browser]) {
+        if !runs(program, args) {
+            println!("cargo::error=the tests need {needs}");
+        }
     }
 
     println!("cargo::rustc-check-cfg=cfg(real_spin)");

@@ -306,10 +306,7 @@ pub fn logout(ctx: &Ctx) -> ApiResult<Reply> {
         }
         None => HOME.to_string(),
     };
-    Ok(Reply::text(303, String::new(), "text/plain")
-        .header("location", to)
-        .header("cache-control", "no-store")
-        .header("set-cookie", ryd_account::SESSION_COOKIE.clear()))
+    Ok(super::console::see_other(&to).header("set-cookie", ryd_account::SESSION_COOKIE.clear()))
 }
 
 /// The provider's userinfo for the access token the sign-in received.

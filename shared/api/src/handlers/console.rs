@@ -45,7 +45,7 @@ fn html(status: u16, document: String) -> Reply {
 }
 
 /// `303 See Other` to a console page.
-fn see_other(location: &str) -> Reply {
+pub(crate) fn see_other(location: &str) -> Reply {
     Reply::text(303, String::new(), "text/plain").header("location", location).header("cache-control", "no-store")
 }
 
