@@ -7,6 +7,7 @@
 //! `ryd-host up` is the command line.
 
 pub mod build;
+pub mod cpu;
 pub mod dev;
 pub mod import;
 pub mod load;

@@ -138,6 +138,15 @@ struct Sample {
 /// The numbers `{n}` becomes.
 static FRESH: AtomicU64 = AtomicU64::new(0);
 
+/// CPU time of every load thread so far (ns): this process's CPU less this is the host's,
+/// when the host runs in the same process.
+static CLIENT_CPU_NS: AtomicU64 = AtomicU64::new(0);
+
+/// The CPU time the load generator's threads have spent so far, in this process.
+pub fn client_cpu() -> Duration {
+    Duration::from_nanos(CLIENT_CPU_NS.load(Ordering::Relaxed))
+}
+
 pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> Result<Measured> {
     let per = total.div_ceil(concurrency);
     let started = Instant::now();
@@ -162,6 +171,7 @@ pub fn run(addr: SocketAddr, s: &Scenario, concurrency: usize, total: usize) -> 
                 }
                 samples.push(Sample { latency, auth_ms: a.auth_ms, cache_hit: a.cache_hit, unavailable });
             }
+            CLIENT_CPU_NS.fetch_add(crate::cpu::this_thread().as_nanos() as u64, Ordering::Relaxed);
             Ok(samples)
         }));
     }

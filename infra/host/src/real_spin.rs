@@ -18,6 +18,11 @@ impl SpinProcess {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// The CPU time Spin has spent so far (`spin up` and the `spin trigger http` it runs).
+    pub fn cpu(&self) -> Result<std::time::Duration> {
+        crate::cpu::process_group(self.child.id())
+    }
 }
 
 /// `spin up` runs the application in a child process of its own (`spin trigger http`):
