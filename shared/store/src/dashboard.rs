@@ -5,6 +5,7 @@
 use crate::keys::id_or_name;
 use crate::public::{ORG_VISIBLE, PUBLIC};
 use crate::sql::{Sql, SqlError, Value};
+use crate::VERSION_COLUMN;
 
 /// A reporting organisation as the Dashboard shows it (`ReportingOrg`: exactly the YAML's
 /// 16 fields, `null` where the registry holds no value), built by SQLite as JSON text: a
@@ -152,8 +153,21 @@ pub fn orgs(sql: &dyn Sql, f: &OrgFilter, limit: i64, offset: i64) -> Result<Pag
 /// A visible organisation by short name or id, as JSON text.
 pub fn org(sql: &dyn Sql, key: &str) -> Result<Option<String>, SqlError> {
     let by_key = id_or_name("o", "organisations", "?1");
-    let q = format!("SELECT {ORG_JSON} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1");
-    Ok(sql.execute(&q, &[key.into()])?.first().map(|r| r.text(0)))
+    record(
+        sql,
+        &format!("SELECT {ORG_JSON}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1"),
+        key,
+    )
+}
+
+/// One record by key, on an up-to-date schema: the record's statement is the request's
+/// only one when the record is there.
+fn record(sql: &dyn Sql, q: &str, key: &str) -> Result<Option<String>, SqlError> {
+    crate::current(sql, || {
+        let rows = sql.execute(q, &[key.into()])?;
+        let row = rows.first();
+        Ok((row.map(|r| r.text(0)), row.map(|r| r.int(1))))
+    })
 }
 
 /// Public datasets in the Dashboard's order: the count, then the page.
@@ -199,8 +213,11 @@ pub fn datasets(sql: &dyn Sql, f: &DatasetFilter, limit: i64, offset: i64) -> Re
 /// A public dataset by short name or id, as JSON text.
 pub fn dataset(sql: &dyn Sql, key: &str) -> Result<Option<String>, SqlError> {
     let by_key = id_or_name("d", "datasets", "?1");
-    let q = format!("SELECT {DATASET_JSON} {DATASET_FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1");
-    Ok(sql.execute(&q, &[key.into()])?.first().map(|r| r.text(0)))
+    record(
+        sql,
+        &format!("SELECT {DATASET_JSON}, {VERSION_COLUMN} {DATASET_FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1"),
+        key,
+    )
 }
 
 /// The words of a name as search compares them: lower case, accents folded (Latin-1 and

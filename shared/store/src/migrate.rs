@@ -80,10 +80,34 @@ pub fn analyse(sql: &dyn Sql) -> Result<(), SqlError> {
 
 /// Cheap check for the per-request path: one `PRAGMA`, and migrations only when behind.
 pub fn ensure_schema(sql: &dyn Sql) -> Result<(), SqlError> {
-    if current_version(sql)? < SCHEMA_VERSION {
-        migrate(sql)?;
+    brought_up(sql).map(|_| ())
+}
+
+/// [`ensure_schema`], telling whether it migrated.
+fn brought_up(sql: &dyn Sql) -> Result<bool, SqlError> {
+    if current_version(sql)? >= SCHEMA_VERSION {
+        return Ok(false);
     }
-    Ok(())
+    migrate(sql)?;
+    Ok(true)
+}
+
+/// The schema's version as a column: a read that carries it needs no statement of its own
+/// for the check (see [`current`]).
+pub const VERSION_COLUMN: &str = "(SELECT user_version FROM pragma_user_version)";
+
+/// A read on an up-to-date schema in one statement where [`ensure_schema`] and the read
+/// are two: `read` runs a statement carrying [`VERSION_COLUMN`] and answers what it found
+/// with the version it read (`None` when no row told it). The answer stands when the
+/// version is current; when it is behind, no row told it, or the read failed (a fresh
+/// database has no tables), the schema is checked apart, and the read runs again if that
+/// migrated.
+pub fn current<T>(sql: &dyn Sql, read: impl Fn() -> Result<(T, Option<i64>), SqlError>) -> Result<T, SqlError> {
+    let first = read();
+    if matches!(&first, Ok((_, Some(v))) if *v >= SCHEMA_VERSION) || !brought_up(sql)? {
+        return first.map(|(answer, _)| answer);
+    }
+    read().map(|(answer, _)| answer)
 }
 
 /// Splits a migration file into statements (`;` at the end of a line; no triggers with

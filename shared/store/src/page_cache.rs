@@ -28,15 +28,19 @@ fn versioned(key: &str) -> String {
 }
 
 /// The newest public change and the page kept for `key` at it, in one statement (the
-/// same snapshot: the body, if any, is exactly the registry at `seq`).
+/// same snapshot: the body, if any, is exactly the registry at `seq`), on an up-to-date
+/// schema (the statement carries its version: an unchanged registry costs one statement).
 pub fn lookup(sql: &dyn Sql, key: &str) -> Result<Lookup, SqlError> {
-    let rows = sql.execute(
+    let q = format!(
         "WITH now(seq) AS (SELECT coalesce(max(seq), 0) FROM public_changes) \
-         SELECT now.seq, p.body FROM now LEFT JOIN list_pages p ON p.key = ? AND p.seq = now.seq",
-        &[Value::from(versioned(key))],
-    )?;
-    let row = rows.first().ok_or_else(|| SqlError::other("page cache: no row"))?;
-    Ok(Lookup { seq: row.int(0), body: row.opt_text(1) })
+         SELECT now.seq, p.body, {} FROM now LEFT JOIN list_pages p ON p.key = ? AND p.seq = now.seq",
+        crate::VERSION_COLUMN
+    );
+    crate::current(sql, || {
+        let rows = sql.execute(&q, &[Value::from(versioned(key))])?;
+        let row = rows.first().ok_or_else(|| SqlError::other("page cache: no row"))?;
+        Ok((Lookup { seq: row.int(0), body: row.opt_text(1) }, Some(row.int(2))))
+    })
 }
 
 /// Keeps `body`, rendered after [`lookup`] said `seq`, if `seq` is still the newest change

@@ -404,3 +404,41 @@ fn keeping_a_page_never_waits_for_another_writer() {
     assert_eq!(db.execute("PRAGMA synchronous", &[]).unwrap().first().unwrap().int(0), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Counts the statements a read runs.
+struct Counting<'a> {
+    db: &'a NativeSql,
+    statements: std::cell::Cell<usize>,
+}
+
+impl Sql for Counting<'_> {
+    fn execute(&self, sql: &str, params: &[ryd_store::Value]) -> Result<ryd_store::Rows, SqlError> {
+        self.statements.set(self.statements.get() + 1);
+        self.db.execute(sql, params)
+    }
+}
+
+#[test]
+fn the_dashboards_reads_check_the_schema_in_their_own_statement() {
+    use ryd_store::{dashboard, page_cache};
+    // A fresh database: the read fails on the missing tables, migrates, and reads again.
+    let fresh = NativeSql::in_memory();
+    assert_eq!(dashboard::org(&fresh, "aid").unwrap(), None);
+    assert_eq!(fresh.execute("PRAGMA user_version", &[]).unwrap().first().unwrap().int(0), SCHEMA_VERSION);
+    let fresh = NativeSql::in_memory();
+    assert_eq!(page_cache::lookup(&fresh, "k").unwrap(), page_cache::Lookup { seq: 0, body: None });
+    assert_eq!(fresh.execute("PRAGMA user_version", &[]).unwrap().first().unwrap().int(0), SCHEMA_VERSION);
+
+    // Up to date: a record found, or a page looked up, is one statement; a record not
+    // found cannot tell the version, and checks it apart.
+    let db = db();
+    orgs::insert(&db, &orgs::Organisation { registry_approved: true, ..org("a", "aid", "Aid") }).unwrap();
+    let counting = Counting { db: &db, statements: 0.into() };
+    let found = dashboard::org(&counting, "aid").unwrap().unwrap();
+    assert!(found.contains(r#""short_name":"aid""#), "{found}");
+    assert_eq!(counting.statements.get(), 1);
+    page_cache::lookup(&counting, "k").unwrap();
+    assert_eq!(counting.statements.get(), 2);
+    assert_eq!(dashboard::org(&counting, "nobody").unwrap(), None);
+    assert_eq!(counting.statements.get(), 4);
+}
