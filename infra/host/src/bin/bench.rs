@@ -469,7 +469,7 @@ fn main() -> Result<()> {
                 let cpu_before = (b.cpu)()?;
                 let m = run(if case.on_base { b.base } else { b.app }, &s, conc, n)
                     .with_context(|| format!("{} on {}", case.name, b.label))?;
-                cpus.push(per_request((b.cpu)()? - cpu_before, n));
+                cpus.push(per_request((b.cpu)()?.saturating_sub(cpu_before), n));
                 costs.push(match (&b.stats, before) {
                     (Some(st), Some(before)) => Some(st.snapshot().per_request_since(&before)),
                     _ => None,
@@ -582,7 +582,7 @@ fn interleaved(b: &Backend, ours: &Scenario, theirs: &Scenario, conc: usize, n: 
     let measure = |s: &Scenario| -> Result<(f64, f64)> {
         let before = (b.cpu)()?;
         let m = run(b.app, s, conc, n)?;
-        Ok((m.rps, per_request((b.cpu)()? - before, n)))
+        Ok((m.rps, per_request((b.cpu)()?.saturating_sub(before), n)))
     };
     let (mut speed, mut cost) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
     for round in 0..ROUNDS {
@@ -601,7 +601,9 @@ fn interleaved(b: &Backend, ours: &Scenario, theirs: &Scenario, conc: usize, n: 
     Ok(Paired { speed, cost })
 }
 
-/// Microseconds of `cpu` per request of `n`.
+/// Microseconds of `cpu` per request of `n`. (CPU readings are taken with
+/// `saturating_sub`: a process of Spin's group that ends between two readings takes its
+/// time with it, and `Duration` subtraction would panic.)
 fn per_request(cpu: Duration, n: usize) -> f64 {
     cpu.as_secs_f64() * 1e6 / n.max(1) as f64
 }
