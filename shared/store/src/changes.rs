@@ -107,9 +107,14 @@ pub fn latest(sql: &dyn Sql) -> Result<i64, SqlError> {
 
 /// The entity tag of every read of the public registry: its newest change (and this
 /// build's version, whose answers may be shaped differently). Unchanged until a public
-/// change commits, so a conditional read of an unchanged registry costs this one SELECT.
+/// change commits, so a conditional read of an unchanged registry costs this one SELECT,
+/// which checks the schema too ([`crate::current`]).
 pub fn etag(sql: &dyn Sql) -> Result<String, SqlError> {
-    Ok(etag_at(latest(sql)?))
+    let q = format!("SELECT coalesce(max(seq), 0), {} FROM public_changes", crate::VERSION_COLUMN);
+    crate::current(sql, || {
+        let rows = sql.execute(&q, &[])?;
+        Ok((etag_at(rows.first().map(|r| r.int(0)).unwrap_or(0)), rows.first().map(|r| r.int(1))))
+    })
 }
 
 /// The entity tag of the registry as it was at change `seq`.

@@ -2,6 +2,7 @@
 //! never anything else. Every query here starts from [`PUBLIC`].
 
 use crate::sql::{Row, Sql, SqlError, Value};
+use crate::VERSION_COLUMN;
 
 /// Visible to everyone: live and public datasets of live, approved organisations, which is
 /// exactly what the `listed` flag says (kept by the store's writes, `listing`; the store's tests
@@ -115,11 +116,18 @@ fn dataset_from(r: Row<'_>) -> PublicDataset {
     }
 }
 
-/// A public dataset by id or name.
+/// A public dataset by id or name, on an up-to-date schema ([`crate::current`]: one
+/// statement when the dataset is there).
 pub fn dataset(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicDataset>, SqlError> {
     let by_key = crate::keys::id_or_name("d", "datasets", "?1");
-    let q = format!("SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED} {FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1");
-    Ok(sql.execute(&q, &[id_or_name.into()])?.iter().next().map(dataset_from))
+    let q = format!(
+        "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED}, {VERSION_COLUMN} {FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1"
+    );
+    crate::current(sql, || {
+        let rows = sql.execute(&q, &[id_or_name.into()])?;
+        let version = rows.first().map(|r| r.int(DATASET_N + ORG_N));
+        Ok((rows.first().map(dataset_from), version))
+    })
 }
 
 /// Names of public datasets in name order: one walk of the covering `listed` name index.
@@ -325,10 +333,15 @@ pub fn facet(sql: &dyn Sql, f: &Filter, field: &str, limit: i64) -> Result<Vec<(
     Ok(sql.execute(&q, &params)?.iter().map(|r| (r.text(0), r.text(1), r.int(2))).collect())
 }
 
+/// A visible organisation by id or name, on an up-to-date schema (as [`dataset`]).
 pub fn org(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicOrg>, SqlError> {
     let by_key = crate::keys::id_or_name("o", "organisations", "?1");
-    let q = format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1");
-    Ok(sql.execute(&q, &[id_or_name.into()])?.iter().next().map(|r| org_from(&r, 0)))
+    let q =
+        format!("SELECT {ORG_COLUMNS}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1");
+    crate::current(sql, || {
+        let rows = sql.execute(&q, &[id_or_name.into()])?;
+        Ok((rows.first().map(|r| org_from(&r, 0)), rows.first().map(|r| r.int(ORG_N))))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

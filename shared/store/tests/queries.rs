@@ -419,15 +419,25 @@ impl Sql for Counting<'_> {
 }
 
 #[test]
-fn the_dashboards_reads_check_the_schema_in_their_own_statement() {
-    use ryd_store::{dashboard, page_cache};
-    // A fresh database: the read fails on the missing tables, migrates, and reads again.
+fn public_reads_check_the_schema_in_their_own_statement() {
+    use ryd_store::{changes, dashboard, page_cache, public};
+    // A fresh database: each read fails on the missing tables, migrates, and reads again.
+    let version = |db: &NativeSql| db.execute("PRAGMA user_version", &[]).unwrap().first().unwrap().int(0);
     let fresh = NativeSql::in_memory();
     assert_eq!(dashboard::org(&fresh, "aid").unwrap(), None);
-    assert_eq!(fresh.execute("PRAGMA user_version", &[]).unwrap().first().unwrap().int(0), SCHEMA_VERSION);
+    assert_eq!(version(&fresh), SCHEMA_VERSION);
     let fresh = NativeSql::in_memory();
     assert_eq!(page_cache::lookup(&fresh, "k").unwrap(), page_cache::Lookup { seq: 0, body: None });
-    assert_eq!(fresh.execute("PRAGMA user_version", &[]).unwrap().first().unwrap().int(0), SCHEMA_VERSION);
+    assert_eq!(version(&fresh), SCHEMA_VERSION);
+    let fresh = NativeSql::in_memory();
+    assert_eq!(changes::etag(&fresh).unwrap(), changes::etag_at(0));
+    assert_eq!(version(&fresh), SCHEMA_VERSION);
+    let fresh = NativeSql::in_memory();
+    assert!(public::org(&fresh, "aid").unwrap().is_none());
+    assert_eq!(version(&fresh), SCHEMA_VERSION);
+    let fresh = NativeSql::in_memory();
+    assert!(public::dataset(&fresh, "aid-1").unwrap().is_none());
+    assert_eq!(version(&fresh), SCHEMA_VERSION);
 
     // Up to date: a record found, or a page looked up, is one statement; a record not
     // found cannot tell the version, and checks it apart.
@@ -439,6 +449,10 @@ fn the_dashboards_reads_check_the_schema_in_their_own_statement() {
     assert_eq!(counting.statements.get(), 1);
     page_cache::lookup(&counting, "k").unwrap();
     assert_eq!(counting.statements.get(), 2);
-    assert_eq!(dashboard::org(&counting, "nobody").unwrap(), None);
+    assert_eq!(public::org(&counting, "aid").unwrap().map(|o| o.name), Some("aid".to_string()));
+    assert_eq!(counting.statements.get(), 3);
+    changes::etag(&counting).unwrap();
     assert_eq!(counting.statements.get(), 4);
+    assert_eq!(dashboard::org(&counting, "nobody").unwrap(), None);
+    assert_eq!(counting.statements.get(), 6);
 }
