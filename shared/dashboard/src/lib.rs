@@ -184,7 +184,7 @@ fn route(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Result<Answer, Err
     if req.method != "GET" && req.method != "HEAD" {
         return Err(Error::MethodNotAllowed(req.method.clone()));
     }
-    // Each path's first statement carries the schema's version (`ryd_store::current`).
+    // Each path's first statement carries the schema's version (`ryd_store::current_row`).
     match key {
         // Lists are conditional, and rendered once per public change: one SELECT answers
         // an unchanged registry with 304, or with the page as rendered at its last change.

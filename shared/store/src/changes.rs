@@ -108,13 +108,10 @@ pub fn latest(sql: &dyn Sql) -> Result<i64, SqlError> {
 /// The entity tag of every read of the public registry: its newest change (and this
 /// build's version, whose answers may be shaped differently). Unchanged until a public
 /// change commits, so a conditional read of an unchanged registry costs this one SELECT,
-/// which checks the schema too ([`crate::current`]).
+/// which checks the schema too ([`crate::current_row`]).
 pub fn etag(sql: &dyn Sql) -> Result<String, SqlError> {
     let q = format!("SELECT coalesce(max(seq), 0), {} FROM public_changes", crate::VERSION_COLUMN);
-    crate::current(sql, || {
-        let rows = sql.execute(&q, &[])?;
-        Ok((etag_at(rows.first().map(|r| r.int(0)).unwrap_or(0)), rows.first().map(|r| r.int(1))))
-    })
+    Ok(etag_at(crate::current_row(sql, &q, &[], |r| r.int(0))?.unwrap_or(0)))
 }
 
 /// The entity tag of the registry as it was at change `seq`.

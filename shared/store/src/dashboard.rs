@@ -153,21 +153,9 @@ pub fn orgs(sql: &dyn Sql, f: &OrgFilter, limit: i64, offset: i64) -> Result<Pag
 /// A visible organisation by short name or id, as JSON text.
 pub fn org(sql: &dyn Sql, key: &str) -> Result<Option<String>, SqlError> {
     let by_key = id_or_name("o", "organisations", "?1");
-    record(
-        sql,
-        &format!("SELECT {ORG_JSON}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1"),
-        key,
-    )
-}
-
-/// One record by key, on an up-to-date schema: the record's statement is the request's
-/// only one when the record is there.
-fn record(sql: &dyn Sql, q: &str, key: &str) -> Result<Option<String>, SqlError> {
-    crate::current(sql, || {
-        let rows = sql.execute(q, &[key.into()])?;
-        let row = rows.first();
-        Ok((row.map(|r| r.text(0)), row.map(|r| r.int(1))))
-    })
+    let q =
+        format!("SELECT {ORG_JSON}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1");
+    crate::current_row(sql, &q, &[key.into()], |r| r.text(0))
 }
 
 /// Public datasets in the Dashboard's order: the count, then the page.
@@ -213,11 +201,8 @@ pub fn datasets(sql: &dyn Sql, f: &DatasetFilter, limit: i64, offset: i64) -> Re
 /// A public dataset by short name or id, as JSON text.
 pub fn dataset(sql: &dyn Sql, key: &str) -> Result<Option<String>, SqlError> {
     let by_key = id_or_name("d", "datasets", "?1");
-    record(
-        sql,
-        &format!("SELECT {DATASET_JSON}, {VERSION_COLUMN} {DATASET_FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1"),
-        key,
-    )
+    let q = format!("SELECT {DATASET_JSON}, {VERSION_COLUMN} {DATASET_FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1");
+    crate::current_row(sql, &q, &[key.into()], |r| r.text(0))
 }
 
 /// The words of a name as search compares them: lower case, accents folded (Latin-1 and

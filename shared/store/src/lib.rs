@@ -27,5 +27,5 @@ pub mod sql;
 pub mod tokens;
 pub mod tools;
 
-pub use migrate::{analyse, current, ensure_schema, migrate, SCHEMA_VERSION, VERSION_COLUMN};
+pub use migrate::{analyse, current_row, ensure_schema, migrate, SCHEMA_VERSION, VERSION_COLUMN};
 pub use sql::{transaction, Row, Rows, Sql, SqlError, SqlErrorKind, Value};

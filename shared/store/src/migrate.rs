@@ -1,6 +1,6 @@
 //! Numbered migrations, applied when `PRAGMA user_version` is behind.
 
-use crate::sql::{Sql, SqlError, SqlErrorKind};
+use crate::sql::{Row, Sql, SqlError, SqlErrorKind, Value};
 
 /// The migrations, in order; each one's number is its position (from 1).
 const MIGRATIONS: &[&str] = &[
@@ -92,22 +92,29 @@ fn brought_up(sql: &dyn Sql) -> Result<bool, SqlError> {
     Ok(true)
 }
 
-/// The schema's version as a column: a read that carries it needs no statement of its own
-/// for the check (see [`current`]).
+/// The schema's version as a column: a read whose last column it is needs no statement of
+/// its own for the check (see [`current_row`]).
 pub const VERSION_COLUMN: &str = "(SELECT user_version FROM pragma_user_version)";
 
-/// A read on an up-to-date schema in one statement where [`ensure_schema`] and the read
-/// are two: `read` runs a statement carrying [`VERSION_COLUMN`] and answers what it found
-/// with the version it read (`None` when no row told it). The answer stands when the
-/// version is current; when it is behind, no row told it, or the read failed (a fresh
-/// database has no tables), the schema is checked apart, and the read runs again if that
-/// migrated.
-pub fn current<T>(sql: &dyn Sql, read: impl Fn() -> Result<(T, Option<i64>), SqlError>) -> Result<T, SqlError> {
-    let first = read();
+/// The first row of `query`, as `read` makes it, on an up-to-date schema, in one statement
+/// where [`ensure_schema`] and the read are two: `query`'s last column is
+/// [`VERSION_COLUMN`]. The answer stands when that version is current; when it is behind,
+/// no row told it, or the read failed (a fresh database has no tables), the schema is
+/// checked apart, and the read runs again if that migrated.
+pub fn current_row<T>(
+    sql: &dyn Sql,
+    query: &str,
+    params: &[Value],
+    read: impl Fn(Row<'_>) -> T,
+) -> Result<Option<T>, SqlError> {
+    let run = || -> Result<(Option<T>, Option<i64>), SqlError> {
+        Ok(sql.execute(query, params)?.first().map(|r| (read(r), r.last_int())).unzip())
+    };
+    let first = run();
     if matches!(&first, Ok((_, Some(v))) if *v >= SCHEMA_VERSION) || !brought_up(sql)? {
         return first.map(|(answer, _)| answer);
     }
-    read().map(|(answer, _)| answer)
+    run().map(|(answer, _)| answer)
 }
 
 /// Splits a migration file into statements (`;` at the end of a line; no triggers with

@@ -36,11 +36,8 @@ pub fn lookup(sql: &dyn Sql, key: &str) -> Result<Lookup, SqlError> {
          SELECT now.seq, p.body, {} FROM now LEFT JOIN list_pages p ON p.key = ? AND p.seq = now.seq",
         crate::VERSION_COLUMN
     );
-    crate::current(sql, || {
-        let rows = sql.execute(&q, &[Value::from(versioned(key))])?;
-        let row = rows.first().ok_or_else(|| SqlError::other("page cache: no row"))?;
-        Ok((Lookup { seq: row.int(0), body: row.opt_text(1) }, Some(row.int(2))))
-    })
+    crate::current_row(sql, &q, &[Value::from(versioned(key))], |r| Lookup { seq: r.int(0), body: r.opt_text(1) })?
+        .ok_or_else(|| SqlError::other("page cache: no row"))
 }
 
 /// Keeps `body`, rendered after [`lookup`] said `seq`, if `seq` is still the newest change

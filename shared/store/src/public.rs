@@ -116,18 +116,14 @@ fn dataset_from(r: Row<'_>) -> PublicDataset {
     }
 }
 
-/// A public dataset by id or name, on an up-to-date schema ([`crate::current`]: one
+/// A public dataset by id or name, on an up-to-date schema ([`crate::current_row`]: one
 /// statement when the dataset is there).
 pub fn dataset(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicDataset>, SqlError> {
     let by_key = crate::keys::id_or_name("d", "datasets", "?1");
     let q = format!(
         "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED}, {VERSION_COLUMN} {FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1"
     );
-    crate::current(sql, || {
-        let rows = sql.execute(&q, &[id_or_name.into()])?;
-        let version = rows.first().map(|r| r.int(DATASET_N + ORG_N));
-        Ok((rows.first().map(dataset_from), version))
-    })
+    crate::current_row(sql, &q, &[id_or_name.into()], dataset_from)
 }
 
 /// Names of public datasets in name order: one walk of the covering `listed` name index.
@@ -338,10 +334,7 @@ pub fn org(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicOrg>, SqlErro
     let by_key = crate::keys::id_or_name("o", "organisations", "?1");
     let q =
         format!("SELECT {ORG_COLUMNS}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1");
-    crate::current(sql, || {
-        let rows = sql.execute(&q, &[id_or_name.into()])?;
-        Ok((rows.first().map(|r| org_from(&r, 0)), rows.first().map(|r| r.int(ORG_N))))
-    })
+    crate::current_row(sql, &q, &[id_or_name.into()], |r| org_from(&r, 0))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -178,6 +178,11 @@ impl<'a> Row<'a> {
     pub fn bool(&self, i: usize) -> bool {
         self.int(i) != 0
     }
+    /// The last column as an integer (a column a statement appends, such as
+    /// [`crate::VERSION_COLUMN`]).
+    pub fn last_int(&self) -> i64 {
+        self.values.len().checked_sub(1).map(|i| self.int(i)).unwrap_or(0)
+    }
 }
 
 /// The port: execute one statement with positional (`?`) parameters.
