@@ -24,17 +24,6 @@ pub fn build(manifest: &Manifest) -> Result<()> {
     Ok(())
 }
 
-/// Removes what cargo sets for the package it is building or running (`cargo run`, a test):
-/// a cargo started with those rebuilds every crate whose build script watches them (ring's
-/// watches `CARGO_MANIFEST_DIR`), and the next plain `cargo` rebuilds them back.
-pub fn without_package_env(cmd: &mut Command) -> &mut Command {
-    const SET_PER_PACKAGE: &[&str] = &["CARGO_PKG_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_MANIFEST_"];
-    const SET_EXACTLY: &[&str] = &["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "OUT_DIR"];
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy();
-        if SET_PER_PACKAGE.iter().any(|p| k.starts_with(p)) || SET_EXACTLY.contains(&k.as_ref()) {
-            cmd.env_remove(k.as_ref());
-        }
-    }
-    cmd
-}
+/// Removes what cargo sets for the package it is building or running (one definition,
+/// `cargo up`'s).
+pub use ryd_up::without_package_env;

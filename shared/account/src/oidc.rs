@@ -62,7 +62,9 @@ pub struct LogoutToken {
     pub sub: Option<String>,
     /// For the replay check: a `jti` is accepted once.
     pub jti: String,
-    pub exp: i64,
+    /// The last second this token is accepted (`exp` plus the leeway): its `jti` must be
+    /// remembered at least that long, or a replay after `exp` would pass.
+    pub accepted_until: i64,
 }
 
 const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -139,7 +141,7 @@ pub fn check_logout_token(claims: &Map<String, Value>, rp: &RelyingParty, now: i
         (None, Some(sub)) => LogoutTarget::User(sub.clone()),
         (None, None) => return Err(ClaimError::Missing("sid or sub")),
     };
-    Ok(LogoutToken { target, sub, jti, exp })
+    Ok(LogoutToken { target, sub, jti, accepted_until: exp + rp.leeway_s })
 }
 
 #[cfg(test)]
@@ -213,6 +215,7 @@ mod tests {
         let ok = check_logout_token(&claims(logout_token()), &rp(), NOW).unwrap();
         assert_eq!(ok.target, LogoutTarget::Session("s-1".into()));
         assert_eq!((ok.sub.as_deref(), ok.jti.as_str()), (Some("alice"), "j-1"));
+        assert_eq!(ok.accepted_until, NOW + 120 + 30, "exp plus the leeway");
         let only_sub = check_logout_token(&with(logout_token(), "sid", Value::Null), &rp(), NOW).unwrap();
         assert_eq!(only_sub.target, LogoutTarget::User("alice".into()));
         let mut neither = logout_token();

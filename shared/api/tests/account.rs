@@ -74,6 +74,28 @@ fn a_valid_logout_token_ends_that_provider_session_once() {
     assert_eq!(again.status, 400);
     assert!(again.json_body()["error_description"].as_str().unwrap().contains("already used"));
 
+    // Past its `exp` but within the leeway the token would still pass its checks: its
+    // `jti` is remembered that long, so the replay is still refused and ends nobody's
+    // next session of that provider session.
+    let next = NewSession {
+        id_hash: "a3".into(),
+        user_id: "u-alice".into(),
+        sub: "alice".into(),
+        sid: Some("sid-a".into()),
+        id_token: "id".into(),
+        access_token: None,
+        refresh_token: None,
+        csrf_token: "c".into(),
+        caller: "{}".into(),
+    };
+    sessions::start(&w.ports.sql, &next, LIFE, T0).unwrap();
+    w.ports.now_ms.set((T0 + 120 + 5) * 1000);
+    let late = post(&w, &format!("logout_token={}", logout_token(&claims(), Some("logout+jwt"))));
+    assert_eq!(late.status, 400, "{}", late.json_body());
+    assert!(late.json_body()["error_description"].as_str().unwrap().contains("already used"));
+    assert!(sessions::find(&w.ports.sql, "a3", T0 + 125).unwrap().is_some(), "the next session stays");
+    w.ports.now_ms.set(T0 * 1000);
+
     // `sub` alone ends every session of that subject; an untyped token is accepted.
     let mut by_sub = claims();
     by_sub.as_object_mut().unwrap().remove("sid");
@@ -344,9 +366,59 @@ fn the_user_id_comes_from_userinfo_when_the_id_token_lacks_it_and_only_for_the_s
 }
 
 #[test]
-fn without_a_client_secret_there_is_no_sign_in() {
+fn without_a_client_secret_there_is_no_sign_in_and_the_page_says_what_to_set() {
     let w = world();
-    let r = w.raw(Request::new("GET", "/account/login"));
+    for path in ["/account/login", "/account/callback"] {
+        let r = w.raw(Request::new("GET", path));
+        assert_eq!(r.status, 503, "{path}");
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        let page = String::from_utf8_lossy(&r.body);
+        assert!(page.contains("<code>account_client_secret</code>"), "{page}");
+        assert!(!page.contains("<code>account_client_id</code>"), "only what is missing: {page}");
+        assert!(!page.contains("Sign in again"), "no circle back to the sign-in: {page}");
+    }
+}
+
+#[test]
+fn a_refused_sign_in_is_an_html_page_with_the_providers_words_escaped_and_never_sniffed() {
+    let w = provider_world();
+    let (_, login) = start(&w, "");
+    let r = back(&w, &login, "error=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
     assert_eq!(r.status, 400);
-    assert!(String::from_utf8_lossy(&r.body).contains("not configured"));
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(r.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
+    let page = String::from_utf8_lossy(&r.body);
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script>"), "{page}");
+    assert!(page.contains(r#"href="/account/login""#), "the way to start again: {page}");
+}
+
+/// Signs in through the world's provider; `had`: the session cookie the browser already
+/// holds. The new session's id.
+fn sign_in(w: &World, had: Option<&str>) -> String {
+    let (p, login) = start(w, "");
+    let with_role = json!({"roles": ["iati_register_your_data"]});
+    provider_answers(w, json!({"id_token": id_token(&p["nonce"], with_role), "access_token": "at"}));
+    let cookies = match had {
+        Some(id) => format!("{login}; __Host-ryd-session={id}"),
+        None => login,
+    };
+    let r = back(w, &cookies, &format!("code=c&state={}", p["state"]));
+    assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+    let cookie = r.header("set-cookie").unwrap();
+    cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string()
+}
+
+#[test]
+fn signing_in_again_in_the_same_browser_ends_the_session_it_replaces() {
+    let w = provider_world();
+    let live = |id: &str| sessions::find(&w.ports.sql, &ryd_account::session_hash(id), T0).unwrap().is_some();
+    let first = sign_in(&w, None);
+    let elsewhere = sign_in(&w, None);
+    let second = sign_in(&w, Some(&first));
+    assert_ne!(first, second);
+    assert!(!live(&first), "the replaced session's id no longer works");
+    assert!(live(&second), "the new one does");
+    assert!(live(&elsewhere), "a session this browser did not present stays");
 }

@@ -372,17 +372,18 @@ fn every_happy_path_answer_validates_against_the_document() {
     assert!(doc["paths"][&dp]["post"]["responses"]["200"]["content"]["text/plain"].is_object());
     seen.insert(("POST", "/account/backchannel-logout"));
     // Sign-in: to the provider, and back (refused here: no sign-in was started; the whole
-    // flow is in tests/account.rs). Both are text, never JSON.
+    // flow is in tests/account.rs): a redirect, and a page saying why.
     w.set_var("account_client_secret", "s");
     w.ports.http.borrow_mut().insert(
         format!("{ISS}/.well-known/openid-configuration"),
         (200, json!({"authorization_endpoint": "https://id.example.org/authorize"}).to_string()),
     );
-    for (path, status) in [("/account/login", 302), ("/account/callback", 400)] {
+    for (path, status, kind) in [("/account/login", 302, "text/plain"), ("/account/callback", 400, "text/html")] {
         let r = w.raw(ryd_api::Request::new("GET", path));
         assert_eq!(r.status, status, "{path}: {}", String::from_utf8_lossy(&r.body));
+        assert!(r.header("content-type").is_some_and(|c| c.starts_with(kind)), "{path}");
         let dp = doc_path(path).unwrap();
-        assert!(doc["paths"][&dp]["get"]["responses"][status.to_string()]["content"]["text/plain"].is_object());
+        assert!(doc["paths"][&dp]["get"]["responses"][status.to_string()]["content"][kind].is_object());
         seen.insert(("GET", path));
     }
     let unvisited: Vec<_> = ryd_api::routes::all()

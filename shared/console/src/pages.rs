@@ -23,6 +23,27 @@ pub fn problem(frame: &Frame) -> String {
     document(frame, html! { p { a href="/account" { "Back to my organisations" } } })
 }
 
+/// A sign-in that could not go on (the notice says why), with the way to start again.
+pub fn sign_in_failed(frame: &Frame, login_href: &str) -> String {
+    document(frame, html! { p { a.button href=(login_href) { "Sign in again" } } })
+}
+
+/// Signing in is impossible here until the operator names an Identity Service: what to set
+/// (`missing`: the variables not set), and how to try the console locally.
+pub fn sign_in_not_configured(frame: &Frame, missing: &[&str]) -> String {
+    document(
+        frame,
+        html! {
+            p { "IATI Account signs people in with an OpenID Connect Identity Service, and none is configured here." }
+            p { "The operator registers the console as a confidential client there (redirect URI "
+                code { "https://<this host>/account/callback" } ") and sets these Spin variables:" }
+            ul { @for name in missing { li { code { (name) } } } }
+            p { "To try the console on your own machine, " code { "cargo up" }
+                " serves a development Identity Service with sample people to sign in as." }
+        },
+    )
+}
+
 /// Home: my organisations with my role. A superadmin holds every organisation without
 /// being a member: their home leads to the search and the approval queue instead.
 pub fn home(frame: &Frame, orgs: &[OrgRow], superadmin: bool) -> String {

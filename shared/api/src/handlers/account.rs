@@ -9,6 +9,7 @@ use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use ryd_account::{check_logout_token, LogoutTarget, RelyingParty};
 use ryd_authz::{AuthConfig, ID_TOKEN_TYPES, LOGOUT_TOKEN_TYPES};
+use ryd_console::{Frame, Notice};
 use ryd_store::sessions;
 use serde_json::{json, Value};
 
@@ -53,7 +54,7 @@ pub fn backchannel_logout(ctx: &Ctx) -> ApiResult<Reply> {
     let sql = ctx.sql();
     ryd_store::ensure_schema(sql)?;
     let ended = ryd_store::transaction(sql, || -> ApiResult<Option<usize>> {
-        if !sessions::first_use_of_logout_token(sql, &logout.jti, logout.exp, now)? {
+        if !sessions::first_use_of_logout_token(sql, &logout.jti, logout.accepted_until, now)? {
             return Ok(None);
         }
         Ok(Some(match &logout.target {
@@ -73,6 +74,9 @@ const SIGN_IN_MAX_AGE_S: i64 = 600;
 /// Where the console's home is: the browser goes there after sign-in unless it asked for
 /// another local page.
 const HOME: &str = "/account";
+
+/// Where a sign-in starts.
+const LOGIN: &str = "/account/login";
 
 /// The console's client at the provider, from its variables; `None` when not configured.
 struct Client {
@@ -110,11 +114,31 @@ fn client(ctx: &Ctx) -> ApiResult<Option<Client>> {
     }))
 }
 
-/// A sign-in refused: a short page-less answer saying why (the console's pages will show
-/// it in place), never cached.
+/// A sign-in refused: a page saying why (escaped, never cached, not sniffed), with the way
+/// to start again.
 fn sign_in_refused(why: &str) -> ApiResult<Reply> {
-    let text = format!("Sign-in failed: {why}. Start again at {HOME}/login.\n");
-    Ok(Reply::text(400, text, "text/plain; charset=utf-8").header("cache-control", "no-store"))
+    let message = format!("Sign-in failed: {why}.");
+    let notice = Some(Notice::Refused { message: &message, fields: &[] });
+    let frame = Frame { title: "Sign-in failed", user: None, csrf: "", notice };
+    Ok(page(400, ryd_console::sign_in_failed(&frame, LOGIN)))
+}
+
+/// No sign-in is possible until the console's client is configured: `503` with a page
+/// naming the variables to set (starting again could not help).
+fn not_configured(ctx: &Ctx) -> ApiResult<Reply> {
+    let missing: Vec<&str> =
+        CLIENT_VARIABLES.iter().copied().filter(|name| ctx.ports.variable(name).is_none()).collect();
+    ctx.ports.log(&format!("sign-in refused: IATI Account is not configured ({} not set)", missing.join(", ")));
+    let frame = Frame { title: "Signing in is not set up here", user: None, csrf: "", notice: None };
+    Ok(page(503, ryd_console::sign_in_not_configured(&frame, &missing)))
+}
+
+/// The variables without which the console has no client at the provider.
+const CLIENT_VARIABLES: &[&str] = &["account_client_id", "account_client_secret"];
+
+/// A console document with its headers and Content-Security-Policy.
+fn page(status: u16, document: String) -> Reply {
+    super::console::html(status, document).header("content-security-policy", super::console::csp(None))
 }
 
 fn redirect(location: &str, cookie: String) -> Reply {
@@ -132,9 +156,7 @@ fn secret() -> ApiResult<String> {
 /// PKCE, `state` and `nonce`, kept on the server under a fresh id in the `__Host-` sign-in
 /// cookie; the browser goes to the provider.
 pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
-    let Some(client) = client(ctx)? else {
-        return sign_in_refused("IATI Account is not configured here (account_client_id, account_client_secret)");
-    };
+    let Some(client) = client(ctx)? else { return not_configured(ctx) };
     let config = crate::auth::config(ctx.ports)?;
     let Some(endpoint) = crate::auth::discovered(ctx.ports, &config, "authorization_endpoint")? else {
         return Err(identity_unavailable());
@@ -163,12 +185,10 @@ pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
 /// `GET /account/callback?code&state`: the provider sends the browser back. The pending
 /// sign-in is taken (once), `state` compared, the code exchanged with the PKCE verifier,
 /// the ID token verified and checked (nonce included), the user recorded, and a new
-/// session begun under a new id (no fixation). The sign-in cookie is not cleared: Spin's
+/// session begun under a new id (no fixation), ending the one the browser had. The sign-in cookie is not cleared: Spin's
 /// response type keeps one `Set-Cookie`, and the row it named is gone.
 pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
-    let Some(client) = client(ctx)? else {
-        return sign_in_refused("IATI Account is not configured here (account_client_id, account_client_secret)");
-    };
+    let Some(client) = client(ctx)? else { return not_configured(ctx) };
     let query: std::collections::HashMap<String, String> = ctx.req.query_pairs().into_iter().collect();
     let Some(login_id) = ctx.req.header("cookie").and_then(|h| ryd_account::LOGIN_COOKIE.read(h)) else {
         return sign_in_refused("this browser started no sign-in here (or took longer than 10 minutes)");
@@ -262,7 +282,13 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
         caller,
     };
     let at = ctx.now();
+    // A new authentication ends the session this browser had (OWASP's session management:
+    // renew the id at sign-in, and the old id must stop working).
+    let replaced = ctx.req.header("cookie").and_then(|h| ryd_account::SESSION_COOKIE.read(h));
     ryd_store::transaction(sql, || -> ApiResult<()> {
+        if let Some(old) = replaced {
+            sessions::end(sql, &ryd_account::session_hash(old))?;
+        }
         ryd_store::members::upsert_user(sql, &user_id, &id.sub, &text("name"), &text("email"), superadmin, &at)?;
         // Sessions over by time go as new ones begin: the table holds live sessions only.
         sessions::sweep(sql, now)?;

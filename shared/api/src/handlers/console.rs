@@ -32,7 +32,7 @@ const PAGE_HEADERS: &[(&str, &str)] =
 /// never framed, and forms only to this site, plus the provider's sign-out origin when
 /// signed in (the sign-out form's answer redirects there, and browsers hold a form's
 /// redirects to `form-action`).
-fn csp(signout_origin: Option<&str>) -> String {
+pub(crate) fn csp(signout_origin: Option<&str>) -> String {
     let forms = match signout_origin {
         Some(o) if !o.contains([';', ',', '\'', ' ']) => format!("'self' {o}"),
         _ => "'self'".to_string(),
@@ -40,7 +40,7 @@ fn csp(signout_origin: Option<&str>) -> String {
     format!("default-src 'none'; style-src 'self'; img-src 'self'; form-action {forms}; frame-ancestors 'none'; base-uri 'none'")
 }
 
-fn html(status: u16, document: String) -> Reply {
+pub(crate) fn html(status: u16, document: String) -> Reply {
     PAGE_HEADERS.iter().fold(Reply::text(status, document, "text/html; charset=utf-8"), |r, (n, v)| r.header(n, *v))
 }
 
