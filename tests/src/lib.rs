@@ -675,7 +675,22 @@ pub fn node_packages() {
     });
 }
 
-/// puppeteer-core for the browser test (`tests/browser`'s lockfile; it downloads no browser).
+/// `$CHROMIUM`, else Debian's Chromium on the PATH (`apt install chromium`; tests/build.rs
+/// checks it), as a path: puppeteer wants the executable's file.
+pub fn chromium() -> String {
+    if let Ok(given) = std::env::var("CHROMIUM") {
+        return given;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("chromium"))
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .expect("the browser test needs Chromium: apt install chromium (or set CHROMIUM to its executable)")
+}
+
+/// puppeteer-core for the browser tests (`tests/browser`'s lockfile; it downloads no
+/// browser), once per test process.
 pub fn browser_packages() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {

@@ -11,20 +11,6 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-/// `$CHROMIUM`, else Debian's Chromium on the PATH (`apt install chromium`; tests/build.rs
-/// checks it), as a path: puppeteer wants the executable's file.
-fn chromium() -> String {
-    if let Ok(given) = std::env::var("CHROMIUM") {
-        return given;
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("chromium"))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
-        .expect("the browser test needs Chromium: apt install chromium (or set CHROMIUM to its executable)")
-}
-
 /// The gateway's question about a key, with its own token.
 fn key_authorized(c: &Client, token: &str, key: &str) -> Value {
     let body = json!({"api_key": key, "api_id": "journey-activities"}).to_string();

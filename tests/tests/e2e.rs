@@ -284,6 +284,8 @@ fn a_restart_keeps_the_data() {
             ["short_name"],
         "persisted"
     );
+    // Without --dev there is no development Identity Service.
+    c.send("GET", "/dev-identity/.well-known/openid-configuration", None, &[], None).expect(404);
 }
 
 /// A one-route HTTP server on loopback that serves the JWKS and counts requests.

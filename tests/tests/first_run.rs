@@ -1,7 +1,8 @@
 //! The first minutes of a new user, through the real CLI as the README tells it: `up --dev`
 //! on an empty state directory loads the sample registry, the printed curl answers with its
 //! organisations, the printed admin command mints a token that sees the join request; a
-//! restart keeps what is there; `--no-sample` starts empty.
+//! restart keeps what is there; `--no-sample` starts empty; and `cargo up` itself, with
+//! IATI Account signed in to through the development Identity Service in Chromium.
 
 use ryd_e2e::*;
 use serde_json::Value;
@@ -32,8 +33,11 @@ impl Up {
         let state = state.to_str().expect("a UTF-8 path");
         let mut args = vec!["up", "--dev", "--state-dir", state, "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child =
-            ryd_host(&args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("ryd-host up starts");
+        Up::spawn(ryd_host(&args))
+    }
+
+    fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("up starts");
         let mut lines = Vec::new();
         let mut out = BufReader::new(child.stdout.take().expect("its stdout"));
         loop {
@@ -127,6 +131,62 @@ fn no_sample_starts_empty() {
     assert!(up.printed("As the sample organisation's admin").is_none(), "no sample admin to offer");
     let (client, path, token) = up.curl();
     assert_eq!(data(&client.send("GET", &path, Some(&token), &[], None).expect(200)).len(), 0);
+}
+
+/// `cargo up` itself (the alias, its checks, the components' builds, then the host), on
+/// `state` and an ephemeral port, with what it printed before serving.
+fn cargo_up(state: &Path) -> Up {
+    built(&app_manifest());
+    let mut cmd = cargo();
+    cmd.args(["up", "--state-dir", state.to_str().expect("a UTF-8 path"), "--listen", "127.0.0.1:0"]);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("SPIN_VARIABLE_")) {
+        cmd.env_remove(k);
+    }
+    Up::spawn(cmd)
+}
+
+/// The console's first run as the README gives it: `cargo up`, then in Chromium Ada Admin
+/// signs in at the development Identity Service, sees the sample organisation and Jo
+/// Applicant's request, approves it and signs out there (`tests/browser/first_run.mjs`).
+#[test]
+fn cargo_up_then_ada_signs_in_to_the_console_approves_jo_and_signs_out() {
+    let chromium = chromium();
+    browser_packages();
+    let state = data_dir("first-run-console");
+    let up = cargo_up(&state);
+    let console = up.printed("IATI Account, the console: ").expect("the console's URL is printed");
+    let site = console.split(' ').nth(4).and_then(|u| u.strip_suffix("/account")).expect("its URL").to_string();
+    let loaded = up.printed("Loaded a sample registry").expect("the sample was loaded");
+    let org = loaded.split("; ").nth(1).and_then(|t| t.split(' ').next()).expect("the sample organisation").to_string();
+    let shots = root().join("target/first-run-console");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).expect("a screenshot directory");
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/first_run.mjs"))
+        .env("SITE", &site)
+        .env("ORG", &org)
+        .env("SHOTS", &shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "the first run failed (screenshots in {}):\n{}{}",
+        shots.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Jo is a contributor now, as the API says to the admin's own token.
+    let (client, _, token) = up.curl();
+    let orgs = data(&client.send("GET", "/api/v1/reporting-orgs", Some(&token), &[], None).expect(200));
+    let oid = orgs.iter().find(|o| o["metadata"]["short_name"] == org.as_str()).expect("the organisation")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let members =
+        data(&client.send("GET", &format!("/api/v1/reporting-orgs/{oid}/users"), Some(&token), &[], None).expect(200));
+    let jo = members.iter().find(|m| m["name"] == "Jo Applicant").expect("Jo");
+    assert_eq!(jo["role"], "contributor", "{members:?}");
 }
 
 /// Splits a printed command line as a shell would (single quotes only: what `up` prints).

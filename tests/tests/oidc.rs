@@ -184,7 +184,8 @@ fn up_dev_with_a_real_issuer_verifies_that_issuers_tokens() {
     let host = ryd_host::start(&opts).expect("the host starts");
     assert!(host.dev.is_none(), "no development identity beside a real issuer");
     let token = idp.user_token("publisher-tool", "alice");
-    Client::at(&format!("http://{}", host.addr))
-        .send("GET", "/api/v1/access-check", Some(&token), &[], None)
-        .expect(200);
+    let c = Client::at(&format!("http://{}", host.addr));
+    c.send("GET", "/api/v1/access-check", Some(&token), &[], None).expect(200);
+    // Nor its Identity Service.
+    c.send("GET", "/dev-identity/.well-known/openid-configuration", None, &[], None).expect(404);
 }

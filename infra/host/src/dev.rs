@@ -1,5 +1,7 @@
 //! The development identity of `up --dev`: a signing key kept in `.spin/`, configured as
-//! the issuer's pinned JWKS, and tokens signed with it. Never used unless asked for.
+//! the issuer's pinned JWKS, and tokens signed with it; the issuer is the host's own
+//! development Identity Service (`dev_idp`), where IATI Account signs people in. Never
+//! used unless asked for.
 
 use anyhow::{Context, Result};
 use ryd_authz::{jwks_document, SigningKey};
@@ -7,8 +9,18 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const DEV_ISSUER: &str = "https://dev-identity.localhost/register-your-data";
 pub const DEV_KID: &str = "dev-key-1";
+/// The port `up` listens on by default, whose issuer `token` assumes before any `up`.
+pub const DEFAULT_PORT: u16 = 3000;
+/// IATI Account's client at the development Identity Service.
+pub const CONSOLE_CLIENT_ID: &str = "iati-account-dev";
+/// Where the issuer `up --dev` last served is kept, for `token` to sign as it.
+const ISSUER_FILE: &str = "dev-issuer";
+
+/// The development issuer of a host on `port`: its own development Identity Service.
+pub fn issuer_at(port: u16) -> String {
+    format!("http://127.0.0.1:{port}{}", crate::dev_idp::PATH)
+}
 /// The development superadmin's user id.
 pub const DEV_SUPERADMIN: &str = "00000000-0000-4000-8000-000000000001";
 
@@ -19,6 +31,8 @@ pub struct DevIdentity {
     pub jwks: String,
     /// The authorisation service's own signing keys (`authz_signing_keys`).
     pub authz_keys: String,
+    /// The console's client secret at the development Identity Service (new each start).
+    pub console_secret: String,
 }
 
 /// The authorisation service's development key ring in `.spin/dev-authz-keys.json`, made
@@ -78,8 +92,18 @@ impl TokenRequest {
 }
 
 impl DevIdentity {
+    /// The identity of a host serving on `port`: [`load_or_create`](Self::load_or_create)'s,
+    /// with that port's issuer, kept in `.spin/` for `token`.
+    pub fn serving_at(data_dir: &Path, port: u16) -> Result<Self> {
+        let mut dev = Self::load_or_create(data_dir)?;
+        dev.issuer = issuer_at(port);
+        std::fs::write(data_dir.join(ISSUER_FILE), &dev.issuer).context("keeping the development issuer")?;
+        Ok(dev)
+    }
+
     /// The key in `.spin/dev-signing-key.json`, made on first use (RS256, as IATI's
-    /// Identity Service signs).
+    /// Identity Service signs), and the issuer `up --dev` last served from this state
+    /// (else the default port's).
     pub fn load_or_create(data_dir: &Path) -> Result<Self> {
         let path = data_dir.join("dev-signing-key.json");
         let key = if path.exists() {
@@ -95,15 +119,30 @@ impl DevIdentity {
         };
         let jwks = jwks_document(&[(DEV_KID, &key)]).to_string();
         let authz_keys = authz_keys(data_dir)?;
-        Ok(DevIdentity { key, issuer: DEV_ISSUER.into(), jwks, authz_keys })
+        let issuer = std::fs::read_to_string(data_dir.join(ISSUER_FILE))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| s.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| issuer_at(DEFAULT_PORT));
+        let console_secret = ryd_account::random_token().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        Ok(DevIdentity { key, issuer, jwks, authz_keys, console_secret })
     }
 
-    /// Defaults for the variables; explicit `SPIN_VARIABLE_*` values still win.
+    /// The issuer's origin (`http://127.0.0.1:PORT`): what the console calls out to.
+    pub fn origin(&self) -> &str {
+        self.issuer.strip_suffix(crate::dev_idp::PATH).unwrap_or(&self.issuer)
+    }
+
+    /// Defaults for the variables; explicit `SPIN_VARIABLE_*` values still win. IATI
+    /// Account is registered at the development Identity Service the host serves.
     pub fn variable_defaults(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
             ("oidc_issuer".to_string(), self.issuer.clone()),
             ("oidc_jwks".to_string(), self.jwks.clone()),
+            ("oidc_host".to_string(), self.origin().to_string()),
             ("authz_signing_keys".to_string(), self.authz_keys.clone()),
+            ("account_client_id".to_string(), CONSOLE_CLIENT_ID.to_string()),
+            ("account_client_secret".to_string(), self.console_secret.clone()),
         ])
     }
 

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod cpu;
 pub mod dev;
+pub mod dev_idp;
 pub mod import;
 pub mod load;
 pub mod manifest;
@@ -148,7 +149,15 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
     // issuer (`SPIN_VARIABLE_OIDC_ISSUER`) turns all of it off, so that issuer's own keys
     // are found (pinned development keys beside a real issuer refuse every token it signs).
     let other_issuer = env("SPIN_VARIABLE_OIDC_ISSUER").is_some();
-    let dev = if opts.dev && !other_issuer { Some(dev::DevIdentity::load_or_create(&data_dir)?) } else { None };
+    // Bound first: the development issuer is this host's own address.
+    let std_listener =
+        std::net::TcpListener::bind(opts.listen).with_context(|| format!("listening on {}", opts.listen))?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let dev = match opts.dev && !other_issuer {
+        true => Some(dev::DevIdentity::serving_at(&data_dir, addr.port())?),
+        false => None,
+    };
     let overrides = dev.as_ref().map(|d| d.variable_defaults()).unwrap_or_default();
     let variables = manifest::resolve_variables(&manifest.variables, &env, &overrides)?;
     // The dev identity is only offered when it is the issuer actually in force.
@@ -179,10 +188,17 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
             conn.execute_batch(&sql).with_context(|| format!("--sqlite {s}"))?;
         }
     }
-    let std_listener =
-        std::net::TcpListener::bind(opts.listen).with_context(|| format!("listening on {}", opts.listen))?;
-    std_listener.set_nonblocking(true)?;
-    let addr = std_listener.local_addr()?;
+    // The development Identity Service, for the console's client as the variables name it.
+    let idp = dev.as_ref().map(|d| {
+        let var = |n: &str| variables.get(n).cloned().unwrap_or_default();
+        Arc::new(dev_idp::DevIdp::new(
+            d.clone(),
+            addr.port(),
+            &var("oidc_audience"),
+            &var("account_client_id"),
+            &var("account_client_secret"),
+        ))
+    });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new().name("ryd-host".into()).spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
@@ -197,11 +213,17 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
                         // Spin leaves Nagle's algorithm on (its trigger never sets
                         // TCP_NODELAY): so does this host, so that a response written in
                         // pieces costs here what it costs there.
-                        let app = app.clone();
+                        let (app, idp) = (app.clone(), idp.clone());
                         tokio::spawn(async move {
-                            let service = service_fn(move |req| {
-                                let app = app.clone();
-                                async move { Ok::<_, std::convert::Infallible>(app.handle(req, client).await) }
+                            let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                                let (app, idp) = (app.clone(), idp.clone());
+                                async move {
+                                    let response = match idp.filter(|_| dev_idp::serves(req.uri().path())) {
+                                        Some(idp) => dev_idp::serve(&idp, req).await,
+                                        None => app.handle(req, client).await,
+                                    };
+                                    Ok::<_, std::convert::Infallible>(response)
+                                }
                             });
                             let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
                         });

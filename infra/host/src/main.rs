@@ -215,7 +215,12 @@ fn run(command: Command) -> Result<()> {
                         s.report.organisations, s.report.datasets, s.organisation.1
                     );
                 }
-                println!("\nDevelopment identity (key in .spin/, never used without --dev). Try, as a superadmin:\n");
+                println!(
+                    "\nDevelopment identity (key in .spin/, its Identity Service at http://{}{}; never without --dev). \
+                     Try, as a superadmin:\n",
+                    host.addr,
+                    ryd_host::dev_idp::PATH
+                );
                 println!("curl -H \"Authorization: Bearer {token}\" http://{}/api/v1/reporting-orgs\n", host.addr);
                 let m = Manifest::load(&opts.manifest)?;
                 if ryd_host::sample::admin_present(&opts.data_dir(&m).join("sqlite_db.db")) {
@@ -228,6 +233,11 @@ fn run(command: Command) -> Result<()> {
                         "As the sample organisation's admin: cargo run --release -p ryd-host -- token{state} --sub {admin} --name '{name}' --email {email}"
                     );
                 }
+                println!(
+                    "IATI Account, the console: http://{}/account (sign in at the development Identity Service as \
+                     the development superadmin, Ada Admin, Eddie Editor or Jo Applicant)",
+                    host.addr
+                );
                 println!(
                     "Other users: cargo run --release -p ryd-host -- token --sub <uuid> --role iati_register_your_data"
                 );

@@ -2,6 +2,7 @@
 //! `cargo run --release -p ryd-host -- up --build --dev ARGS`.
 //! `--check` alone runs the checks and stops.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
@@ -19,12 +20,9 @@ fn main() -> ExitCode {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     ryd_up::without_package_env(&mut cmd).args(["run", "--release", "-p", "ryd-host", "--", "up", "--build", "--dev"]);
-    match cmd.args(&args).status() {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        Ok(status) => ExitCode::from(status.code().map_or(1, |c| c.clamp(1, 255) as u8)),
-        Err(e) => {
-            eprintln!("error: cargo up: cannot run cargo: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    // In place of this process (as `cargo run` runs its binary), so that stopping
+    // `cargo up` (Ctrl-C, a test's kill) stops the host, not only a parent of it.
+    let e = cmd.args(&args).exec();
+    eprintln!("error: cargo up: cannot run cargo: {e}");
+    ExitCode::FAILURE
 }

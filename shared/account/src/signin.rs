@@ -110,9 +110,7 @@ pub fn read_token_response(status: u16, body: &[u8]) -> Result<Tokens, String> {
     })
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{k}={}", ryd_http::percent_encode(v))).collect::<Vec<_>>().join("&")
-}
+use ryd_http::form_encode as form;
 
 #[cfg(test)]
 mod tests {
