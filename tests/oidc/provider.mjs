@@ -6,7 +6,8 @@
 //
 // - Clients: `publisher-tool` and `other-app` (authorization code + PKCE, public),
 //   `tool-machine` and `untrusted-machine` (client credentials, secret "secret"), and
-//   with ACCOUNT_REDIRECT_URI, `iati-account`: IATI Account, a confidential client
+//   with ACCOUNT_REDIRECT_URI (or once POST /__account names it), `iati-account`: IATI
+//   Account, a confidential client
 //   (authorization code + PKCE, secret "account-secret", that redirect URI).
 // - Access tokens are RFC 9068 JWTs (`typ: at+jwt`, RS256) for the API's audience, through
 //   resource indicators, carrying `client_id`, `scope` and the claims the API reads.
@@ -16,6 +17,8 @@
 //   GET  /__stats    requests per endpoint ({"jwks": n, "userinfo": n, "discovery": n, …})
 //   POST /__rotate   a new signing key; `?keep=1` keeps the old one published too
 //   POST /__down     every provider endpoint answers 503 (still counted); /__up undoes it
+//   POST /__account?redirect_uri=…  registers IATI Account's console at that callback
+//                    (for a console started after the provider, on a port of its own)
 //
 // oidc-provider's own userinfo endpoint refuses access tokens issued for another audience
 // (its `validateAudience`: correct for RFC 9068 tokens), whereas Asgardeo, Keycloak and
@@ -59,7 +62,7 @@ const server = http.createServer();
 // PORT: a port chosen by the caller, for a relying party that must know the issuer before
 // the provider knows the relying party's redirect URI.
 await new Promise((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
-const ACCOUNT_REDIRECT_URI = process.env.ACCOUNT_REDIRECT_URI;
+let ACCOUNT_REDIRECT_URI = process.env.ACCOUNT_REDIRECT_URI;
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
 let keys = [await newKey()];
@@ -154,6 +157,12 @@ server.on('request', async (req, res) => {
     provider = makeProvider(keys);
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end(JSON.stringify({ kid: fresh.kid }));
+  }
+  if (url.pathname === '/__account' && req.method === 'POST') {
+    ACCOUNT_REDIRECT_URI = url.searchParams.get('redirect_uri');
+    provider = makeProvider(keys);
+    res.writeHead(204);
+    return res.end();
   }
   if (url.pathname === '/__down' || url.pathname === '/__up') {
     down = url.pathname === '/__down';

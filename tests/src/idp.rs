@@ -1,7 +1,7 @@
 //! The test OpenID Provider (`oidc-provider`, certified; `tests/oidc/provider.mjs`) as the
 //! end-to-end tests start and ask it.
 
-use crate::{data_dir, free_port, node_packages, root, serve_in, Answer, Client, Server, AUD};
+use crate::{data_dir, node_packages, root, serve_in, Answer, Client, Server, AUD};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -103,12 +103,15 @@ pub fn basic(user: &str, password: &str) -> String {
 }
 
 /// The application with IATI Account's console registered at a fresh provider, which
-/// knows the console's redirect URI and back-channel logout URI (so the provider's port is
-/// chosen first): the host (for `module`, as `serve!`) and the provider. `extra`: more
-/// variables.
+/// knows the console's redirect URI and back-channel logout URI: the provider starts first
+/// on a port the system gives it, the host (for `module`, as `serve!`) is configured with
+/// that issuer, and the console is registered once the host has its own port. (Choosing
+/// the provider's port first and starting it after the host left that port free, and
+/// takeable by any server another test started meanwhile, while Spin started.) `extra`:
+/// more variables.
 pub fn serve_console(module: &str, name: &str, extra: &[(&str, &str)]) -> (Server, Idp) {
-    let port = free_port();
-    let issuer = format!("http://127.0.0.1:{port}");
+    let idp = Idp::start();
+    let issuer = idp.issuer.clone();
     let mut env: std::collections::BTreeMap<String, String> = [
         ("SPIN_VARIABLE_OIDC_ISSUER", issuer.as_str()),
         ("SPIN_VARIABLE_OIDC_AUDIENCE", AUD),
@@ -123,7 +126,7 @@ pub fn serve_console(module: &str, name: &str, extra: &[(&str, &str)]) -> (Serve
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let host = serve_in(module, &data_dir(name), env);
     let callback = format!("{}/account/callback", host.url());
-    let idp = Idp::start_with(&[("PORT", &port.to_string()), ("ACCOUNT_REDIRECT_URI", &callback)]);
-    assert_eq!(idp.issuer, issuer, "the provider took the port chosen for it");
+    let registered = idp.control(&format!("/__account?redirect_uri={}", ryd_api::http::percent_encode(&callback)));
+    assert_eq!(registered.status, 204, "the provider registers the console: {}", registered.text);
     (host, idp)
 }

@@ -368,11 +368,20 @@ pub fn serve_shared(data: &Path, env: BTreeMap<String, String>, shared: &SharedS
 /// Real Spin for the suites included by `tests/spin.rs`: `RYD_SPIN`, else the copy
 /// beside the project (`../shared/tools/spin/spin`); `build.rs` compiles those suites
 /// only when one exists.
+///
+/// Run once here before any test starts it: the copy beside the project unpacks itself on
+/// first use and replaces the unpacked binary when the packed one is newer, and a `spin up`
+/// whose binary was replaced under it cannot start its trigger ("Failed to execute
+/// trigger: No such file or directory"), which parallel tests on a fresh machine did.
 pub fn spin_binary() -> Option<PathBuf> {
-    std::env::var_os("RYD_SPIN")
+    static UNPACKED: OnceLock<bool> = OnceLock::new();
+    let spin = std::env::var_os("RYD_SPIN")
         .map(PathBuf::from)
         .or_else(|| Some(root().join("../shared/tools/spin/spin")))
-        .filter(|p| p.is_file())
+        .filter(|p| p.is_file())?;
+    let runs = UNPACKED.get_or_init(|| Command::new(&spin).arg("--version").output().is_ok_and(|o| o.status.success()));
+    assert!(*runs, "{} --version failed", spin.display());
+    Some(spin)
 }
 
 /// Starts the application's real components: in real Spin when called from a suite that
