@@ -249,6 +249,16 @@ fn errors_answer_with_ckans_types_and_statuses() {
         "Bad request - JSON Error",
     );
     err(&r.get("/api/3/action/package_show"), 409, "Validation Error");
+    // CKAN's locale prefix answers as without it; anything else there is not found.
+    let plain = r.get("/api/3/action/package_list").expect(200);
+    assert_eq!(r.get("/en/api/3/action/package_list").expect(200), plain);
+    assert_eq!(r.get("/fr/api/action/package_list").expect(200), plain);
+    assert_eq!(
+        result(&r.get(&format!("/es/api/3/action/organization_show?id={}", r.public_org)))["name"],
+        r.public_org.as_str()
+    );
+    err(&r.get("/eng/api/3/action/package_list"), 404, "Not Found Error");
+    err(&r.get("/EN/api/3/action/package_list"), 404, "Not Found Error");
     // rows above 1000 are clamped, not refused.
     result(&r.get("/api/3/action/package_search?rows=1000000"));
     if let Some(stats) = r.host.stats() {

@@ -65,8 +65,22 @@ pub fn serve(component: &Component, req: &Request, ports: &dyn Ports) -> Respons
             }
         }
     };
+    // What answers a token or a session is that caller's alone: no shared cache may keep
+    // it, whatever the handler said (a public route says its own freshness, or nothing).
+    if !public_route(component, req) && response.header("cache-control").is_none() {
+        response.set_header("cache-control", PRIVATE);
+    }
     response.set_header("x-request-id", request_id);
     response
+}
+
+/// `Cache-Control` of every answer to a credential: never stored by a shared cache, nor
+/// kept by the browser.
+pub const PRIVATE: &str = "private, no-store";
+
+/// Whether the request names a route of `component` open to anyone (`Access::Public`).
+fn public_route(component: &Component, req: &Request) -> bool {
+    matches!(routes::find(component.routes, &req.method, &req.path), Match::Found(r, _) if matches!(r.access, Access::Public))
 }
 
 fn answer(component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {

@@ -723,3 +723,30 @@ fn every_endpoint_refuses_each_missing_scope() {
     }
     assert_eq!(before, w.snapshot());
 }
+
+#[test]
+fn answers_to_a_credential_are_never_kept_by_a_shared_cache_and_public_ones_say_their_freshness() {
+    let w = World::new();
+    let ann = Who::user(&uid(1), "Ann");
+    let cache = |r: &ryd_api::Response| r.header("cache-control").map(str::to_string);
+    let private = Some("private, no-store".to_string());
+    // A token route, answered or refused, and a refusal for want of a token.
+    assert_eq!(cache(&w.call(Some(&ann), "GET", "/api/v1/reporting-orgs", None)), private);
+    assert_eq!(cache(&w.call(Some(&ann), "GET", "/api/v1/reporting-orgs/nope", None)), private);
+    assert_eq!(cache(&w.call(None, "GET", "/api/v1/reporting-orgs", None)), private);
+    assert_eq!(cache(&w.call(Some(&ann), "POST", "/api/v1/reporting-orgs", Some(org_body("cached")))), private);
+    // A console page (a session) is no-store; so is what verifies a caller's token.
+    assert_eq!(cache(&w.raw(ryd_api::Request::new("GET", "/account"))).as_deref(), Some("no-store"));
+    let mut key = ryd_authz::SigningKey::generate("EdDSA").unwrap().private_jwk();
+    key["kid"] = json!("a1");
+    w.set_var("authz_signing_keys", &key.to_string());
+    let verified = w.call(None, "GET", "/api/3/action/authz_verify?token=x.y.z", None);
+    assert_eq!((verified.status, cache(&verified)), (200, private.clone()), "{}", verified.json_body());
+    let jwks = w.call(None, "GET", "/.well-known/jwks.json", None);
+    assert_eq!(cache(&jwks).as_deref(), Some("public, max-age=300"));
+    // Public: the health probe is never stored; what changes only with a release is.
+    assert_eq!(cache(&w.call(None, "GET", "/health", None)).as_deref(), Some("no-store"));
+    for path in ["/api/v1/openapi.json", "/api/v1/licences"] {
+        assert_eq!(cache(&w.call(None, "GET", path, None)).as_deref(), Some("public, max-age=3600"), "{path}");
+    }
+}

@@ -87,7 +87,12 @@ pub enum Flavour {
 
 /// Answers one request; `log` receives internal errors.
 pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
-    let path = req.path.trim_end_matches('/');
+    let Some(path) = without_locale(req.path.trim_end_matches('/')) else {
+        let body = json!({"success": false, "error": {"__type": "Not Found Error", "message": "Not found"}});
+        let mut r = Response::json(404, &body);
+        r.set_header("access-control-allow-origin", "*");
+        return r;
+    };
     let (flavour, action) =
         if let Some(a) = path.strip_prefix("/api/3/action/").or_else(|| path.strip_prefix("/api/action/")) {
             (Flavour::Ckan, a)
@@ -149,6 +154,19 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
         response.set_header("cache-control", "no-store");
     }
     response
+}
+
+/// The path without a locale prefix: CKAN routes its actions under one too (`/en/api/3/
+/// action/…`, as does IATI's compatibility layer: `([a-z]{2}/)?api/(3/)?action/`), and the
+/// prefix changes nothing in the answer. `None`: a first segment that is no locale before
+/// `/api/` (`spin.toml` routes `/:locale/api/…` here).
+fn without_locale(path: &str) -> Option<&str> {
+    if path.starts_with("/api/") {
+        return Some(path);
+    }
+    let (locale, rest) = path.strip_prefix('/')?.split_once('/')?;
+    let is_locale = locale.len() == 2 && locale.bytes().all(|b| b.is_ascii_lowercase());
+    (is_locale && (rest.starts_with("api/3/action/") || rest.starts_with("api/action/"))).then(|| &path[3..])
 }
 
 /// The actions answered conditionally (`ETag`, `If-None-Match`).

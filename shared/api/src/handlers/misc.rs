@@ -2,9 +2,10 @@ use crate::context::{Ctx, Reply};
 use crate::error::ApiResult;
 use serde_json::{json, Value};
 
+/// `GET /health`: never stored (a probe asks about now).
 pub fn health(ctx: &Ctx) -> ApiResult<Reply> {
     let db = ryd_store::ensure_schema(ctx.sql());
-    Ok(match db {
+    let reply = match db {
         Ok(()) => Reply::bare(200, json!({"status": "ok", "version": crate::VERSION, "database": "ok"})),
         Err(e) => {
             ctx.ports.log(&format!("health: database unavailable: {e}"));
@@ -19,12 +20,17 @@ pub fn health(ctx: &Ctx) -> ApiResult<Reply> {
             }
             reply
         }
-    })
+    };
+    Ok(reply.header("cache-control", "no-store"))
 }
 
 pub fn openapi(_ctx: &Ctx) -> ApiResult<Reply> {
-    Ok(Reply::bare(200, crate::openapi::document().clone()))
+    Ok(Reply::bare(200, crate::openapi::document().clone()).header("cache-control", STATIC))
 }
+
+/// What changes only with a new release (the OpenAPI document, the licence list): any
+/// cache may keep it an hour.
+const STATIC: &str = "public, max-age=3600";
 
 /// The one answer without the envelope (the reference's `Licences` schema).
 pub fn licences(_ctx: &Ctx) -> ApiResult<Reply> {
@@ -32,7 +38,7 @@ pub fn licences(_ctx: &Ctx) -> ApiResult<Reply> {
         .iter()
         .map(|l| json!({"id": l.id, "full_label": l.full_label, "short_label": l.short_label, "status": l.status}))
         .collect();
-    Ok(Reply::bare(200, Value::Array(list)))
+    Ok(Reply::bare(200, Value::Array(list)).header("cache-control", STATIC))
 }
 
 pub fn access_check(_ctx: &Ctx) -> ApiResult<Reply> {

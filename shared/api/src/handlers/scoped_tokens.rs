@@ -177,7 +177,10 @@ pub fn verify(ctx: &Ctx) -> ApiResult<Reply> {
     let algs: Vec<String> = OWN_ALGS.iter().map(|a| a.to_string()).collect();
     let claims = match verify_signature(&token, &ring.key_set(), &algs) {
         Ok(c) => c,
-        Err(e) => return Ok(ctx.ckan_ok(json!({"verified": false, "message": e.to_string()}))),
+        Err(e) => {
+            let refused = ctx.ckan_ok(json!({"verified": false, "message": e.to_string()}));
+            return Ok(refused.header("cache-control", crate::PRIVATE));
+        }
     };
     let payload = serde_json::to_value(&claims).unwrap_or(Value::Null);
     let result = match check_own_claims(ctx, &payload)? {
@@ -185,7 +188,8 @@ pub fn verify(ctx: &Ctx) -> ApiResult<Reply> {
         Some(message) if strict => json!({"verified": false, "message": message}),
         Some(message) => json!({"verified": false, "message": message, "payload": payload}),
     };
-    Ok(ctx.ckan_ok(result))
+    // About the token the caller sent: theirs alone.
+    Ok(ctx.ckan_ok(result).header("cache-control", crate::PRIVATE))
 }
 
 /// What is wrong with the claims of a token signed by one of our keys, if anything.
