@@ -26,14 +26,24 @@ use std::collections::BTreeMap;
 pub struct Caller {
     pub principal: Principal,
     pub superadmin: bool,
-    /// Whether the token was found in the verified-token cache (no signature checked).
-    pub from_cache: bool,
     /// The role table in force when the token was verified.
     pub role_table: RoleTable,
     /// The component's settings (`Component::settings`) when the token was verified.
     settings: BTreeMap<String, String>,
-    /// The console session the caller acts through (`None`: a bearer token).
-    pub session: Option<ConsoleSession>,
+    /// How the caller proved who they are.
+    pub credential: Credential,
+}
+
+/// How a caller proved who they are (as crates.io models `Authentication`): what
+/// [`crate::dispatch`] checks differs by it, and nothing else does.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A bearer token, with its scopes; `from_cache`: found in the verified-token cache
+    /// (no signature checked on this request).
+    Token { from_cache: bool },
+    /// A signed-in console session: no scopes (the permission table alone decides), and
+    /// no listed service client.
+    Session(ConsoleSession),
 }
 
 /// A signed-in console session, as its pages act with it.
@@ -67,8 +77,8 @@ pub struct SessionFacts {
 
 impl Caller {
     /// The caller a console session acts as: the signed-in user, through the console's
-    /// client, holding every user scope (the console is scope-free: the permission table
-    /// alone decides, as AUTHZ.md's table reads without scopes).
+    /// client, with no scopes ([`Credential::Session`] is scope-free: the permission table
+    /// alone decides).
     pub fn for_session(session: &ryd_store::sessions::Session, facts: SessionFacts) -> Caller {
         let principal = Principal {
             sub: session.sub.clone(),
@@ -89,16 +99,23 @@ impl Caller {
         Caller {
             principal,
             superadmin,
-            from_cache: false,
             role_table: facts.role_table,
             settings: BTreeMap::new(),
-            session: Some(ConsoleSession {
+            credential: Credential::Session(ConsoleSession {
                 id_hash: session.id_hash.clone(),
                 csrf_token: session.csrf_token.clone(),
                 user_name: session.user_name.clone(),
                 origin: facts.origin,
                 signout_origin: facts.signout_origin,
             }),
+        }
+    }
+
+    /// The console session the caller acts through (`None`: a bearer token).
+    pub fn session(&self) -> Option<&ConsoleSession> {
+        match &self.credential {
+            Credential::Session(s) => Some(s),
+            Credential::Token { .. } => None,
         }
     }
 
@@ -208,10 +225,9 @@ pub fn authenticate(req: &Request, ports: &dyn Ports, component: &Component) -> 
     Ok(Caller {
         principal,
         superadmin,
-        from_cache,
         role_table: cached.role_table,
         settings: cached.settings,
-        session: None,
+        credential: Credential::Token { from_cache },
     })
 }
 

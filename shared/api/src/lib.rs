@@ -26,7 +26,8 @@ pub use ryd_codelists as codelists;
 pub use ryd_http as http;
 pub use ryd_http::{Request, Response};
 
-use routes::{Access, Component, Match};
+pub use auth::Credential;
+use routes::{Access, Component, Match, Route};
 use ryd_authz::{check_caller, check_scopes, ScopeVerdict};
 
 /// Bodies over this size are refused with 413.
@@ -96,21 +97,48 @@ fn answer(component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<
         Match::NotFound => return Err(ApiError::new(404, format!("No such endpoint: {}", req.path))),
     };
     let now_millis = ports.now_millis();
-    let endpoint = match route.access {
+    match route.access {
         Access::Public => {
             let ctx = Ctx { ports, req, caller: None, params, now_millis };
             return (route.handler)(&ctx);
         }
         Access::Session => return Ok(handlers::console::enter(route, params, req, ports)),
-        Access::Token(endpoint) => endpoint,
-    };
+        Access::Token(_) => {}
+    }
     // Configuration is read only when a token is verified in full; a cached token brings
     // what the request needs with it (auth::Caller::settings).
     let started = std::time::Instant::now();
     let caller = auth::authenticate(req, ports, component);
     let auth_micros = started.elapsed().as_micros();
     let caller = caller?;
-    let token_check = if caller.from_cache { "token cache hit" } else { "token verified" };
+    let token_check = match caller.credential {
+        Credential::Token { from_cache: true } => "token cache hit",
+        _ => "token verified",
+    };
+    let mut reply = dispatch(route, params, req, ports, caller, now_millis)?;
+    // Server-Timing (W3C): what the token check cost inside the component, and how.
+    let timing = format!("auth;desc=\"{token_check}\";dur={:.3}", auth_micros as f64 / 1000.0);
+    reply.headers.push(("server-timing".into(), timing));
+    Ok(reply)
+}
+
+/// Everything after authentication, for every [`Credential`]: the route must be a token
+/// route; the caller must hold the role that opens the API; a token must hold the route's
+/// scopes (a session holds none: the permission table alone decides); the route's caller
+/// rule (`check_caller`: superadmins, listed service clients, which a session never is);
+/// then the handler, which asks the permission table about the object. The token path and
+/// IATI Account's console both come through here, so no check exists twice.
+pub fn dispatch(
+    route: &Route,
+    params: Vec<(&'static str, String)>,
+    req: &Request,
+    ports: &dyn Ports,
+    caller: auth::Caller,
+    now_millis: i64,
+) -> ApiResult<Reply> {
+    let Access::Token(endpoint) = route.access else {
+        return Err(ApiError::internal(format!("{} {} is not a token route", route.method, route.pattern)));
+    };
     let p = &caller.principal;
     if !p.may_use_api() {
         return Err(ApiError::forbidden(format!(
@@ -118,23 +146,22 @@ fn answer(component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<
             ryd_authz::principal::REQUIRED_ROLE
         )));
     }
-    match check_scopes(endpoint, &p.scopes, p.is_machine) {
-        ScopeVerdict::Allowed => {}
-        ScopeVerdict::MissingScope { required, missing } => {
-            return Err(ApiError::insufficient_scope(&required, &missing))
-        }
-        ScopeVerdict::UserTokenRequired => {
-            return Err(ApiError::forbidden(
+    if let Credential::Token { .. } = caller.credential {
+        match check_scopes(endpoint, &p.scopes, p.is_machine) {
+            ScopeVerdict::Allowed => {}
+            ScopeVerdict::MissingScope { required, missing } => {
+                return Err(ApiError::insufficient_scope(&required, &missing))
+            }
+            ScopeVerdict::UserTokenRequired => return Err(ApiError::forbidden(
                 "This operation needs a user's token (OpenID Connect); machine-to-machine tokens cannot perform it.",
-            ))
+            )),
         }
     }
-    let listed_in = |setting: &str| p.is_listed_client(caller.setting(setting).unwrap_or_default());
+    let listed_in = |setting: &str| match caller.credential {
+        Credential::Token { .. } => p.is_listed_client(caller.setting(setting).unwrap_or_default()),
+        Credential::Session(_) => false,
+    };
     check_caller(endpoint, caller.superadmin, listed_in).map_err(ApiError::forbidden)?;
     let ctx = Ctx { ports, req, caller: Some(caller), params, now_millis };
-    let mut reply = (route.handler)(&ctx)?;
-    // Server-Timing (W3C): what the token check cost inside the component, and how.
-    let timing = format!("auth;desc=\"{token_check}\";dur={:.3}", auth_micros as f64 / 1000.0);
-    reply.headers.push(("server-timing".into(), timing));
-    Ok(reply)
+    (route.handler)(&ctx)
 }

@@ -218,6 +218,26 @@ fn refusals_are_the_apis_shown_on_the_page_and_change_nothing() {
 }
 
 #[test]
+fn the_console_is_refused_with_the_apis_own_words_through_the_one_dispatch() {
+    // A person whose account lacks the role that opens the API: the console's action is
+    // refused by the same check, in the same words, as their token's request would be.
+    let c = Cast::new();
+    let w = &c.world;
+    let mut outsider = Who::user(&uid(77), "Outsider");
+    outsider.roles.clear();
+    let by_token = w.call(Some(&outsider), "POST", "/api/v1/reporting-orgs", Some(org_body("outside")));
+    assert_eq!(by_token.status, 403);
+    let words = by_token.json_body()["error"]["error_msg"].as_str().unwrap().to_string();
+    let before = w.snapshot();
+    let tab = sign_in(w, &outsider);
+    let fields = [("short_name", "outside"), ("human_readable_name", "Outside"), ("contact_email", "o@example.org")];
+    let r = post(w, &tab, "/account/orgs", &fields);
+    assert_eq!(r.status, 403, "{}", page(&r));
+    assert!(page(&r).contains(&words), "{words} on {}", page(&r));
+    assert_eq!(w.snapshot(), before);
+}
+
+#[test]
 fn every_post_must_come_from_the_console_with_the_sessions_token() {
     let c = Cast::new();
     let w = &c.world;

@@ -313,7 +313,7 @@ fn console_origin(ctx: &Ctx, client: &Client) -> String {
 /// the console's home). Without that endpoint, home at once.
 pub fn logout(ctx: &Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
-    let session = caller.session.as_ref().ok_or_else(|| ApiError::internal("sign-out without a session"))?;
+    let session = caller.session().ok_or_else(|| ApiError::internal("sign-out without a session"))?;
     let sql = ctx.sql();
     let id_token = sessions::id_token(sql, &session.id_hash)?;
     sessions::end(sql, &session.id_hash)?;

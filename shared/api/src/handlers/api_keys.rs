@@ -98,7 +98,7 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let user_id = caller.user_id().to_string();
     let session_hash = match body.get("session_bound") {
         None | Some(Value::Bool(false)) => None,
-        Some(Value::Bool(true)) => match &caller.session {
+        Some(Value::Bool(true)) => match caller.session() {
             Some(s) => Some(s.id_hash.clone()),
             None => {
                 return Err(ApiError::invalid_field(

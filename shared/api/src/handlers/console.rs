@@ -16,9 +16,9 @@ use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{parse_form, percent_encode, Request};
 use crate::ports::Ports;
-use crate::routes::{self, Access, Match, Route};
+use crate::routes::{self, Match, Route};
 use crate::validate::{FieldSpec, DATASET_FIELDS, ORG_FIELDS};
-use ryd_authz::{check_caller, decide, Authorisation};
+use ryd_authz::{decide, Authorisation};
 use ryd_console::{self as view, Field, Frame, Input, Notice};
 use ryd_store::sessions;
 use serde_json::{json, Map, Value};
@@ -98,7 +98,7 @@ fn page(
         }
         Err(e) => return (problem_page(ports, req, e, None), None),
     };
-    let Some(session) = caller.session.clone() else {
+    let Some(session) = caller.session().cloned() else {
         return (problem_page(ports, req, ApiError::internal("a session caller without its session"), None), None);
     };
     let user = Some((session.user_name.as_str(), session.csrf_token.as_str()));
@@ -162,9 +162,8 @@ fn session_caller(req: &Request, ports: &dyn Ports, now: i64) -> ApiResult<Optio
     Ok(Some(Caller::for_session(&session, facts)))
 }
 
-/// Calls one of the API's routes as the session's user: the route's caller rule
-/// (`check_caller`), the API-use role, then its handler, exactly as a token's request
-/// after the scope check. `Ok` is the answer's body.
+/// Calls one of the API's routes as the session's user, through the same pipeline as a
+/// token's request ([`crate::dispatch`]). `Ok` is the answer's body.
 fn api(ctx: &Ctx, method: &str, path_and_query: &str, body: Option<Value>) -> ApiResult<Value> {
     let caller = ctx.caller()?;
     let mut req = Request::new(method, path_and_query);
@@ -178,19 +177,7 @@ fn api(ctx: &Ctx, method: &str, path_and_query: &str, body: Option<Value>) -> Ap
         Match::Found(route, params) => (route, params),
         _ => return Err(ApiError::internal(format!("no route {method} {}", req.path))),
     };
-    let Access::Token(endpoint) = route.access else {
-        return Err(ApiError::internal(format!("{method} {} is not a token route", req.path)));
-    };
-    if !caller.principal.may_use_api() {
-        return Err(ApiError::forbidden(format!(
-            "Your account lacks the role {} needed to manage organisations.",
-            ryd_authz::principal::REQUIRED_ROLE
-        )));
-    }
-    // A session is no listed service client: such endpoints are for superadmins only here.
-    check_caller(endpoint, caller.superadmin, |_| false).map_err(ApiError::forbidden)?;
-    let sub = Ctx { ports: ctx.ports, req: &req, caller: Some(caller.clone()), params, now_millis: ctx.now_millis };
-    Ok((route.handler)(&sub)?.body)
+    Ok(crate::dispatch(route, params, &req, ctx.ports, caller.clone(), ctx.now_millis)?.body)
 }
 
 /// `api`, for reads a page may go without (a section the user may not see is left out).
@@ -212,7 +199,7 @@ fn text(v: &Value, pointer: &str) -> String {
 
 fn me(ctx: &Ctx) -> ApiResult<(String, String, String)> {
     let caller = ctx.caller()?;
-    let s = caller.session.as_ref().ok_or_else(|| ApiError::internal("console page without a session"))?;
+    let s = caller.session().ok_or_else(|| ApiError::internal("console page without a session"))?;
     Ok((caller.user_id().to_string(), s.user_name.clone(), s.csrf_token.clone()))
 }
 
