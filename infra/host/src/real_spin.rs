@@ -2,6 +2,7 @@
 //! the same `spin.toml` and `.wasm` files, measured and tested on the host they deploy to.
 
 use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -49,40 +50,56 @@ impl Drop for SpinProcess {
     }
 }
 
-/// `spin up -f MANIFEST --state-dir STATE` on a free loopback port, with `env` (the
-/// `SPIN_VARIABLE_*` values); returns once it accepts connections.
+/// `spin up -f MANIFEST --state-dir STATE` on a loopback port Spin chooses itself, with
+/// `env` (the `SPIN_VARIABLE_*` values); returns once it accepts connections, at the
+/// address it printed. (A port chosen here and left free until Spin bound it could be
+/// taken meanwhile by any other server started on this machine, and the check that Spin
+/// listens would then reach that server instead.)
 pub fn up<'a>(
     spin: &Path,
     manifest: &Path,
     state: &Path,
     env: impl IntoIterator<Item = (&'a String, &'a String)>,
 ) -> Result<SpinProcess> {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let mut cmd = Command::new(spin);
     cmd.args(["up", "--quiet", "-f"])
         .arg(manifest)
-        .arg("--listen")
-        .arg(addr.to_string())
+        .args(["--listen", "127.0.0.1:0"])
         .arg("--state-dir")
         .arg(state)
         .arg("--log-dir")
         .arg(state.join("logs"))
         .envs(env)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .process_group(0);
-    let child = cmd.spawn().with_context(|| format!("starting {}", spin.display()))?;
-    let mut p = SpinProcess { child, addr };
-    // Spin compiles the components on start (a few seconds; it caches them).
+    let mut child = cmd.spawn().with_context(|| format!("starting {}", spin.display()))?;
+    let stdout = child.stdout.take().context("spin up's stdout")?;
+    // Spin prints `Serving http://ADDR` once it listens (it compiles the components first:
+    // a few seconds, cached after); the rest of its output is read and dropped, so that a
+    // full pipe never blocks it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stdout).lines().map_while(std::io::Result::ok) {
+            if !sent {
+                if let Some(addr) = line.trim().strip_prefix("Serving http://").and_then(|a| a.parse().ok()) {
+                    let _ = tx.send(addr);
+                    sent = true;
+                }
+            }
+        }
+    });
     let deadline = Instant::now() + Duration::from_secs(180);
+    let mut p = SpinProcess { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
     while Instant::now() < deadline {
         if let Some(status) = p.child.try_wait()? {
             bail!("spin up exited ({status}) before listening");
         }
-        if std::net::TcpStream::connect(addr).is_ok() {
+        if let Ok(addr) = rx.recv_timeout(Duration::from_millis(50)) {
+            p.addr = addr;
             return Ok(p);
         }
-        std::thread::sleep(Duration::from_millis(50));
     }
-    bail!("spin up did not listen on {addr} within 180 s")
+    bail!("spin up did not say where it listens within 180 s")
 }
