@@ -33,7 +33,7 @@ DATASET_KEYS = sorted(["human_readable_name", "short_name", "source_type", "url"
                        "last_url_update_date", "last_metadata_update_date"])
 VERSION = {"type": "integer", "description": "Increases with every change; the ETag."}
 
-# Every answer carries every metadata key, an unset optional string as "" (API.md): say so.
+# Every answer carries every metadata key, an unset optional string as "" (shared/api/README.md): say so.
 rst = S["ReportingOrgUpdateableData"]["properties"]["reporting_source_type"]
 rst["enum"].append("")
 rst["description"] = "Empty when unset (also accepted in requests, to unset it)."
@@ -201,7 +201,7 @@ paths["/api/3/action/is_authorized"] = {"servers": [{"url": "/"}], "get": {"tags
                    {"name": "userid", "in": "query", "required": False, "schema": {"type": "string", "format": "uuid"}}],
     "responses": ok({"type": "object", "required": ["success", "result"], "properties": {"help": {"type": "string"}, "success": {"type": "boolean"}, "result": {"type": "boolean"}}})}}
 
-# Authorisation service: scoped tokens, keys, API keys, groups (AUTHZ-SERVICE.md).
+# Authorisation service: scoped tokens, keys, API keys, groups (shared/api/README.md, "Authorisation as a service").
 TAG = ["Authorisation service"]
 both = [{"clientCredentials": ["ryd"]}, {"openIdConnect": ["ryd"]}]
 def data(schema):

@@ -1,4 +1,4 @@
-//! A local Spin-compatible host for this application (RUNTIME.md "Running it").
+//! A local Spin-compatible host for this application (infra/README.md).
 //!
 //! It reads `spin.toml`, builds the components with their build commands, compiles each
 //! once, and serves HTTP, instantiating a fresh instance per request with WASI 0.2,

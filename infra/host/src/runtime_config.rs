@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 /// livelock for good under concurrent writers (a writer told "busy" by a running
 /// checkpoint leaves its place in the queue; when that place comes up nobody takes it, and
 /// every waiter spins on a lapsed deadline); with a timed checkpoint it did not, in the
-/// runs the README records.
+/// runs infra/README.md records.
 pub const SQLD_ARGS: &[&str] = &["--checkpoint-interval-s", "60"];
 
 /// Where a SQLite database label lives.

@@ -7,7 +7,7 @@
 //! `sqlite-inproc`), key-value calls and variable reads inside `block_in_place` (Spin's
 //! `key-value-spin` and `variables-env`). `block_in_place` hands the worker's other tasks
 //! to another thread while this one blocks; on real Spin a request that does it can stall
-//! a keep-alive client (RUNTIME.md).
+//! a keep-alive client (infra/README.md, "What a request costs on Spin").
 
 use crate::runtime_config::{Database, KeyValue, RuntimeConfig};
 use crate::stats::Stats;
@@ -163,7 +163,7 @@ impl sqlite::HostConnection for SpinCtx {
         let rows = match self.table.get(&conn).map_err(|_| sqlite::Error::InvalidConnection)? {
             SqliteConnection::Local(conn) => execute_local(conn.clone(), statement, parameters).await,
             // Bounded: a libSQL server that never answers (sqld 0.24's write queue can
-            // livelock: README, "Beyond one machine") must cost the request a 503, not the
+            // livelock: infra/README.md, "Beyond one machine") must cost the request a 503, not the
             // host a task that waits forever.
             SqliteConnection::Remote(conn) => {
                 match tokio::time::timeout(REMOTE_STATEMENT_TIMEOUT, execute_remote(conn, &statement, parameters)).await

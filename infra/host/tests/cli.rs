@@ -1,5 +1,5 @@
 //! Every documented `ryd-host` command explains itself: `--help` exits 0 and names the
-//! command's options (README, "The two commands" and "Moving from the old registry").
+//! command's options (README, "The two commands"; shared/ckan/README.md, "Moving from the old registry").
 
 use std::process::Command;
 

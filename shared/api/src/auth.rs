@@ -1,10 +1,10 @@
-//! From a bearer token to a caller, on every request (AUTHZ.md §1): the verified-token
+//! From a bearer token to a caller, on every request (shared/authz/README.md §1): the verified-token
 //! cache first (one SQLite statement), full verification only on a miss.
 //!
 //! Configuration (Spin variables) is read only on a miss: the cache row keeps what the
 //! request needs afterwards (the claims, the role table in force, the component's
 //! settings), because on Spin every variable read blocks a worker thread and can stall
-//! a keep-alive client for tens of milliseconds (RUNTIME.md). So a configuration change
+//! a keep-alive client for tens of milliseconds (infra/README.md, "What a request costs on Spin"). So a configuration change
 //! reaches a token already cached within `token_cache_seconds`.
 
 use crate::error::{ApiError, ApiResult};

@@ -192,7 +192,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The JSON object body (413, 415 and 400 as API.md says).
+    /// The JSON object body (413, 415 and 400 as shared/api/README.md says).
     pub fn body(&self) -> ApiResult<Map<String, Value>> {
         crate::validate::parse_object(&self.req.body)
     }

@@ -1,4 +1,4 @@
-//! Errors at the API boundary, answered in the reference envelope (API.md).
+//! Errors at the API boundary, answered in the reference envelope (shared/api/README.md).
 
 use crate::http::Response;
 use ryd_authz::{Authorisation, Decision, TokenError};

@@ -41,7 +41,7 @@ const fn r(method: &'static str, pattern: &'static str, access: Access, handler:
 /// One Spin component: its name in spin.toml, the routes it serves, and the variables its
 /// handlers read after the token check. Those are read when a token is verified and kept
 /// with it in the verified-token cache, so a cached token's request reads no variable
-/// (on Spin every variable read blocks a worker thread; RUNTIME.md).
+/// (on Spin every variable read blocks a worker thread; infra/README.md, "What a request costs on Spin").
 pub struct Component {
     pub name: &'static str,
     pub routes: &'static [Route],

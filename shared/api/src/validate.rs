@@ -1,4 +1,4 @@
-//! Request-body validation against the reference schemas (API.md "Conventions").
+//! Request-body validation against the reference schemas (shared/api/README.md, "Conventions").
 //!
 //! Each writable field is one row of a table: its check, whether a create needs it, and
 //! whether an update may change it.

@@ -204,7 +204,7 @@ fn as_bearer(w: &World, token: &str, method: &str, path: &str, body: Option<serd
 
 #[test]
 fn a_cached_token_and_a_missing_one_read_no_variable() {
-    // On Spin each variable read blocks a worker thread (RUNTIME.md): the hot path reads none.
+    // On Spin each variable read blocks a worker thread (infra/README.md, "What a request costs on Spin"): the hot path reads none.
     let w = World::new();
     let r = w.raw(ryd_api::Request::new("GET", "/api/v1/access-check"));
     expect(&r, 401);

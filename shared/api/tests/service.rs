@@ -1,4 +1,4 @@
-//! Authorisation as a service, the rest of AUTHZ-SERVICE.md: scoped tokens signed by this
+//! Authorisation as a service, the rest of shared/api/README.md, "Authorisation as a service": scoped tokens signed by this
 //! application (grants from the permission table, verification, published keys, rotation),
 //! API keys and `validate_api_key` with groups and usage plans, and revocation reaching them.
 

@@ -1,4 +1,4 @@
-//! Verification settings, read from Spin variables by the caller (AUTHZ.md §7).
+//! Verification settings, read from Spin variables by the caller (shared/authz/README.md §7).
 
 use crate::permissions::RoleTable;
 

@@ -1,4 +1,4 @@
-//! The application's own signing keys (AUTHZ-SERVICE.md "Carrying"): the first private key
+//! The application's own signing keys (shared/api/README.md, "Authorisation as a service"): the first private key
 //! signs; every key listed is published, so tokens signed before a rotation still verify
 //! until they expire.
 //!

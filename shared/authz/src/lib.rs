@@ -3,11 +3,11 @@
 //! - [`token`]: access-token verification (header, key, signature, claims) into
 //!   [`VerifiedClaims`], then a [`Principal`].
 //! - [`jwks`]: the issuer's key set.
-//! - [`scopes`]: the scopes each endpoint needs (AUTHZ.md §2), as one table.
-//! - [`permissions`]: the permission table (AUTHZ.md §4), as data, and [`decide`], which
+//! - [`scopes`]: the scopes each endpoint needs (shared/authz/README.md §2), as one table.
+//! - [`permissions`]: the permission table (shared/authz/README.md §4), as data, and [`decide`], which
 //!   answers with a [`Decision`] that carries its reason.
 //! - [`scoped`] and [`keyring`]: the scoped tokens this application signs itself
-//!   (AUTHZ-SERVICE.md), their scope syntax and the keys that sign them.
+//!   (shared/api/README.md, "Authorisation as a service"), their scope syntax and the keys that sign them.
 //!
 //! Nothing here knows about Spin, HTTP or SQL: callers bring the time, the keys and the
 //! facts from the database.

@@ -1,4 +1,4 @@
-//! The permission table of AUTHZ.md §4, as data, and the one function that reads it.
+//! The permission table of shared/authz/README.md §4, as data, and the one function that reads it.
 
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +95,7 @@ const COLUMNS: [&str; 6] = ["admin", "editor", "contributor", "contributor_pendi
 const PROVIDER_ADMIN: usize = 4;
 const SUPERADMIN: usize = 5;
 
-/// AUTHZ.md §4, row by row: admin, editor, contributor, contributor_pending, provider
+/// shared/authz/README.md §4, row by row: admin, editor, contributor, contributor_pending, provider
 /// admin, superadmin.
 const DOCUMENTED: [(Authorisation, [bool; 6]); 10] = {
     use Authorisation::*;
@@ -121,7 +121,7 @@ const REFERENCE_EXTRA: [(Authorisation, usize); 2] = [
     (Authorisation::UpdateDatasetVisibility, 1), // editor
 ];
 
-/// What a machine token may never do, whatever it is granted (AUTHZ.md §3).
+/// What a machine token may never do, whatever it is granted (shared/authz/README.md §3).
 const MACHINE_FORBIDDEN: [Authorisation; 3] =
     [Authorisation::DeleteOrg, Authorisation::SetOrgUserAuthz, Authorisation::SetOrgToolAuthz];
 
@@ -215,7 +215,7 @@ mod tests {
     use super::*;
     use Authorisation::*;
 
-    /// The table of AUTHZ.md §4 written out again as text, so a change to the data above
+    /// The table of shared/authz/README.md §4 written out again as text, so a change to the data above
     /// must be made twice on purpose.
     const SPEC: &str = "
         read-org                  x x x . x x

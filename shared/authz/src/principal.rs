@@ -1,4 +1,4 @@
-//! The verified caller (AUTHZ.md §1, table "The verified token becomes a Principal").
+//! The verified caller (shared/authz/README.md §1, the `Principal`).
 
 use crate::token::{TokenError, VerifiedClaims};
 

@@ -1,4 +1,4 @@
-//! Scopes for the tokens this application signs itself (AUTHZ-SERVICE.md "Carrying"), in
+//! Scopes for the tokens this application signs itself (shared/api/README.md, "Authorisation as a service"), in
 //! the syntax of datopian's `ckanext-authz-service` so its clients port over:
 //! `<type>[:<id>[:<subscope>][:<actions>]]`, types `org`, `ds`, `res`, `*` a wildcard,
 //! several actions comma-separated.

@@ -1,4 +1,4 @@
-//! Coarse access: the scopes each endpoint needs (AUTHZ.md §2), as one table.
+//! Coarse access: the scopes each endpoint needs (shared/authz/README.md §2), as one table.
 
 /// Every endpoint of the Register Your Data API that needs a token, and the public ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -32,7 +32,7 @@ pub enum Endpoint {
     SetToolAdmin,
     RemoveToolAdmin,
     Licences,
-    /// Authorisation as a service (AUTHZ-SERVICE.md).
+    /// Authorisation as a service (shared/api/README.md).
     AuthzCheck,
     Revoke,
     /// Scoped tokens signed by this application (user tokens only).
@@ -86,7 +86,7 @@ const RYD: &[&str] = &["ryd"];
 const ORG_READ: &[&str] = &["ryd", "ryd:reporting_org"];
 const DATASET: &[&str] = &["ryd", "ryd:dataset"];
 
-/// AUTHZ.md §2, exactly (each operation's `security` in the reference YAML).
+/// shared/authz/README.md §2, exactly (each operation's `security` in the reference YAML).
 pub const SCOPE_TABLE: &[ScopeRule] = {
     use Endpoint::*;
     &[

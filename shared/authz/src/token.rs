@@ -1,4 +1,4 @@
-//! Access-token verification (AUTHZ.md §1 steps 1–3).
+//! Access-token verification (shared/authz/README.md §1 steps 1–3).
 //!
 //! [`decode_verified`] checks the header, finds the key, checks the signature and reads the
 //! claims into [`VerifiedClaims`]; [`check_claims`] checks time, issuer, audience and
@@ -86,7 +86,7 @@ pub fn decode_verified(token: &str, keys: &KeySet, config: &AuthConfig) -> Resul
     read_claims(verify_signature(token, keys, &config.allowed_algs)?, config)
 }
 
-/// Header rules (AUTHZ.md §1 step 1), key lookup and signature, for any JWT signed by a
+/// Header rules (shared/authz/README.md §1 step 1), key lookup and signature, for any JWT signed by a
 /// key in `keys` with an algorithm in `allowed_algs`: the claims, unchecked otherwise.
 /// The authorisation service verifies its own scoped tokens with this too.
 pub fn verify_signature(
@@ -169,7 +169,7 @@ fn verify_typed(
 struct Unverified;
 
 /// RS256 (PKCS #1 v1.5) or PS256 (PSS, salt as long as the hash: RFC 7518 §3.5) with SHA-256.
-/// The key is built from its raw parts per token: as cheap as ring's was (README).
+/// The key is built from its raw parts per token: as cheap as ring's was (infra/README.md, "What a request costs").
 fn verify_rsa(n: &[u8], e: &[u8], pss: bool, signed: &[u8], signature: &[u8]) -> Result<(), Unverified> {
     use rsa::signature::Verifier;
     use rsa::{sha2::Sha256, BoxedUint};
@@ -264,7 +264,7 @@ pub fn roles_of(value: &Value) -> Vec<String> {
     }
 }
 
-/// Time, issuer, audience and lifetime (AUTHZ.md §1 step 3), against `now` in seconds.
+/// Time, issuer, audience and lifetime (shared/authz/README.md §1 step 3), against `now` in seconds.
 /// Runs on every request, including cache hits.
 pub fn check_claims(claims: &VerifiedClaims, config: &AuthConfig, now: i64) -> Result<(), TokenError> {
     let leeway = config.leeway_seconds;

@@ -1,4 +1,4 @@
-//! Every token rejection of AUTHZ.md §1, with real keys of each allowed algorithm.
+//! Every token rejection of shared/authz/README.md §1, with real keys of each allowed algorithm.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use ryd_authz::{

@@ -25,7 +25,7 @@ struct Ctx<'a> {
 
 type Action = fn(&Ctx) -> Result<Answer, CkanError>;
 
-/// Every read action (CKAN-COMPAT.md "Actions"), with its help text.
+/// Every read action (shared/ckan/README.md, "Actions"), with its help text.
 const READ: &[(&str, Action, &str)] = &[
     ("status_show", status_show, "Return a dictionary with information about the site's configuration."),
     ("site_read", site_read, "Return True."),

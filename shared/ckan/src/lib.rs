@@ -1,6 +1,6 @@
 #![recursion_limit = "256"]
 //! The CKAN Action API, read-only, for every downstream tool of the old IATI Registry
-//! (CKAN-COMPAT.md): `/api/3/action/{action}` and `/api/action/{action}` answer as CKAN
+//! (shared/ckan/README.md): `/api/3/action/{action}` and `/api/action/{action}` answer as CKAN
 //! does; `/api/limited-ckan-compatible/{action}` as IATI's own compatibility layer does.
 //! Only public data: live, public datasets of live, approved organisations.
 

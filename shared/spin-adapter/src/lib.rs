@@ -3,7 +3,7 @@
 //! and from `ryd_api`'s. Every component is `serve(request)`.
 //!
 //! Stores are opened lazily: a request that never needs the key-value store never opens
-//! it (on real Spin, opening it costs the worker thread; AUTHZ.md §1.5).
+//! it (on real Spin, opening it costs the worker thread; shared/authz/README.md §1, item 5).
 
 #[cfg(feature = "api")]
 pub use ryd_api::routes;

@@ -1,4 +1,4 @@
-//! Audit events: appended by every write in the same transaction (AUTHZ.md §6).
+//! Audit events: appended by every write in the same transaction (shared/authz/README.md §6).
 
 use crate::sql::{Sql, SqlError, Value};
 

@@ -155,7 +155,7 @@ pub fn plan_groups(sql: &dyn Sql, names: &[&str], user_id: &str) -> Result<Vec<P
 }
 
 /// Whether the user and the dataset share a group, or the user is a member of the
-/// dataset's organisation (which counts as a shared group, AUTHZ-SERVICE.md).
+/// dataset's organisation (which counts as a shared group, shared/api/README.md, "Authorisation as a service").
 pub fn shares_group(sql: &dyn Sql, user_id: &str, dataset_id: &str) -> Result<bool, SqlError> {
     Ok(sql
         .execute(

@@ -1,4 +1,4 @@
-//! Idempotency records for POST (API.md: a retry within 24 h returns the first answer).
+//! Idempotency records for POST (shared/api/README.md: a retry within 24 h returns the first answer).
 
 use crate::sql::{Sql, SqlError};
 

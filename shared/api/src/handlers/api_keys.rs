@@ -1,4 +1,4 @@
-//! API keys for gateways (AUTHZ-SERVICE.md): created by their user, shown once, stored
+//! API keys for gateways (shared/api/README.md, "Authorisation as a service"): created by their user, shown once, stored
 //! as SHA-256 only; and `validate_api_key`, which a gateway asks with its own token.
 //! The Register Your Data API itself never accepts them.
 

@@ -1,4 +1,4 @@
-//! Authorisation as a service (AUTHZ-SERVICE.md): batch checks from the same permission
+//! Authorisation as a service (shared/api/README.md): batch checks from the same permission
 //! table, and revocation of everything a user or a client application holds.
 
 use crate::context::{Ctx, Reply};

@@ -1,4 +1,4 @@
-//! Groups (AUTHZ-SERVICE.md): collections of datasets with user members and key/value
+//! Groups (shared/api/README.md, "Authorisation as a service"): collections of datasets with user members and key/value
 //! metadata, managed by superadmins (the scope table's `Groups` row says so); usage plans for gateways are groups. Not CKAN's
 //! `group_list` (which answers organisations, as the IATI Registry did).
 

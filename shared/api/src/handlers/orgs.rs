@@ -95,7 +95,7 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
             version: 1,
         };
         orgs::insert(sql, &org).map_err(|e| unique_to_conflict(e, "short_name"))?;
-        // The creator becomes its admin; a superadmin holds every right already (AUTHZ.md §4).
+        // The creator becomes its admin; a superadmin holds every right already (shared/authz/README.md §4).
         if !caller.superadmin {
             members::set_role(sql, &org.id, caller.user_id(), "admin", &now)?;
         }

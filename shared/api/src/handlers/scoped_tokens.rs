@@ -1,4 +1,4 @@
-//! Scoped tokens signed by this application (AUTHZ-SERVICE.md "Carrying"), as datopian's
+//! Scoped tokens signed by this application (shared/api/README.md, "Authorisation as a service"), as datopian's
 //! `ckanext-authz-service` issues them: the requested scopes intersected with what the
 //! permission table grants the caller right now, in a short-lived JWT any service can
 //! verify offline with the published keys.

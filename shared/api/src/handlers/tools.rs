@@ -1,4 +1,4 @@
-//! Tools (provider admin, AUTHZ.md §5): the registry of tools and their grants.
+//! Tools (provider admin, shared/authz/README.md §5): the registry of tools and their grants.
 
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
