@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! cargo build --release --target wasm32-wasip2 -p bench-crypto
-//! cargo run --release -p ryd-host --bin run-command -- target/wasm32-wasip2/release/bench-crypto.wasm 300
+//! cargo run --release -p ryd-bench --bin run-command -- target/wasm32-wasip2/release/bench-crypto.wasm 300
 //! ```
 //!
 //! Natively too (`cargo run --release -p bench-crypto -- 300`), for the wasm/native ratio.

@@ -7,11 +7,9 @@
 //! `ryd-host up` is the command line.
 
 pub mod build;
-pub mod cpu;
 pub mod dev;
 pub mod dev_idp;
 pub mod import;
-pub mod load;
 pub mod manifest;
 pub mod outbound;
 mod output;

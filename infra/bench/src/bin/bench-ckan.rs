@@ -3,10 +3,10 @@
 //! component in the host, loaded over loopback. Prints `package_search` p50/p99 for text
 //! queries, `fq=organization:` queries and deep pages.
 //!
-//! `cargo run --release -p ryd-host --bin bench-ckan [-- --sizes 13000,1300000] [--requests N]`
+//! `cargo run --release -p ryd-bench --bin bench-ckan [-- --sizes 13000,1300000] [--requests N]`
 
 use anyhow::{Context, Result};
-use ryd_host::load::{run, Scenario};
+use ryd_bench::load::{run, Scenario};
 use ryd_host::{build, manifest::Manifest, start, HostOptions};
 use std::path::PathBuf;
 use std::sync::Arc;

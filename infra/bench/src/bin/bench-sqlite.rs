@@ -3,7 +3,7 @@
 //! Opens, queries and closes connections to a database file from 1, 2 and 16 threads and
 //! prints connections/s and the time of each phase.
 //!
-//! `cargo run --release -p ryd-host --bin bench-sqlite -- DB [--memstatus on|off] [--statement SQL]`
+//! `cargo run --release -p ryd-bench --bin bench-sqlite -- DB [--memstatus on|off] [--statement SQL]`
 //!
 //! `--memstatus off` turns off SQLite's memory statistics, which Spin's build leaves on:
 //! with them, every allocation takes one process-wide mutex, and parsing a schema is

@@ -1,7 +1,7 @@
 //! Runs a `wasi:cli` command component (WASI 0.2) with the process's arguments and stdio,
 //! on the same engine settings as the host: for measuring code inside wasm (e.g. crypto).
 //!
-//! `cargo run --release -p ryd-host --bin run-command -- FILE.wasm [ARGS...]`
+//! `cargo run --release -p ryd-bench --bin run-command -- FILE.wasm [ARGS...]`
 
 use anyhow::{Context, Result};
 use wasmtime::component::{Component, Linker, ResourceTable};

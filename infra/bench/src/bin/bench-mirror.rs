@@ -8,13 +8,13 @@
 //! on real Spin:
 //!
 //! ```sh
-//! cargo run --release -p ryd-host --bin bench-mirror -- [--spin ../shared/tools/spin/spin]
+//! cargo run --release -p ryd-bench --bin bench-mirror -- [--spin ../shared/tools/spin/spin]
 //! ```
 
 use anyhow::{Context, Result};
 use ryd_authz::{jwks_document, SigningKey};
+use ryd_bench::load::Conn;
 use ryd_host::build;
-use ryd_host::load::Conn;
 use ryd_host::manifest::Manifest;
 use ryd_host::{start, HostOptions};
 use serde_json::{json, Value};
@@ -40,7 +40,7 @@ struct Client {
 }
 
 impl Client {
-    fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> Result<ryd_host::load::Answer> {
+    fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> Result<ryd_bench::load::Answer> {
         let t = Instant::now();
         let a = self.conn.send_with("GET", path, None, headers, None)?;
         self.cost.seconds += t.elapsed().as_secs_f64();
@@ -50,7 +50,7 @@ impl Client {
         Ok(a)
     }
 
-    fn post(&mut self, path: &str, body: &str) -> Result<ryd_host::load::Answer> {
+    fn post(&mut self, path: &str, body: &str) -> Result<ryd_bench::load::Answer> {
         let t = Instant::now();
         let a = self.conn.send("POST", path, None, Some(body))?;
         self.cost.seconds += t.elapsed().as_secs_f64();
@@ -65,7 +65,7 @@ impl Client {
     }
 }
 
-fn json_of(a: &ryd_host::load::Answer) -> Value {
+fn json_of(a: &ryd_bench::load::Answer) -> Value {
     serde_json::from_slice(&a.body).unwrap_or(Value::Null)
 }
 

@@ -1,0 +1,8 @@
+//! What the benchmarks share: [`load`] drives HTTP/1.1 keep-alive clients at a server
+//! and measures latency percentiles and throughput; [`cpu`] reads the CPU clocks of
+//! threads, processes and Spin's process group, so each cell can say what the server
+//! spent per request. The binaries in `src/bin/` are the benchmarks (`infra/README.md`,
+//! "Benchmarks").
+
+pub mod cpu;
+pub mod load;
