@@ -9,34 +9,14 @@
 // Environment: SITE (the console's origin), ORG (the sample organisation's short name),
 // SHOTS, CHROMIUM (the executable).
 
-import puppeteer from 'puppeteer-core';
+import { expect, go, launch, screenshots, text } from './pages.mjs';
 
 const { SITE, ORG, SHOTS, CHROMIUM } = process.env;
 const ADA = '00000000-0000-4000-8000-000000000002';
 
-let shots = 0;
-async function shot(page, name) {
-  shots += 1;
-  await page.screenshot({ path: `${SHOTS}/${String(shots).padStart(2, '0')}-${name}.png`, fullPage: true });
-}
+const shot = screenshots(SHOTS);
 
-function expect(ok, what) {
-  if (!ok) throw new Error(what);
-}
-
-async function go(page, selector) {
-  const target = await page.waitForSelector(selector, { timeout: 10_000 });
-  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), target.click()]);
-}
-
-const text = (page) => page.evaluate(() => document.body.innerText);
-
-const browser = await puppeteer.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
-  defaultViewport: { width: 1100, height: 800 },
-});
+const browser = await launch(CHROMIUM);
 try {
   const page = await browser.newPage();
   await page.goto(`${SITE}/account`);
@@ -78,7 +58,7 @@ try {
   expect(page.url() === `${SITE}/account`, `back at the console: ${page.url()}`);
   expect((await text(page)).includes('Sign in'), 'signed out');
   await shot(page, 'signed-out-again');
-  process.stdout.write(`${JSON.stringify({ done: true, shots })}\n`);
+  process.stdout.write(`${JSON.stringify({ done: true, shots: shot.count() })}\n`);
 } finally {
   await browser.close();
 }

@@ -8,7 +8,7 @@
 //
 // Environment: SITE (the console's origin), ISSUER, SHOTS, CHROMIUM (the executable).
 
-import puppeteer from 'puppeteer-core';
+import { expect, go, launch, screenshots, text } from './pages.mjs';
 import readline from 'node:readline';
 
 const { SITE, ISSUER, SHOTS, CHROMIUM } = process.env;
@@ -24,23 +24,7 @@ async function checkpoint(name, facts = {}) {
   if (value !== 'go') throw new Error(`the test stopped the journey at ${name}: ${value}`);
 }
 
-let shots = 0;
-async function shot(page, name) {
-  shots += 1;
-  await page.screenshot({ path: `${SHOTS}/${String(shots).padStart(2, '0')}-${name}.png`, fullPage: true });
-}
-
-function expect(ok, what) {
-  if (!ok) throw new Error(what);
-}
-
-/// Clicks and waits for the page the click leads to (after any redirects).
-async function go(page, selector) {
-  const target = await page.waitForSelector(selector, { timeout: 10_000 });
-  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), target.click()]);
-}
-
-const text = (page) => page.evaluate(() => document.body.innerText);
+const shot = screenshots(SHOTS);
 
 async function fill(page, fields) {
   for (const [name, value] of Object.entries(fields)) {
@@ -69,13 +53,7 @@ async function signIn(page, login) {
   expect((await text(page)).includes('Signed in as'), 'signed in');
 }
 
-const browser = await puppeteer.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  // Chromium's sandbox needs user namespaces, which containers (and root) often lack.
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  defaultViewport: { width: 1100, height: 800 },
-});
+const browser = await launch(CHROMIUM);
 try {
   const alice = await browser.newPage();
   const dialogs = [];
@@ -161,7 +139,7 @@ try {
   expect(dave.url() === `${SITE}/account`, `back at the console: ${dave.url()}`);
   expect((await text(dave)).includes('Sign in'), 'signed out');
   await shot(dave, 'dave-signed-out');
-  await checkpoint('done', { shots });
+  await checkpoint('done', { shots: shot.count() });
 } finally {
   await browser.close();
   lines.close();
