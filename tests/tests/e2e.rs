@@ -489,7 +489,7 @@ fn spin_toml_routes_every_api_route_to_the_component_whose_table_holds_it() {
 }
 
 #[test]
-fn the_public_read_components_link_no_signature_code_and_none_links_ring() {
+fn the_public_read_components_link_no_signature_code_none_links_ring_nor_the_console() {
     // Each .wasm keeps function names (release strips debug info only): the API components
     // show the RustCrypto verifiers', the CKAN and Dashboard ones must not (shared/spin-adapter's
     // `ckan` and `dashboard` features), and no component compiles C any more (ring is gone: no clang needed).
@@ -506,5 +506,13 @@ fn the_public_read_components_link_no_signature_code_and_none_links_ring() {
     }
     for id in m.components.keys() {
         assert!(!has(id, "ring_core_"), "{id} links ring");
+    }
+    // IATI Account's console (its pages, maud, the console handlers) is linked only by the
+    // account component: the others name tables without pages.
+    for needle in ["ryd_console", "handlers7console"] {
+        assert!(has("account", needle), "the check must see {needle} in the account component");
+        for api in ["reporting-orgs", "datasets", "users", "authz", "ckan-compat", "dashboard"] {
+            assert!(!has(api, needle), "{api} links the console ({needle})");
+        }
     }
 }

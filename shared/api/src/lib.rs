@@ -102,7 +102,12 @@ fn answer(component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<
             let ctx = Ctx { ports, req, caller: None, params, now_millis };
             return (route.handler)(&ctx);
         }
-        Access::Session => return Ok(handlers::console::enter(route, params, req, ports)),
+        Access::Session => {
+            let Some(pages) = component.pages else {
+                return Err(ApiError::internal(format!("{} has no pages for {}", component.name, route.pattern)));
+            };
+            return Ok(pages(route, params, req, ports));
+        }
         Access::Token(_) => {}
     }
     // Configuration is read only when a token is verified in full; a cached token brings

@@ -46,7 +46,14 @@ pub struct Component {
     pub name: &'static str,
     pub routes: &'static [Route],
     pub settings: &'static [&'static str],
+    /// What answers this component's `Session` routes (IATI Account's console: the
+    /// session, the CSRF checks, then the page). A field, not a call in `answer`, so that
+    /// only the component with pages links the console's code.
+    pub pages: Option<Pages>,
 }
+
+/// The entry to a component's console pages.
+pub type Pages = fn(&Route, Vec<(&'static str, String)>, &crate::Request, &dyn crate::Ports) -> Reply;
 
 use Access::{Public, Session, Token};
 use Endpoint as E;
@@ -57,6 +64,7 @@ use Endpoint as E;
 pub const ACCOUNT: Component = Component {
     name: "account",
     settings: &[],
+    pages: Some(console::enter),
     routes: &[
         r("GET", "/account/login", Public, account::login),
         r("GET", "/account/callback", Public, account::callback),
@@ -90,6 +98,7 @@ pub const ACCOUNT: Component = Component {
 pub const REPORTING_ORGS: Component = Component {
     name: "reporting-orgs",
     settings: &[],
+    pages: None,
     routes: &[
         r("GET", "/health", Public, misc::health),
         r("GET", "/api/v1/openapi.json", Public, misc::openapi),
@@ -107,6 +116,7 @@ pub const REPORTING_ORGS: Component = Component {
 pub const DATASETS: Component = Component {
     name: "datasets",
     settings: &["pipeline_clients"],
+    pages: None,
     routes: &[
         r("GET", "/api/v1/reporting-orgs/{oid}/datasets", Token(E::ListOrgDatasets), datasets::list),
         r("POST", "/api/v1/datasets", Token(E::CreateDataset), datasets::create),
@@ -121,6 +131,7 @@ pub const DATASETS: Component = Component {
 pub const USERS: Component = Component {
     name: "users",
     settings: &[],
+    pages: None,
     routes: &[
         r("GET", "/api/v1/reporting-orgs/{oid}/users", Token(E::ListOrgUsers), users::list_members),
         r("POST", "/api/v1/users/{uid}/reporting-org", Token(E::JoinOrg), users::join),
@@ -148,6 +159,7 @@ pub const USERS: Component = Component {
 pub const AUTHZ: Component = Component {
     name: "authz",
     settings: &["authz_service_clients", "usage_plan_groups"],
+    pages: None,
     routes: &[
         r("POST", "/api/v1/authz/check", Token(E::AuthzCheck), authz::check),
         r("GET", "/api/3/action/is_authorized", Token(E::AuthzCheck), authz::is_authorized),
