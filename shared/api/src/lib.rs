@@ -52,7 +52,9 @@ pub fn serve(component: &Component, req: &Request, ports: &dyn Ports) -> Respons
         .filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string)
         .unwrap_or_else(ids::new_id);
-    let mut response = match answer(component, req, ports) {
+    let found = routes::find(component.routes, &req.method, &req.path);
+    let credentialed = matches!(&found, Match::Found(r, _) if !matches!(r.access, Access::Public));
+    let mut response = match answer(found, component, req, ports) {
         Ok(reply) => reply.into_response(),
         Err(e) => {
             if let Some(log) = &e.log {
@@ -68,7 +70,7 @@ pub fn serve(component: &Component, req: &Request, ports: &dyn Ports) -> Respons
     };
     // What answers a token or a session is that caller's alone: no shared cache may keep
     // it, whatever the handler said (a public route says its own freshness, or nothing).
-    if !public_route(component, req) && response.header("cache-control").is_none() {
+    if credentialed && response.header("cache-control").is_none() {
         response.set_header("cache-control", PRIVATE);
     }
     response.set_header("x-request-id", request_id);
@@ -79,13 +81,9 @@ pub fn serve(component: &Component, req: &Request, ports: &dyn Ports) -> Respons
 /// kept by the browser.
 pub const PRIVATE: &str = "private, no-store";
 
-/// Whether the request names a route of `component` open to anyone (`Access::Public`).
-fn public_route(component: &Component, req: &Request) -> bool {
-    matches!(routes::find(component.routes, &req.method, &req.path), Match::Found(r, _) if matches!(r.access, Access::Public))
-}
-
-fn answer(component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
-    let (route, params) = match routes::find(component.routes, &req.method, &req.path) {
+/// Answers the route `found` in `component`'s table.
+fn answer(found: Match, component: &Component, req: &Request, ports: &dyn Ports) -> ApiResult<Reply> {
+    let (route, params) = match found {
         Match::Found(route, params) => (route, params),
         Match::WrongMethod(allow) => {
             return Err(ApiError::new(
