@@ -19,7 +19,6 @@ use std::time::SystemTime;
 
 pub const ISS: &str = "https://identity.test/oauth2/token";
 pub const AUD: &str = "https://registry.test/api/v1";
-pub const APP: &str = "publisher-app";
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
@@ -458,71 +457,22 @@ pub fn now() -> i64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).expect("after 1970").as_secs() as i64
 }
 
-/// Someone calling the API.
-#[derive(Debug, Clone)]
-pub struct Who {
-    pub uid: String,
-    pub sub: String,
-    pub client_id: String,
-    pub roles: Vec<String>,
-    pub scopes: String,
-    pub name: String,
+pub use ryd_test_support::{dataset_body, org_body, uid, Who, APP};
+
+/// A [`Who`]'s token from the test Identity Service, issued now.
+pub trait Signed {
+    /// The access token's claims.
+    fn claims(&self) -> Value;
+    /// The signed access token.
+    fn token(&self) -> String;
 }
 
-pub fn uid(n: u32) -> String {
-    format!("00000000-0000-4000-8000-{n:012}")
-}
-
-impl Who {
-    pub fn user(n: u32, name: &str) -> Self {
-        Who {
-            uid: uid(n),
-            sub: format!("sub-{n}"),
-            client_id: APP.into(),
-            roles: vec!["iati_register_your_data".into()],
-            scopes: ryd_authz::every_scope().join(" "),
-            name: name.into(),
-        }
+impl Signed for Who {
+    fn claims(&self) -> Value {
+        self.claims_from(ISS, AUD, now())
     }
-    pub fn superadmin(n: u32) -> Self {
-        let mut w = Self::user(n, "Super");
-        w.roles.push("iati_superadmin".into());
-        w
-    }
-    pub fn machine(client_id: &str) -> Self {
-        Who {
-            uid: String::new(),
-            sub: client_id.into(),
-            client_id: client_id.into(),
-            roles: vec![],
-            scopes: ryd_authz::every_scope().join(" "),
-            name: String::new(),
-        }
-    }
-    pub fn via(mut self, client_id: &str) -> Self {
-        self.client_id = client_id.into();
-        self
-    }
-    pub fn scopes(mut self, s: &str) -> Self {
-        self.scopes = s.into();
-        self
-    }
-
-    pub fn claims(&self) -> Value {
-        let now = now();
-        let mut c = json!({"iss": ISS, "aud": AUD, "sub": self.sub, "client_id": self.client_id, "scope": self.scopes,
-                           "iat": now - 1, "exp": now + 600, "jti": format!("{}-{now}", self.sub)});
-        if !self.uid.is_empty() {
-            c["iatiRegistryId"] = json!(self.uid);
-            c["roles"] = json!(self.roles);
-            c["name"] = json!(self.name);
-            c["email"] = json!(format!("{}@example.org", self.name.to_lowercase()));
-        }
-        c
-    }
-
-    pub fn token(&self) -> String {
-        sign(&self.claims())
+    fn token(&self) -> String {
+        sign(&Signed::claims(self))
     }
 }
 

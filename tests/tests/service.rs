@@ -9,10 +9,6 @@ use std::time::Instant;
 
 const ISSUER: &str = "https://registry.test";
 
-fn org_body(short: &str) -> Value {
-    json!({"short_name": short, "human_readable_name": format!("Org {short}"), "contact_email": "a@example.org"})
-}
-
 fn authorize(c: &Client, who: &Who, scopes: Value, lifetime: i64) -> Value {
     let body = json!({"scopes": scopes, "lifetime": lifetime});
     c.call(who, "POST", "/api/3/action/authz_authorize", Some(body)).expect(200)["result"].clone()

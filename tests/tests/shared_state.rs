@@ -22,7 +22,7 @@ mod account;
 
 /// Several hosts on one libSQL server and one Redis: what "beyond one machine" means.
 mod hosts {
-    use ryd_e2e::{app_manifest, cargo, data_dir, serve_shared, test_env, Client, Server, SharedState, Who};
+    use ryd_e2e::{app_manifest, cargo, data_dir, serve_shared, test_env, Client, Server, SharedState, Signed, Who};
     use serde_json::{json, Value};
     use std::io::{BufRead, BufReader};
     use std::process::{Child, Stdio};

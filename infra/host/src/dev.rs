@@ -17,9 +17,13 @@ pub const CONSOLE_CLIENT_ID: &str = "iati-account-dev";
 /// Where the issuer `up --dev` last served is kept, for `token` to sign as it.
 const ISSUER_FILE: &str = "dev-issuer";
 
+/// Where the development Identity Service (`dev_idp`) is served on the host: its issuer is
+/// the host's origin plus this.
+pub const IDP_PATH: &str = "/dev-identity";
+
 /// The development issuer of a host on `port`: its own development Identity Service.
 pub fn issuer_at(port: u16) -> String {
-    format!("http://127.0.0.1:{port}{}", crate::dev_idp::PATH)
+    format!("http://127.0.0.1:{port}{}", IDP_PATH)
 }
 /// The development superadmin's user id.
 pub const DEV_SUPERADMIN: &str = "00000000-0000-4000-8000-000000000001";
@@ -130,7 +134,7 @@ impl DevIdentity {
 
     /// The issuer's origin (`http://127.0.0.1:PORT`): what the console calls out to.
     pub fn origin(&self) -> &str {
-        self.issuer.strip_suffix(crate::dev_idp::PATH).unwrap_or(&self.issuer)
+        self.issuer.strip_suffix(IDP_PATH).unwrap_or(&self.issuer)
     }
 
     /// Defaults for the variables; explicit `SPIN_VARIABLE_*` values still win. IATI

@@ -18,8 +18,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Where the provider is served on the host (its issuer is the host's origin plus this).
-pub const PATH: &str = "/dev-identity";
+pub use crate::dev::IDP_PATH as PATH;
 
 /// How long an authorization code may wait for its exchange.
 const CODE_LIFETIME_S: i64 = 60;

@@ -10,7 +10,6 @@
 use crate::error::{ApiError, ApiResult};
 use crate::http::Request;
 use crate::ports::Ports;
-use crate::routes::Component;
 use ryd_authz::principal::{holds_role, SUPERADMIN_ROLE};
 use ryd_authz::token::roles_of;
 use ryd_authz::{check_claims, decode_verified, AuthConfig, KeySet, Principal, RoleTable, TokenError, VerifiedClaims};
@@ -28,7 +27,7 @@ pub struct Caller {
     pub superadmin: bool,
     /// The role table in force when the token was verified.
     pub role_table: RoleTable,
-    /// The component's settings (`Component::settings`) when the token was verified.
+    /// The component's settings (`routes::Component::settings`) when the token was verified.
     settings: BTreeMap<String, String>,
     /// How the caller proved who they are.
     pub credential: Credential,
@@ -168,12 +167,14 @@ pub fn secret_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-pub fn authenticate(req: &Request, ports: &dyn Ports, component: &Component) -> ApiResult<Caller> {
+/// The caller a request's bearer token names, for `component` (spin.toml's name: each
+/// component caches its own verification), with the variables `settings` it reads later.
+pub fn authenticate(req: &Request, ports: &dyn Ports, component: &str, settings: &[&str]) -> ApiResult<Caller> {
     let token = bearer_token(req).ok_or_else(ApiError::no_token)?;
     let now_ms = ports.now_millis();
     let now = now_ms / 1000;
     let sql = ports.sql();
-    let hash = cache_key(component.name, token);
+    let hash = cache_key(component, token);
     let mut found = tokens::lookup(sql, &hash, now)?;
     if found.schema_version < SCHEMA_VERSION {
         ryd_store::migrate(sql)?;
@@ -198,8 +199,7 @@ pub fn authenticate(req: &Request, ports: &dyn Ports, component: &Component) -> 
             if claims.roles.is_none() && claims.sub != claims.client_id {
                 fill_from_userinfo(&mut claims, token, ports, &config)?;
             }
-            let settings =
-                component.settings.iter().filter_map(|n| Some((n.to_string(), ports.variable(n)?))).collect();
+            let settings = settings.iter().filter_map(|n| Some((n.to_string(), ports.variable(n)?))).collect();
             let cached = Cached { claims, role_table: config.role_table, settings };
             let c = &cached.claims;
             let profile = (c.sub != c.client_id).then(|| Profile {
@@ -312,12 +312,12 @@ fn verify_in_full(token: &str, ports: &dyn Ports, config: &AuthConfig) -> ApiRes
 }
 
 /// The token configuration from the variables (read only off the cached path).
-pub(crate) fn config(ports: &dyn Ports) -> ApiResult<AuthConfig> {
+pub fn config(ports: &dyn Ports) -> ApiResult<AuthConfig> {
     AuthConfig::from_lookup(|name| ports.variable(name)).map_err(|e| ApiError::internal(format!("configuration: {e}")))
 }
 
 /// The Identity Service did not answer (or not usefully): `503`, try again shortly.
-pub(crate) fn identity_unavailable() -> ApiError {
+pub fn identity_unavailable() -> ApiError {
     ApiError::new(503, "The Identity Service did not answer; please retry shortly.").header("retry-after", "5")
 }
 
@@ -325,7 +325,7 @@ pub(crate) fn identity_unavailable() -> ApiError {
 /// verified with the issuer's keys (refetched once for an unknown `kid`, as for access
 /// tokens): the whole payload, for that kind's own claim checks. The outer error is ours
 /// (no keys to be had), the inner the token's.
-pub(crate) fn verify_issuer_jwt(
+pub fn verify_issuer_jwt(
     token: &str,
     ports: &dyn Ports,
     config: &AuthConfig,
@@ -365,7 +365,7 @@ fn key_set(ports: &dyn Ports, config: &AuthConfig, refetch: bool) -> ApiResult<K
 }
 
 /// A value from the issuer's OpenID Connect discovery document (cached like the JWKS).
-pub(crate) fn discovered(ports: &dyn Ports, config: &AuthConfig, field: &str) -> ApiResult<Option<String>> {
+pub fn discovered(ports: &dyn Ports, config: &AuthConfig, field: &str) -> ApiResult<Option<String>> {
     let url = format!("{}/.well-known/openid-configuration", config.issuer.trim_end_matches('/'));
     let doc = cached_fetch(ports, &format!("discovery:{url}"), &url, int_var(ports, "jwks_cache_seconds", 300), false)?;
     Ok(doc

@@ -11,6 +11,10 @@ use ryd_store::audit::{self, AuditEvent};
 use ryd_store::{idempotency, orgs, tools, Sql, SqlError};
 use serde_json::{json, Map, Value};
 
+/// `Cache-Control` of every answer to a credential: never stored by a shared cache, nor
+/// kept by the browser.
+pub const PRIVATE: &str = "private, no-store";
+
 pub struct Ctx<'a> {
     pub ports: &'a dyn Ports,
     pub req: &'a Request,

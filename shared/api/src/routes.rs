@@ -1,104 +1,63 @@
 //! The route table: every endpoint once, with its access rule and handler.
 
 use crate::context::Ctx;
-use crate::error::ApiResult;
-use crate::handlers::{
-    account, api_keys, authz, console, datasets, groups, misc, orgs, pipeline, scoped_tokens, tools, users,
-};
+use crate::error::{ApiError, ApiResult};
+use crate::handlers::{api_keys, authz, datasets, groups, misc, orgs, pipeline, scoped_tokens, tools, users};
 use crate::Reply;
 use ryd_authz::Endpoint;
 
+/// Who may call an API route.
+#[derive(Debug, Clone, Copy)]
 pub enum Access {
+    /// Anyone: no credential is read.
     Public,
+    /// A bearer token (or a console session, through [`crate::dispatch`]) for this endpoint
+    /// of the scope and permission tables.
     Token(Endpoint),
-    /// A page of IATI Account's console: a signed-in session (its cookie), and on every
-    /// state-changing request the CSRF checks (`handlers::console::enter`). Its actions
-    /// call `Token` routes as the session's user.
-    Session,
 }
 
+/// What answers a route, once its access rule is met.
 pub type Handler = fn(&Ctx) -> ApiResult<Reply>;
 
-pub struct Route {
+/// One row of a route table. `A` is the table's access rule: [`Access`] for the API's;
+/// IATI Account (`ryd-iati-account`) keeps its pages in a table of its own with its own rule.
+pub struct Route<A: 'static = Access> {
+    /// The HTTP method, upper case.
     pub method: &'static str,
     /// `{name}` segments are parameters.
     pub pattern: &'static str,
-    pub access: Access,
+    /// Who may call it.
+    pub access: A,
+    /// What answers it.
     pub handler: Handler,
 }
 
-impl Route {
-    /// A console page (HTML for a browser), not an endpoint of the API.
-    pub fn is_page(&self) -> bool {
-        matches!(self.access, Access::Session) || self.pattern == "/account/console.css"
-    }
-}
-
-const fn r(method: &'static str, pattern: &'static str, access: Access, handler: Handler) -> Route {
+/// A table row (`const`, so tables are data in the binary).
+pub const fn route<A>(method: &'static str, pattern: &'static str, access: A, handler: Handler) -> Route<A> {
     Route { method, pattern, access, handler }
 }
+
+use route as r;
 
 /// One Spin component: its name in spin.toml, the routes it serves, and the variables its
 /// handlers read after the token check. Those are read when a token is verified and kept
 /// with it in the verified-token cache, so a cached token's request reads no variable
 /// (on Spin every variable read blocks a worker thread; infra/README.md, "What a request costs on Spin").
 pub struct Component {
+    /// Its name in spin.toml.
     pub name: &'static str,
+    /// The routes it serves.
     pub routes: &'static [Route],
+    /// The variables its handlers read (`Caller::setting`).
     pub settings: &'static [&'static str],
-    /// What answers this component's `Session` routes (IATI Account's console: the
-    /// session, the CSRF checks, then the page). A field, not a call in `answer`, so that
-    /// only the component with pages links the console's code.
-    pub pages: Option<Pages>,
 }
 
-/// The entry to a component's console pages.
-pub type Pages = fn(&Route, Vec<(&'static str, String)>, &crate::Request, &dyn crate::Ports) -> Reply;
-
-use Access::{Public, Session, Token};
+use Access::{Public, Token};
 use Endpoint as E;
-
-/// IATI Account (issue 18): sign-in and sign-out, the endpoint the Identity Service calls
-/// when a user's session there ends, and the console's pages (`Session`), whose actions
-/// are the API's own routes below, called as the signed-in user.
-pub const ACCOUNT: Component = Component {
-    name: "account",
-    settings: &[],
-    pages: Some(console::enter),
-    routes: &[
-        r("GET", "/account/login", Public, account::login),
-        r("GET", "/account/callback", Public, account::callback),
-        r("POST", "/account/backchannel-logout", Public, account::backchannel_logout),
-        r("GET", "/account/console.css", Public, console::stylesheet),
-        r("POST", "/account/logout", Session, account::logout),
-        r("GET", "/account", Session, console::home),
-        r("GET", "/account/users/{uid}", Session, console::user),
-        r("GET", "/account/orgs/new", Session, console::new_org),
-        r("POST", "/account/orgs", Session, console::create_org),
-        r("GET", "/account/orgs/{oid}", Session, console::org),
-        r("POST", "/account/orgs/{oid}", Session, console::update_org),
-        r("POST", "/account/orgs/{oid}/approve", Session, console::approve_org),
-        r("POST", "/account/orgs/{oid}/delete", Session, console::delete_org),
-        r("POST", "/account/orgs/{oid}/join", Session, console::join_org),
-        r("POST", "/account/orgs/{oid}/people/{uid}", Session, console::set_role),
-        r("POST", "/account/orgs/{oid}/people/{uid}/remove", Session, console::remove_person),
-        r("GET", "/account/orgs/{oid}/datasets/new", Session, console::new_dataset),
-        r("POST", "/account/orgs/{oid}/datasets", Session, console::create_dataset),
-        r("GET", "/account/datasets/{did}", Session, console::dataset),
-        r("POST", "/account/datasets/{did}", Session, console::update_dataset),
-        r("POST", "/account/datasets/{did}/delete", Session, console::delete_dataset),
-        r("GET", "/account/find", Session, console::find),
-        r("GET", "/account/api-keys", Session, console::api_keys),
-        r("POST", "/account/api-keys", Session, console::create_api_key),
-        r("POST", "/account/api-keys/{key_id}/revoke", Session, console::revoke_api_key),
-        r("GET", "/account/queue", Session, console::queue),
-    ],
-};
 
 pub const REPORTING_ORGS: Component = Component {
     name: "reporting-orgs",
     settings: &[],
-    pages: None,
     routes: &[
         r("GET", "/health", Public, misc::health),
         r("GET", "/api/v1/openapi.json", Public, misc::openapi),
@@ -116,7 +75,6 @@ pub const REPORTING_ORGS: Component = Component {
 pub const DATASETS: Component = Component {
     name: "datasets",
     settings: &["pipeline_clients"],
-    pages: None,
     routes: &[
         r("GET", "/api/v1/reporting-orgs/{oid}/datasets", Token(E::ListOrgDatasets), datasets::list),
         r("POST", "/api/v1/datasets", Token(E::CreateDataset), datasets::create),
@@ -131,7 +89,6 @@ pub const DATASETS: Component = Component {
 pub const USERS: Component = Component {
     name: "users",
     settings: &[],
-    pages: None,
     routes: &[
         r("GET", "/api/v1/reporting-orgs/{oid}/users", Token(E::ListOrgUsers), users::list_members),
         r("POST", "/api/v1/users/{uid}/reporting-org", Token(E::JoinOrg), users::join),
@@ -159,7 +116,6 @@ pub const USERS: Component = Component {
 pub const AUTHZ: Component = Component {
     name: "authz",
     settings: &["authz_service_clients", "usage_plan_groups"],
-    pages: None,
     routes: &[
         r("POST", "/api/v1/authz/check", Token(E::AuthzCheck), authz::check),
         r("GET", "/api/3/action/is_authorized", Token(E::AuthzCheck), authz::is_authorized),
@@ -191,17 +147,39 @@ pub const AUTHZ: Component = Component {
 };
 
 /// Every component of the Register Your Data API (the CKAN API is `ryd-ckan`).
-pub const COMPONENTS: &[&Component] = &[&REPORTING_ORGS, &DATASETS, &USERS, &AUTHZ, &ACCOUNT];
+pub const COMPONENTS: &[&Component] = &[&REPORTING_ORGS, &DATASETS, &USERS, &AUTHZ];
 
 /// Every route with its component, in table order.
 pub fn all() -> impl Iterator<Item = (&'static Component, &'static Route)> {
     COMPONENTS.iter().flat_map(|c| c.routes.iter().map(move |r| (*c, r)))
 }
 
-pub enum Match {
-    Found(&'static Route, Vec<(&'static str, String)>),
+/// A route's parameters from the path, in the pattern's order.
+pub type Params = Vec<(&'static str, String)>;
+
+/// What a table holds for a request's method and path.
+pub enum Match<A: 'static = Access> {
+    /// The route, and its parameters from the path (decoded).
+    Found(&'static Route<A>, Params),
+    /// The path is routed, under these methods only.
     WrongMethod(Vec<&'static str>),
+    /// No route has this path.
     NotFound,
+}
+
+impl<A> Match<A> {
+    /// The route found, else the refusal the request gets: `405` naming the methods the
+    /// path has (and an `Allow` header), or `404`.
+    pub fn or_refuse(self, req: &crate::Request) -> ApiResult<(&'static Route<A>, Params)> {
+        match self {
+            Match::Found(route, params) => Ok((route, params)),
+            Match::WrongMethod(allow) => {
+                Err(ApiError::new(405, format!("Method {} is not allowed here; use {}.", req.method, allow.join(", ")))
+                    .header("allow", allow.join(", ")))
+            }
+            Match::NotFound => Err(ApiError::new(404, format!("No such endpoint: {}", req.path))),
+        }
+    }
 }
 
 fn matches(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
@@ -225,7 +203,7 @@ fn matches(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, Strin
 
 /// Finds the route among `routes`; a trailing slash answers exactly as without it (never
 /// a redirect).
-pub fn find(routes: &'static [Route], method: &str, path: &str) -> Match {
+pub fn find<A>(routes: &'static [Route<A>], method: &str, path: &str) -> Match<A> {
     let path = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
     let mut allow = Vec::new();
     for route in routes {
@@ -241,6 +219,35 @@ pub fn find(routes: &'static [Route], method: &str, path: &str) -> Match {
     } else {
         Match::WrongMethod(allow)
     }
+}
+
+/// The route `method pattern` of `routes`, found when the program is compiled: a typed
+/// handle on an API route for callers inside the application (IATI Account's pages), so a
+/// renamed or removed route fails the build, not a request.
+pub const fn lookup(routes: &'static [Route], method: &str, pattern: &str) -> &'static Route {
+    let mut i = 0;
+    while i < routes.len() {
+        if same(routes[i].method, method) && same(routes[i].pattern, pattern) {
+            return &routes[i];
+        }
+        i += 1;
+    }
+    panic!("no such route in the table")
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// The component serving a path, as spin.toml routes it (the first whose table has the
@@ -265,6 +272,15 @@ mod tests {
         );
         assert!(matches!(find(orgs, "GET", "/api/v1/nothing"), Match::NotFound));
         assert!(component_of("/api/v1/reporting-orgs//datasets").is_none());
+    }
+
+    #[test]
+    fn lookup_finds_the_row_by_method_and_pattern() {
+        const READ: &Route = lookup(REPORTING_ORGS.routes, "GET", "/api/v1/reporting-orgs/{oid}");
+        const UPDATE: &Route = lookup(REPORTING_ORGS.routes, "PATCH", "/api/v1/reporting-orgs/{oid}");
+        assert_eq!((READ.method, READ.pattern), ("GET", "/api/v1/reporting-orgs/{oid}"));
+        assert_eq!(UPDATE.method, "PATCH");
+        assert!(matches!(UPDATE.access, Access::Token(E::UpdateOrg)));
     }
 
     #[test]

@@ -1,12 +1,10 @@
 //! The token path: the verified-token cache, revocation, JWKS fetching and refetching,
 //! userinfo, and the per-request path's use of the stores.
 
-mod support;
-
 use ryd_authz::{jwks_document, SigningKey};
 use ryd_store::Sql;
+use ryd_test_support::*;
 use serde_json::json;
-use support::*;
 
 fn access(w: &World, token: &str) -> ryd_api::Response {
     w.raw(ryd_api::Request::new("GET", "/api/v1/access-check").with_header("authorization", &format!("Bearer {token}")))
@@ -15,7 +13,7 @@ fn access(w: &World, token: &str) -> ryd_api::Response {
 #[test]
 fn a_cache_hit_skips_the_signature_and_never_opens_the_key_value_store() {
     let w = World::new();
-    let ann = Who::user(&uid(1), "Ann");
+    let ann = Who::user(1, "Ann");
     let token = w.token(&ann);
     let timing = |r: &ryd_api::Response| r.header("server-timing").unwrap_or_default().to_string();
     let first = access(&w, &token);
@@ -35,7 +33,7 @@ fn a_cache_hit_skips_the_signature_and_never_opens_the_key_value_store() {
 #[test]
 fn a_token_one_character_different_is_verified_in_full_and_refused() {
     let w = World::new();
-    let token = w.token(&Who::user(&uid(1), "Ann"));
+    let token = w.token(&Who::user(1, "Ann"));
     expect(&access(&w, &token), 200);
     // A character inside the signature: all its bits are data (the last one's are partly padding).
     let mut forged: Vec<char> = token.chars().collect();
@@ -51,7 +49,7 @@ fn a_token_one_character_different_is_verified_in_full_and_refused() {
 #[test]
 fn an_expired_cached_token_is_refused() {
     let w = World::new();
-    let token = w.token(&Who::user(&uid(1), "Ann"));
+    let token = w.token(&Who::user(1, "Ann"));
     expect(&access(&w, &token), 200);
     w.ports.now_ms.set((T0 + 600 + 61) * 1000);
     let r = access(&w, &token);
@@ -62,7 +60,7 @@ fn an_expired_cached_token_is_refused() {
 #[test]
 fn a_revocation_after_caching_refuses_the_token_on_the_next_request() {
     let w = World::new();
-    let ann = Who::user(&uid(1), "Ann");
+    let ann = Who::user(1, "Ann");
     let token = w.token(&ann);
     expect(&access(&w, &token), 200);
     ryd_store::tokens::revoke(&w.ports.sql, "sub", &ann.sub, T0).unwrap();
@@ -80,7 +78,7 @@ fn a_revocation_after_caching_refuses_the_token_on_the_next_request() {
 #[test]
 fn a_cached_token_with_insufficient_scopes_is_still_refused() {
     let w = World::new();
-    let narrow = Who::user(&uid(1), "Ann").scopes("ryd");
+    let narrow = Who::user(1, "Ann").scopes("ryd");
     let token = w.token(&narrow);
     expect(&access(&w, &token), 200);
     let r = w.raw(
@@ -97,12 +95,12 @@ fn unknown_kid_refetches_the_jwks_at_most_once_per_30_seconds() {
     w.set_var("oidc_jwks", "");
     w.set_var("oidc_jwks_uri", uri);
     w.ports.http.borrow_mut().insert(uri.into(), (200, jwks_document(&[("k1", signing_key())]).to_string()));
-    expect(&access(&w, &w.token(&Who::user(&uid(1), "Ann"))), 200);
+    expect(&access(&w, &w.token(&Who::user(1, "Ann"))), 200);
     assert_eq!(w.count("http_get"), 1);
     // Within 30 s of that fetch an unknown kid causes no refetch at all (cooldown).
     let rogue = SigningKey::generate("EdDSA").unwrap();
     let token_at = |secs: i64, n: u32| {
-        let mut c = w.claims(&Who::user(&uid(n), "X"));
+        let mut c = w.claims(&Who::user(n, "X"));
         c["iat"] = json!(secs);
         c["exp"] = json!(secs + 300);
         rogue.sign(Some("rotated"), None, &c).unwrap()
@@ -132,11 +130,11 @@ fn provider_down_with_a_warm_cache_keeps_valid_tokens_working() {
     w.set_var("oidc_jwks", "");
     w.set_var("oidc_jwks_uri", uri);
     w.ports.http.borrow_mut().insert(uri.into(), (200, jwks_document(&[("k1", signing_key())]).to_string()));
-    expect(&access(&w, &w.token(&Who::user(&uid(1), "Ann"))), 200);
+    expect(&access(&w, &w.token(&Who::user(1, "Ann"))), 200);
     w.ports.http.borrow_mut().clear();
     // Past the JWKS cache lifetime: the refetch fails, the stale copy serves.
     w.ports.now_ms.set((T0 + 400) * 1000);
-    let mut c = w.claims(&Who::user(&uid(2), "Bob"));
+    let mut c = w.claims(&Who::user(2, "Bob"));
     c["iat"] = json!(T0 + 399);
     c["exp"] = json!(T0 + 900);
     expect(&access(&w, &signing_key().sign(Some("k1"), None, &c).unwrap()), 200);
@@ -153,7 +151,7 @@ fn roles_from_userinfo_are_fetched_once_and_cached_with_the_claims() {
         .http
         .borrow_mut()
         .insert(info.into(), (200, json!({"roles": ["iati_register_your_data"], "name": "Ann"}).to_string()));
-    let ann = Who::user(&uid(1), "Ann");
+    let ann = Who::user(1, "Ann");
     let mut claims = w.claims(&ann);
     claims.as_object_mut().unwrap().remove("roles");
     let token = signing_key().sign(Some("k1"), None, &claims).unwrap();
@@ -177,7 +175,7 @@ fn roles_from_userinfo_are_fetched_once_and_cached_with_the_claims() {
 fn a_missing_required_variable_is_a_500_with_a_generic_body_and_a_logged_reason() {
     let w = World::new();
     w.set_var("oidc_issuer", "");
-    let r = access(&w, &w.token(&Who::user(&uid(1), "Ann")));
+    let r = access(&w, &w.token(&Who::user(1, "Ann")));
     let body = expect(&r, 500);
     assert!(!body.to_string().contains("oidc_issuer"));
     assert!(w.ports.logs.borrow().iter().any(|l| l.contains("oidc_issuer")));
@@ -186,7 +184,7 @@ fn a_missing_required_variable_is_a_500_with_a_generic_body_and_a_logged_reason(
 #[test]
 fn bootstrap_superadmins_become_superadmins_on_their_first_request() {
     let w = World::new();
-    let boss = Who::user(&uid(42), "Boss");
+    let boss = Who::user(42, "Boss");
     w.set_var("bootstrap_superadmins", &boss.uid);
     let r = w.call(Some(&boss), "GET", &format!("/api/v1/users/{}/roles", boss.uid), None);
     assert_eq!(expect(&r, 200)["data"]["superadmin"], true);
@@ -210,10 +208,10 @@ fn a_cached_token_and_a_missing_one_read_no_variable() {
     expect(&r, 401);
     assert_eq!(w.count("variable_read"), 0, "a request without a token reads no configuration");
     // (Tokens are signed with noise: each one is signed once and reused.)
-    let token = w.token(&Who::user(&uid(1), "Ann"));
+    let token = w.token(&Who::user(1, "Ann"));
     expect(&access(&w, &token), 200);
     assert!(w.count("variable_read") > 0, "a miss reads the configuration");
-    let sa = w.token(&Who::superadmin(&uid(9)));
+    let sa = w.token(&Who::superadmin(9));
     expect(&as_bearer(&w, &sa, "GET", "/api/v1/reporting-orgs", None), 200);
     expect(&as_bearer(&w, &sa, "POST", "/api/v1/authz/check", Some(json!({"checks": []}))), 200);
     let after_misses = w.count("variable_read");
@@ -254,14 +252,14 @@ fn a_new_token_refreshes_the_profile_only_when_it_changed() {
         let rows = w.ports.sql.execute("SELECT name, updated_at FROM users WHERE id = ?", &[uid(1).as_str().into()]);
         rows.unwrap().first().map(|r| (r.text(0), r.text(1))).unwrap()
     };
-    expect(&access(&w, &w.token(&Who::user(&uid(1), "Ann"))), 200);
+    expect(&access(&w, &w.token(&Who::user(1, "Ann"))), 200);
     let (name, first_update) = name_of(&w);
     assert_eq!(name, "Ann");
     w.ports.now_ms.set((T0 + 10) * 1000);
-    expect(&access(&w, &w.token(&Who::user(&uid(1), "Ann"))), 200);
+    expect(&access(&w, &w.token(&Who::user(1, "Ann"))), 200);
     assert_eq!(name_of(&w), ("Ann".to_string(), first_update.clone()), "the same profile is not rewritten");
     w.ports.now_ms.set((T0 + 20) * 1000);
-    expect(&access(&w, &w.token(&Who::user(&uid(1), "Ann Smith"))), 200);
+    expect(&access(&w, &w.token(&Who::user(1, "Ann Smith"))), 200);
     let (name, updated) = name_of(&w);
     assert_eq!(name, "Ann Smith");
     assert_ne!(updated, first_update);

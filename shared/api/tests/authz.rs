@@ -1,9 +1,7 @@
 //! Authorisation as a service: batch checks from the same table, and revocation.
 
-mod support;
-
+use ryd_test_support::*;
 use serde_json::json;
-use support::*;
 
 #[test]
 fn checks_answer_in_order_with_reasons_from_the_permission_table() {

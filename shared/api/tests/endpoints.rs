@@ -1,10 +1,8 @@
 //! Every endpoint natively: success shapes, validation, scopes, object-level refusals,
 //! machine tokens, provider admin, superadmin, and that refused writes change nothing.
 
-mod support;
-
+use ryd_test_support::*;
 use serde_json::{json, Value};
-use support::*;
 
 fn keys(v: &Value) -> Vec<String> {
     let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
@@ -38,7 +36,7 @@ const ORG_META_KEYS: [&str; 20] = [
 #[test]
 fn create_org_answers_the_reference_shape_and_makes_the_creator_admin() {
     let w = World::new();
-    let ann = Who::user(&uid(1), "Ann");
+    let ann = Who::user(1, "Ann");
     let r = w.call(Some(&ann), "POST", "/api/v1/reporting-orgs", Some(org_body("annorg")));
     let body = expect(&r, 201);
     assert_eq!(body["status"], "success");
@@ -244,7 +242,7 @@ fn lists_page_and_show_pending_requests_with_public_metadata_only() {
     for bad in ["page=0", "page_size=501", "page_size=x", "include_actions=maybe"] {
         expect(&w.call(Some(&c.admin), "GET", &format!("/api/v1/reporting-orgs?{bad}"), None), 400);
     }
-    let none = expect(&w.call(Some(&Who::user(&uid(50), "New")), "GET", "/api/v1/reporting-orgs", None), 200);
+    let none = expect(&w.call(Some(&Who::user(50, "New")), "GET", "/api/v1/reporting-orgs", None), 200);
     assert_eq!((none["data"].as_array().unwrap().len(), none["pagination"]["total_pages"].as_i64()), (0, Some(1)));
     // Machine token of a granted tool sees that organisation.
     let m = expect(&w.call(Some(&Who::machine(&c.tool_client)), "GET", "/api/v1/reporting-orgs", None), 200);
@@ -618,7 +616,7 @@ fn routing_conventions_404_405_and_trailing_slash() {
 #[test]
 fn idempotency_key_replays_the_first_answer_and_creates_nothing_new() {
     let w = World::new();
-    let ann = Who::user(&uid(1), "Ann");
+    let ann = Who::user(1, "Ann");
     let post = |key: &str, short: &str| {
         w.raw(
             ryd_api::Request::new("POST", "/api/v1/reporting-orgs")
@@ -727,7 +725,7 @@ fn every_endpoint_refuses_each_missing_scope() {
 #[test]
 fn answers_to_a_credential_are_never_kept_by_a_shared_cache_and_public_ones_say_their_freshness() {
     let w = World::new();
-    let ann = Who::user(&uid(1), "Ann");
+    let ann = Who::user(1, "Ann");
     let cache = |r: &ryd_api::Response| r.header("cache-control").map(str::to_string);
     let private = Some("private, no-store".to_string());
     // A token route, answered or refused, and a refusal for want of a token.

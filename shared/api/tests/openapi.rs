@@ -1,10 +1,8 @@
 //! The OpenAPI document: it covers the reference specification completely, describes
 //! every route we serve, and real answers validate against it.
 
-mod support;
-
+use ryd_test_support::*;
 use serde_json::{json, Value};
-use support::*;
 
 fn ours() -> &'static Value {
     ryd_api::openapi::document()
@@ -126,13 +124,20 @@ fn doc_path(pattern: &str) -> Option<String> {
     ours()["paths"].as_object().unwrap().keys().find(|k| shape(k) == shape(rel)).cloned()
 }
 
+/// Every route the document describes: the API's, and IATI Account's public endpoints (its
+/// pages and their stylesheet are HTML for browsers, not the API: ryd-iati-account's tests).
+fn documented() -> Vec<(&'static str, &'static str)> {
+    let api = ryd_api::routes::all().map(|(_, r)| (r.method, r.pattern));
+    let account = ryd_iati_account::PAGES.iter().filter(|p| matches!(p.access, ryd_iati_account::Page::Public));
+    api.chain(account.map(|p| (p.method, p.pattern))).collect()
+}
+
 #[test]
 fn describes_every_route_we_serve() {
-    // The console's pages are HTML for browsers, not the API (tests/console.rs covers them).
-    for (_, route) in ryd_api::routes::all().filter(|(_, r)| !r.is_page()) {
-        let path = doc_path(route.pattern).unwrap_or_else(|| panic!("{} is not in the document", route.pattern));
-        let op = &ours()["paths"][&path][route.method.to_lowercase()];
-        assert!(op.is_object(), "{} {} is not in the document", route.method, route.pattern);
+    for (method, pattern) in documented() {
+        let path = doc_path(pattern).unwrap_or_else(|| panic!("{pattern} is not in the document"));
+        let op = &ours()["paths"][&path][method.to_lowercase()];
+        assert!(op.is_object(), "{method} {pattern} is not in the document");
     }
 }
 
@@ -386,11 +391,6 @@ fn every_happy_path_answer_validates_against_the_document() {
         assert!(doc["paths"][&dp]["get"]["responses"][status.to_string()]["content"][kind].is_object());
         seen.insert(("GET", path));
     }
-    let unvisited: Vec<_> = ryd_api::routes::all()
-        .map(|(_, r)| r)
-        .filter(|r| !r.is_page())
-        .filter(|r| !seen.contains(&(r.method, r.pattern)))
-        .map(|r| (r.method, r.pattern))
-        .collect();
+    let unvisited: Vec<_> = documented().into_iter().filter(|r| !seen.contains(r)).collect();
     assert!(unvisited.is_empty(), "no happy path checked for {unvisited:?}");
 }

@@ -2,12 +2,10 @@
 //! application (grants from the permission table, verification, published keys, rotation),
 //! API keys and `validate_api_key` with groups and usage plans, and revocation reaching them.
 
-mod support;
-
 use ryd_authz::{verify_signature, KeyRing, SigningKey};
 use ryd_store::Sql;
+use ryd_test_support::*;
 use serde_json::{json, Value};
-use support::*;
 
 /// A key ring variable holding these keys (private, or public-only with `public`).
 fn authz_world() -> (Cast, SigningKey) {

@@ -1,10 +1,17 @@
 //! The actions, as one table each for reads and for refused writes.
 
 use crate::params::Params;
-use crate::{search, views, CkanError, Flavour};
+use crate::{search, views, CkanError};
 use ryd_store::public::{self, Filter, OrgSort};
 use ryd_store::Sql;
 use serde_json::{json, Value};
+
+/// Which API answers: CKAN's own, or IATI's limited layer (its own envelopes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Ckan,
+    Limited,
+}
 
 pub enum Answer {
     /// Inside CKAN's `{"help", "success", "result"}`.

@@ -52,7 +52,7 @@ pub fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
         },
     };
     // The entity tag's statement checks the schema too.
-    let read = crate::conditional(req, sql).and_then(|(etag, unchanged)| {
+    let read = crate::etag::conditional(req, sql).and_then(|(etag, unchanged)| {
         if unchanged {
             return Ok(Err(etag));
         }

@@ -6,69 +6,19 @@
 //! bodies, django-filter's messages. Only public data, from the same definitions as the
 //! CKAN API (`ryd_store::public`).
 
+mod error;
+mod etag;
 mod feed;
 mod filters;
 mod page;
 mod views;
 
+pub use error::Error;
+use etag::none_match_hits;
 pub use filters::{is_country_choice, FILE_TYPE_CHOICES};
 
 use ryd_http::{Request, Response};
 use ryd_store::Sql;
-use serde_json::{json, Value};
-
-/// Why a request gets no list or record, as DRF words it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Error {
-    /// No such record (or not public).
-    NotFound,
-    /// A page that is not a number, below 1 or past the end.
-    InvalidPage,
-    /// Query parameters django-filter refuses: parameter → its messages.
-    Filters(Vec<(String, String)>),
-    MethodNotAllowed(String),
-    /// The database cannot answer now (busy, or libSQL ended the statement): retry.
-    Unavailable(String),
-    Internal(String),
-}
-
-impl Error {
-    fn status(&self) -> u16 {
-        match self {
-            Error::NotFound | Error::InvalidPage => 404,
-            Error::Filters(_) => 400,
-            Error::MethodNotAllowed(_) => 405,
-            Error::Unavailable(_) => 503,
-            Error::Internal(_) => 500,
-        }
-    }
-
-    fn body(&self) -> Value {
-        match self {
-            Error::NotFound => json!({"detail": "Not found."}),
-            Error::InvalidPage => json!({"detail": "Invalid page."}),
-            Error::Filters(fields) => {
-                let mut body = serde_json::Map::new();
-                for (field, message) in fields {
-                    body.insert(field.clone(), json!([message]));
-                }
-                Value::Object(body)
-            }
-            Error::MethodNotAllowed(m) => json!({"detail": format!("Method \"{m}\" not allowed.")}),
-            Error::Unavailable(_) => json!({"detail": "Service temporarily unavailable, try again later."}),
-            Error::Internal(_) => json!({"detail": "A server error occurred."}),
-        }
-    }
-}
-
-impl From<ryd_store::SqlError> for Error {
-    fn from(e: ryd_store::SqlError) -> Self {
-        match e.kind {
-            ryd_store::SqlErrorKind::Busy => Error::Unavailable(e.to_string()),
-            _ => Error::Internal(e.to_string()),
-        }
-    }
-}
 
 /// One resource of the API: its path segment, its list and its record.
 struct Resource {
@@ -156,19 +106,6 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
 enum Answer {
     Json(String, Option<String>),
     NotModified(String),
-}
-
-/// The entity tag of a list, and whether the caller's `If-None-Match` already names it.
-pub(crate) fn conditional(req: &Request, sql: &dyn Sql) -> Result<(String, bool), ryd_store::SqlError> {
-    let etag = ryd_store::changes::etag(sql)?;
-    let hit = none_match_hits(req, &etag);
-    Ok((etag, hit))
-}
-
-/// Whether a GET or HEAD names `etag` in its `If-None-Match`.
-fn none_match_hits(req: &Request, etag: &str) -> bool {
-    (req.method == "GET" || req.method == "HEAD")
-        && req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, etag))
 }
 
 fn route(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Result<Answer, Error> {

@@ -162,6 +162,13 @@ pub fn serve(component: &ryd_api::routes::Component, req: Request) -> Response {
     to_spin_response(ryd_api::serve(component, &api_req, &SpinPorts::default()))
 }
 
+/// The same for IATI Account (the `account` component).
+#[cfg(feature = "account")]
+pub fn serve_account(req: Request) -> Response {
+    let api_req = to_api_request(req);
+    to_spin_response(ryd_iati_account::serve(&api_req, &SpinPorts::default()))
+}
+
 /// The same for the CKAN-compatible API, which needs SQLite only.
 #[cfg(feature = "ckan")]
 pub fn serve_ckan(req: Request) -> Response {

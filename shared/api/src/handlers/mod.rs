@@ -1,9 +1,7 @@
 //! One module per resource; each handler is a few calls into the context and the store.
 
-pub mod account;
 pub mod api_keys;
 pub mod authz;
-pub mod console;
 pub mod datasets;
 pub mod groups;
 pub mod misc;

@@ -2,13 +2,11 @@
 //! checks, actions are the API's own (same refusals, nothing changed by a refusal), names
 //! are escaped, and keys bound to a session end with it.
 
-mod support;
-
 use ryd_api::{Request, Response};
 use ryd_store::sessions::{self, Lifetimes, NewSession};
 use ryd_store::Sql;
+use ryd_test_support::*;
 use serde_json::{json, Value};
-use support::*;
 
 const ORIGIN: &str = "https://registry.example.org";
 const CLIENT: &str = "iati-account";
@@ -223,7 +221,7 @@ fn the_console_is_refused_with_the_apis_own_words_through_the_one_dispatch() {
     // refused by the same check, in the same words, as their token's request would be.
     let c = Cast::new();
     let w = &c.world;
-    let mut outsider = Who::user(&uid(77), "Outsider");
+    let mut outsider = Who::user(77, "Outsider");
     outsider.roles.clear();
     let by_token = w.call(Some(&outsider), "POST", "/api/v1/reporting-orgs", Some(org_body("outside")));
     assert_eq!(by_token.status, 403);

@@ -4,10 +4,9 @@
 //! here and their sessions here end: `validate_cookie` then says `logged_in: false`, and
 //! keys bound to those sessions stop working.
 
-use crate::auth::{identity_unavailable, SessionFacts};
-use crate::context::{Ctx, Reply};
-use crate::error::{ApiError, ApiResult};
 use ryd_account::{check_logout_token, LogoutTarget, RelyingParty};
+use ryd_api::auth::{self, identity_unavailable, SessionFacts};
+use ryd_api::{ApiError, ApiResult, Ctx, Reply};
 use ryd_authz::{AuthConfig, ID_TOKEN_TYPES, LOGOUT_TOKEN_TYPES};
 use ryd_console::{Frame, Notice};
 use ryd_store::sessions;
@@ -18,7 +17,7 @@ const LOGOUT_TOKEN_MAX_AGE_S: i64 = 600;
 
 /// `POST /account/backchannel-logout` (§2.5–2.8): `200` once the sessions are ended, `400`
 /// with the reason otherwise; never cached.
-pub fn backchannel_logout(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn backchannel_logout(ctx: &Ctx) -> ApiResult<Reply> {
     let refuse = |why: &str| {
         Ok(Reply::bare(400, json!({"error": "invalid_request", "error_description": why}))
             .header("cache-control", "no-store"))
@@ -29,12 +28,12 @@ pub fn backchannel_logout(ctx: &Ctx) -> ApiResult<Reply> {
     let Some(token) = token.filter(|t| form && !t.is_empty()) else {
         return refuse("a form-encoded `logout_token` is required");
     };
-    let config = crate::auth::config(ctx.ports)?;
+    let config = auth::config(ctx.ports)?;
     let Some(client_id) = ctx.ports.variable("account_client_id") else {
         ctx.ports.log("back-channel logout refused: account_client_id is not set");
         return refuse("IATI Account is not configured here (account_client_id)");
     };
-    let claims = match crate::auth::verify_issuer_jwt(&token, ctx.ports, &config, LOGOUT_TOKEN_TYPES)? {
+    let claims = match auth::verify_issuer_jwt(&token, ctx.ports, &config, LOGOUT_TOKEN_TYPES)? {
         Ok(claims) => claims,
         Err(e) => return refuse(&format!("logout_token: {e}")),
     };
@@ -138,7 +137,7 @@ const CLIENT_VARIABLES: &[&str] = &["account_client_id", "account_client_secret"
 
 /// A console document with its headers and Content-Security-Policy.
 fn page(status: u16, document: String) -> Reply {
-    super::console::html(status, document).header("content-security-policy", super::console::csp(None))
+    crate::pages::html(status, document).header("content-security-policy", crate::pages::csp(None))
 }
 
 fn redirect(location: &str, cookie: String) -> Reply {
@@ -155,10 +154,10 @@ fn secret() -> ApiResult<String> {
 /// `GET /account/login[?return_to=/local/path]`: starts the authorization code flow with
 /// PKCE, `state` and `nonce`, kept on the server under a fresh id in the `__Host-` sign-in
 /// cookie; the browser goes to the provider.
-pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn login(ctx: &Ctx) -> ApiResult<Reply> {
     let Some(client) = client(ctx)? else { return not_configured(ctx) };
-    let config = crate::auth::config(ctx.ports)?;
-    let Some(endpoint) = crate::auth::discovered(ctx.ports, &config, "authorization_endpoint")? else {
+    let config = auth::config(ctx.ports)?;
+    let Some(endpoint) = auth::discovered(ctx.ports, &config, "authorization_endpoint")? else {
         return Err(identity_unavailable());
     };
     let asked = ctx.req.query_pairs().into_iter().find(|(k, _)| k == "return_to").map(|(_, v)| v);
@@ -187,7 +186,7 @@ pub fn login(ctx: &Ctx) -> ApiResult<Reply> {
 /// the ID token verified and checked (nonce included), the user recorded, and a new
 /// session begun under a new id (no fixation), ending the one the browser had. The sign-in cookie is not cleared: Spin's
 /// response type keeps one `Set-Cookie`, and the row it named is gone.
-pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn callback(ctx: &Ctx) -> ApiResult<Reply> {
     let Some(client) = client(ctx)? else { return not_configured(ctx) };
     let query: std::collections::HashMap<String, String> = ctx.req.query_pairs().into_iter().collect();
     let Some(login_id) = ctx.req.header("cookie").and_then(|h| ryd_account::LOGIN_COOKIE.read(h)) else {
@@ -209,9 +208,8 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
     let Some(code) = query.get("code").filter(|c| !c.is_empty()) else {
         return sign_in_refused("the Identity Service sent no code");
     };
-    let config = crate::auth::config(ctx.ports)?;
-    let token_endpoint =
-        crate::auth::discovered(ctx.ports, &config, "token_endpoint")?.ok_or_else(identity_unavailable)?;
+    let config = auth::config(ctx.ports)?;
+    let token_endpoint = auth::discovered(ctx.ports, &config, "token_endpoint")?.ok_or_else(identity_unavailable)?;
     let (body, authorization) =
         ryd_account::token_request(&client.id, &client.secret, code, &client.redirect_uri, &pending.verifier);
     let answer = ctx.ports.http_post_form(&token_endpoint, &body, Some(&authorization)).map_err(|e| {
@@ -222,7 +220,7 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
         Ok(t) => t,
         Err(why) => return sign_in_refused(&format!("the Identity Service refused the code ({why})")),
     };
-    let mut claims = match crate::auth::verify_issuer_jwt(&tokens.id_token, ctx.ports, &config, ID_TOKEN_TYPES)? {
+    let mut claims = match auth::verify_issuer_jwt(&tokens.id_token, ctx.ports, &config, ID_TOKEN_TYPES)? {
         Ok(c) => c,
         Err(e) => return sign_in_refused(&format!("id_token: {e}")),
     };
@@ -264,7 +262,7 @@ pub fn callback(ctx: &Ctx) -> ApiResult<Reply> {
         name: text("name"),
         email: text("email"),
         // From the discovery document the sign-in just used (kept in the key-value store).
-        signout_origin: crate::auth::discovered(ctx.ports, &config, "end_session_endpoint")?
+        signout_origin: auth::discovered(ctx.ports, &config, "end_session_endpoint")?
             .as_deref()
             .and_then(ryd_account::origin_of),
     };
@@ -311,15 +309,15 @@ fn console_origin(ctx: &Ctx, client: &Client) -> String {
 /// browser to the provider's `end_session_endpoint` (RP-Initiated Logout, with
 /// `id_token_hint`), which sends it back to `account_post_logout_redirect_uri` (default:
 /// the console's home). Without that endpoint, home at once.
-pub fn logout(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn logout(ctx: &Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let session = caller.session().ok_or_else(|| ApiError::internal("sign-out without a session"))?;
     let sql = ctx.sql();
     let id_token = sessions::id_token(sql, &session.id_hash)?;
     sessions::end(sql, &session.id_hash)?;
     // Signed out here whatever happens next: the provider's part is best effort.
-    let endpoint = crate::auth::config(ctx.ports)
-        .and_then(|config| crate::auth::discovered(ctx.ports, &config, "end_session_endpoint"))
+    let endpoint = auth::config(ctx.ports)
+        .and_then(|config| auth::discovered(ctx.ports, &config, "end_session_endpoint"))
         .unwrap_or_else(|e| {
             ctx.ports.log(&format!("sign-out: no end_session_endpoint ({})", e.message));
             None
@@ -332,7 +330,7 @@ pub fn logout(ctx: &Ctx) -> ApiResult<Reply> {
         }
         None => HOME.to_string(),
     };
-    Ok(super::console::see_other(&to).header("set-cookie", ryd_account::SESSION_COOKIE.clear()))
+    Ok(crate::pages::see_other(&to).header("set-cookie", ryd_account::SESSION_COOKIE.clear()))
 }
 
 /// The provider's userinfo for the access token the sign-in received.
@@ -344,7 +342,7 @@ fn userinfo(
     let Some(token) = access_token else { return Ok(None) };
     let url = match ctx.ports.variable("oidc_userinfo_uri") {
         Some(u) => Some(u),
-        None => crate::auth::discovered(ctx.ports, config, "userinfo_endpoint")?,
+        None => auth::discovered(ctx.ports, config, "userinfo_endpoint")?,
     };
     let Some(url) = url else { return Ok(None) };
     match ctx.ports.http_get(&url, Some(token)) {

@@ -1,13 +1,11 @@
 //! IATI Account's Back-Channel Logout endpoint, natively: every rule of §2.6 refused on its
 //! own, the sessions it ends and those it leaves, and a refused token changing nothing.
 
-mod support;
-
 use ryd_api::Request;
 use ryd_store::sessions::{self, Lifetimes, NewSession};
 use ryd_store::{members, Sql};
+use ryd_test_support::*;
 use serde_json::{json, Value};
-use support::*;
 
 const CLIENT: &str = "iati-account";
 const LIFE: Lifetimes = Lifetimes { idle_s: 1800, absolute_s: 8 * 3600 };

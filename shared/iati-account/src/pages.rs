@@ -1,6 +1,6 @@
 //! IATI Account's console (issue 18): server-rendered pages for people signed in with a
 //! session cookie. The console decides no permission itself:
-//! - every action is a call to the API's own route ([`api`]): the same handler, the same
+//! - every action is a typed call of the API's own route ([`api`]): the same handler, the same
 //!   permission table and the same refusals as a publishing tool gets, with the session's
 //!   user as the caller (scope-free: a session holds no scopes, the table alone decides);
 //! - buttons appear where `decide` on the permission table allows the action, the check
@@ -11,17 +11,29 @@
 //! session's synchronizer token). After an action the browser is sent on with `303` to a
 //! page (post/redirect/get); a refusal is shown on the page it came from, with its reason.
 
-use crate::auth::{Caller, SessionFacts};
-use crate::context::{Ctx, Reply};
-use crate::error::{ApiError, ApiResult};
-use crate::http::{parse_form, percent_encode, Request};
-use crate::ports::Ports;
-use crate::routes::{self, Match, Route};
-use crate::validate::{FieldSpec, DATASET_FIELDS, ORG_FIELDS};
+use crate::calls::*;
+use ryd_api::auth::{Caller, SessionFacts};
+use ryd_api::http::{parse_form, percent_encode, Request};
+use ryd_api::routes::Route;
+use ryd_api::validate::{FieldSpec, DATASET_FIELDS, ORG_FIELDS};
+use ryd_api::{ApiError, ApiResult, Call, Ctx, Ports, Reply};
 use ryd_authz::{decide, Authorisation};
 use ryd_console::{self as view, Field, Frame, Input, Notice};
 use ryd_store::sessions;
 use serde_json::{json, Map, Value};
+
+/// Who may reach a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// Anyone: the sign-in flow and the Identity Service's logout call (described in the
+    /// API's OpenAPI document, as endpoints other systems call).
+    Public,
+    /// Anyone, and cacheable: the pages' stylesheet.
+    Asset,
+    /// A signed-in session (its cookie), and on every state-changing request the CSRF
+    /// checks; its actions call the API's routes as the session's user.
+    Session,
+}
 
 /// Headers of every console page: never cached (they show a person's data), not sniffed,
 /// no referrer to other sites (OWASP's secure headers; the CSP is [`csp`]'s).
@@ -67,14 +79,19 @@ const DONE: &[(&str, &str)] = &[
 
 /// Answers a console route: the session from the cookie, the CSRF checks on a POST, then
 /// the page's handler; any error becomes a page saying why.
-pub(crate) fn enter(route: &Route, params: Vec<(&'static str, String)>, req: &Request, ports: &dyn Ports) -> Reply {
+pub(crate) fn enter(
+    route: &Route<Page>,
+    params: Vec<(&'static str, String)>,
+    req: &Request,
+    ports: &dyn Ports,
+) -> Reply {
     let (reply, signout_origin) = page(route, params, req, ports);
     reply.header("content-security-policy", csp(signout_origin.as_deref()))
 }
 
 /// [`enter`]'s answer, and the signed-in session's sign-out origin.
 fn page(
-    route: &Route,
+    route: &Route<Page>,
     params: Vec<(&'static str, String)>,
     req: &Request,
     ports: &dyn Ports,
@@ -163,26 +180,14 @@ fn session_caller(req: &Request, ports: &dyn Ports, now: i64) -> ApiResult<Optio
 }
 
 /// Calls one of the API's routes as the session's user, through the same pipeline as a
-/// token's request ([`crate::dispatch`]). `Ok` is the answer's body.
-fn api(ctx: &Ctx, method: &str, path_and_query: &str, body: Option<Value>) -> ApiResult<Value> {
-    let caller = ctx.caller()?;
-    let mut req = Request::new(method, path_and_query);
-    req.base_url = ctx.req.base_url.clone();
-    if let Some(body) = body {
-        req = req.with_header("content-type", "application/json").with_body(body.to_string());
-    }
-    let component =
-        routes::component_of(&req.path).ok_or_else(|| ApiError::internal(format!("no route {}", req.path)))?;
-    let (route, params) = match routes::find(component.routes, method, &req.path) {
-        Match::Found(route, params) => (route, params),
-        _ => return Err(ApiError::internal(format!("no route {method} {}", req.path))),
-    };
-    Ok(crate::dispatch(route, params, &req, ctx.ports, caller.clone(), ctx.now_millis)?.body)
+/// token's request ([`ryd_api::dispatch`]). `Ok` is the answer's body.
+fn api(ctx: &Ctx, call: Call) -> ApiResult<Value> {
+    Ok(call.run(ctx.req, ctx.ports, ctx.caller()?.clone(), ctx.now_millis)?.body)
 }
 
 /// `api`, for reads a page may go without (a section the user may not see is left out).
-fn api_optional(ctx: &Ctx, path: &str) -> ApiResult<Option<Value>> {
-    match api(ctx, "GET", path, None) {
+fn api_optional(ctx: &Ctx, call: Call) -> ApiResult<Option<Value>> {
+    match api(ctx, call) {
         Ok(v) => Ok(Some(v)),
         Err(e) if matches!(e.status, 403 | 404) => Ok(None),
         Err(e) => Err(e),
@@ -318,7 +323,7 @@ fn rights(ctx: &Ctx, oid: &str) -> ApiResult<view::OrgRights> {
 }
 
 /// `GET /account/console.css` (public, cacheable).
-pub fn stylesheet(_ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn stylesheet(_ctx: &Ctx) -> ApiResult<Reply> {
     Ok(Reply::text(200, view::STYLESHEET.to_string(), "text/css; charset=utf-8")
         .header("cache-control", "public, max-age=3600")
         .header("x-content-type-options", "nosniff"))
@@ -339,14 +344,14 @@ fn org_rows(data: &Value) -> Vec<view::OrgRow> {
 }
 
 /// `GET /account`: my organisations, with my role.
-pub fn home(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn home(ctx: &Ctx) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
     let superadmin = ctx.caller()?.superadmin;
     // A superadmin's list would be every organisation: their home links to the search.
     let mut orgs = if superadmin {
         Vec::new()
     } else {
-        org_rows(&api(ctx, "GET", "/api/v1/reporting-orgs?page_size=500", None)?["data"])
+        org_rows(&api(ctx, Call::to(LIST_ORGS).query("page_size", "500"))?["data"])
     };
     orgs.sort_by_key(|o| o.name.to_lowercase());
     let frame = Frame { title: "My organisations", user: Some(&name), csrf: &csrf, notice: done_notice(ctx) };
@@ -355,17 +360,17 @@ pub fn home(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// `GET /account/users/{uid}`: a user's page (the `href` of `validate_cookie`): their
 /// organisations, for themselves (and superadmins).
-pub fn user(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn user(ctx: &Ctx) -> ApiResult<Reply> {
     let uid = ctx.id_param("uid")?;
     let (me_id, name, csrf) = me(ctx)?;
     if uid != me_id && !ctx.caller()?.superadmin {
         return Err(ApiError::not_found("User"));
     }
-    let roles = api(ctx, "GET", &format!("/api/v1/users/{uid}/roles"), None)?;
+    let roles = api(ctx, Call::to(USER_ROLES).arg(&uid))?;
     let mut orgs = Vec::new();
     for r in roles.pointer("/data/reporting_orgs").and_then(Value::as_array).into_iter().flatten() {
         let oid = text(r, "/id");
-        if let Some(org) = api_optional(ctx, &format!("/api/v1/reporting-orgs/{oid}"))? {
+        if let Some(org) = api_optional(ctx, Call::to(READ_ORG).arg(&oid))? {
             let mut row = org_rows(&json!([org["data"]]));
             if let Some(row) = row.pop() {
                 orgs.push(view::OrgRow { role: text(r, "/role"), ..row });
@@ -388,15 +393,15 @@ fn new_org_page(ctx: &Ctx, submitted: &[(String, String)], refused: Option<&ApiE
 }
 
 /// `GET /account/orgs/new`.
-pub fn new_org(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn new_org(ctx: &Ctx) -> ApiResult<Reply> {
     new_org_page(ctx, &[], None)
 }
 
 /// `POST /account/orgs`: `POST /api/v1/reporting-orgs`.
-pub fn create_org(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn create_org(ctx: &Ctx) -> ApiResult<Reply> {
     let submitted = form(ctx);
     let body = body_of(&submitted, ORG_FIELDS, true);
-    match api(ctx, "POST", "/api/v1/reporting-orgs", Some(Value::Object(body))) {
+    match api(ctx, Call::to(CREATE_ORG).body(Value::Object(body))) {
         Ok(v) => Ok(see_other(&format!("/account/orgs/{}?done=org-created", text(&v, "/data/id")))),
         Err(e) if e.status < 500 => new_org_page(ctx, &submitted, Some(&e)),
         Err(e) => Err(e),
@@ -411,7 +416,7 @@ fn org_page(
     refused: Option<&ApiError>,
 ) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
-    let org = api(ctx, "GET", &format!("/api/v1/reporting-orgs/{oid}"), None)?;
+    let org = api(ctx, Call::to(READ_ORG).arg(oid))?;
     let org = &org["data"];
     let rights = rights(ctx, oid)?;
     let value = |n: &str| match submitted.and_then(|f| form_value(f, n)) {
@@ -419,7 +424,7 @@ fn org_page(
         None => text(org, &format!("/metadata/{n}")),
     };
     let fields = fields(ORG_FIELDS, false, &value, &|_| rights.update);
-    let datasets = api_optional(ctx, &format!("/api/v1/reporting-orgs/{oid}/datasets?page_size=500"))?
+    let datasets = api_optional(ctx, Call::to(LIST_ORG_DATASETS).arg(oid).query("page_size", "500"))?
         .map(|v| {
             v["data"]
                 .as_array()
@@ -436,7 +441,7 @@ fn org_page(
         })
         .unwrap_or_default();
     let (mut people, mut pending) = (Vec::new(), Vec::new());
-    if let Some(v) = api_optional(ctx, &format!("/api/v1/reporting-orgs/{oid}/users"))? {
+    if let Some(v) = api_optional(ctx, Call::to(LIST_ORG_USERS).arg(oid))? {
         for m in v["data"].as_array().into_iter().flatten() {
             let p = view::Person {
                 id: text(m, "/id"),
@@ -451,7 +456,7 @@ fn org_page(
             }
         }
     }
-    let tools = api_optional(ctx, &format!("/api/v1/reporting-orgs/{oid}/tools"))?
+    let tools = api_optional(ctx, Call::to(LIST_ORG_TOOLS).arg(oid))?
         .map(|v| {
             v["data"]
                 .as_array()
@@ -480,21 +485,22 @@ fn org_page(
 }
 
 /// `GET /account/orgs/{oid}`.
-pub fn org(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn org(ctx: &Ctx) -> ApiResult<Reply> {
     org_page(ctx, &ctx.id_param("oid")?, None, None)
 }
 
 /// An action on an organisation: the API call, then back to its page (`done`) or the page
 /// with the refusal. A refusal that leaves no page to show (the organisation gone or not
 /// readable) is the error page.
-fn org_action(ctx: &Ctx, method: &str, path: String, body: Option<Value>, done: &str) -> ApiResult<Reply> {
+fn org_action(ctx: &Ctx, call: Call, done: &str) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let submitted = form(ctx);
-    match api(ctx, method, &path, body) {
+    let editing = call.method() == "PATCH";
+    match api(ctx, call) {
         Ok(_) if done == "org-deleted" => Ok(see_other(&format!("/account?done={done}"))),
         Ok(_) => Ok(see_other(&format!("/account/orgs/{oid}?done={done}"))),
         Err(e) if e.status < 500 && e.status != 404 => {
-            let keep = (method == "PATCH").then_some(submitted.as_slice());
+            let keep = editing.then_some(submitted.as_slice());
             org_page(ctx, &oid, keep, Some(&e))
         }
         Err(e) => Err(e),
@@ -502,66 +508,54 @@ fn org_action(ctx: &Ctx, method: &str, path: String, body: Option<Value>, done: 
 }
 
 /// `POST /account/orgs/{oid}`: `PATCH /api/v1/reporting-orgs/{oid}`.
-pub fn update_org(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn update_org(ctx: &Ctx) -> ApiResult<Reply> {
     let body = body_of(&form(ctx), ORG_FIELDS, false);
-    org_action(
-        ctx,
-        "PATCH",
-        format!("/api/v1/reporting-orgs/{}", ctx.id_param("oid")?),
-        Some(Value::Object(body)),
-        "org-saved",
-    )
+    org_action(ctx, Call::to(UPDATE_ORG).arg(ctx.id_param("oid")?).body(Value::Object(body)), "org-saved")
 }
 
 /// `POST /account/orgs/{oid}/approve`: a superadmin's `PATCH {"registry_approved": true}`.
-pub fn approve_org(ctx: &Ctx) -> ApiResult<Reply> {
-    let path = format!("/api/v1/reporting-orgs/{}", ctx.id_param("oid")?);
-    org_action(ctx, "PATCH", path, Some(json!({"registry_approved": true})), "org-approved")
+pub(crate) fn approve_org(ctx: &Ctx) -> ApiResult<Reply> {
+    let call = Call::to(UPDATE_ORG).arg(ctx.id_param("oid")?).body(json!({"registry_approved": true}));
+    org_action(ctx, call, "org-approved")
 }
 
 /// `POST /account/orgs/{oid}/delete`.
-pub fn delete_org(ctx: &Ctx) -> ApiResult<Reply> {
-    org_action(ctx, "DELETE", format!("/api/v1/reporting-orgs/{}", ctx.id_param("oid")?), None, "org-deleted")
+pub(crate) fn delete_org(ctx: &Ctx) -> ApiResult<Reply> {
+    org_action(ctx, Call::to(DELETE_ORG).arg(ctx.id_param("oid")?), "org-deleted")
 }
 
 /// `POST /account/orgs/{oid}/people/{uid}` (`role`): `PUT /api/v1/users/{uid}/reporting-org/{oid}`;
 /// approving a join request is giving a role.
-pub fn set_role(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn set_role(ctx: &Ctx) -> ApiResult<Reply> {
     let (oid, uid) = (ctx.id_param("oid")?, ctx.id_param("uid")?);
     let role = form_value(&form(ctx), "role").unwrap_or_default().to_string();
-    let path = format!("/api/v1/users/{uid}/reporting-org/{oid}");
-    org_action(ctx, "PUT", path, Some(json!({"role": role})), "role-changed")
+    org_action(ctx, Call::to(SET_ROLE).arg(uid).arg(oid).body(json!({"role": role})), "role-changed")
 }
 
 /// `POST /account/orgs/{oid}/people/{uid}/remove`: removes a member or declines a request.
-pub fn remove_person(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn remove_person(ctx: &Ctx) -> ApiResult<Reply> {
     let (oid, uid) = (ctx.id_param("oid")?, ctx.id_param("uid")?);
-    org_action(ctx, "DELETE", format!("/api/v1/users/{uid}/reporting-org/{oid}"), None, "person-removed")
+    org_action(ctx, Call::to(REMOVE_ROLE).arg(uid).arg(oid), "person-removed")
 }
 
 /// `POST /account/orgs/{oid}/join`: `POST /api/v1/users/{me}/reporting-org`.
-pub fn join_org(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn join_org(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let (me_id, ..) = me(ctx)?;
-    api(ctx, "POST", &format!("/api/v1/users/{me_id}/reporting-org"), Some(json!({"oid": oid})))?;
+    api(ctx, Call::to(JOIN_ORG).arg(me_id).body(json!({"oid": oid})))?;
     Ok(see_other("/account/find?done=join-asked"))
 }
 
 /// `GET /account/find?q=`: organisations to ask to join (the discoverable list).
-pub fn find(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn find(ctx: &Ctx) -> ApiResult<Reply> {
     let (me_id, name, csrf) = me(ctx)?;
     let q = ctx.req.query_param("q").map(|q| q.trim().to_string()).unwrap_or_default();
     let mut found = Vec::new();
     let mut refused = None;
     if !q.is_empty() {
-        match api(
-            ctx,
-            "GET",
-            &format!("/api/v1/discoverable-reporting-orgs?page_size=50&q={}", percent_encode(&q)),
-            None,
-        ) {
+        match api(ctx, Call::to(DISCOVERABLE_ORGS).query("page_size", "50").query("q", &q)) {
             Ok(v) => {
-                let roles = api(ctx, "GET", &format!("/api/v1/users/{me_id}/roles"), None)?;
+                let roles = api(ctx, Call::to(USER_ROLES).arg(&me_id))?;
                 let role_of = |id: &str| {
                     roles
                         .pointer("/data/reporting_orgs")
@@ -609,7 +603,7 @@ fn dataset_page(
     refused: Option<&ApiError>,
 ) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
-    let org = api(ctx, "GET", &format!("/api/v1/reporting-orgs/{oid}"), None)?;
+    let org = api(ctx, Call::to(READ_ORG).arg(oid))?;
     let access = ctx.org_access(oid)?.ok_or_else(ApiError::org_not_found)?;
     let may = |a: Authorisation| decide(ctx.role_table(), &access.standing, a).allowed;
     let creating = dataset.is_none();
@@ -642,17 +636,17 @@ fn dataset_page(
 }
 
 /// `GET /account/orgs/{oid}/datasets/new`.
-pub fn new_dataset(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn new_dataset(ctx: &Ctx) -> ApiResult<Reply> {
     dataset_page(ctx, &ctx.id_param("oid")?, None, None, None)
 }
 
 /// `POST /account/orgs/{oid}/datasets`: `POST /api/v1/datasets`.
-pub fn create_dataset(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn create_dataset(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let submitted = form(ctx);
     let mut body = body_of(&submitted, DATASET_FIELDS, true);
     body.insert("owner_organisation_id".into(), oid.clone().into());
-    match api(ctx, "POST", "/api/v1/datasets", Some(Value::Object(body))) {
+    match api(ctx, Call::to(CREATE_DATASET).body(Value::Object(body))) {
         Ok(v) => Ok(see_other(&format!("/account/datasets/{}?done=dataset-added", text(&v, "/data/id")))),
         Err(e) if e.status < 500 && e.status != 404 => dataset_page(ctx, &oid, None, Some(&submitted), Some(&e)),
         Err(e) => Err(e),
@@ -661,23 +655,23 @@ pub fn create_dataset(ctx: &Ctx) -> ApiResult<Reply> {
 
 fn read_dataset(ctx: &Ctx) -> ApiResult<(String, Value)> {
     let did = ctx.id_param("did")?;
-    let d = api(ctx, "GET", &format!("/api/v1/datasets/{did}"), None)?["data"].take();
+    let d = api(ctx, Call::to(READ_DATASET).arg(&did))?["data"].take();
     Ok((did, d))
 }
 
 /// `GET /account/datasets/{did}`.
-pub fn dataset(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn dataset(ctx: &Ctx) -> ApiResult<Reply> {
     let (_, d) = read_dataset(ctx)?;
     dataset_page(ctx, &text(&d, "/owner_organisation_id"), Some(&d), None, None)
 }
 
 /// `POST /account/datasets/{did}`: `PATCH /api/v1/datasets/{did}` with the fields shown
 /// editable (visibility only where it may be changed).
-pub fn update_dataset(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn update_dataset(ctx: &Ctx) -> ApiResult<Reply> {
     let (did, d) = read_dataset(ctx)?;
     let submitted = form(ctx);
     let body = body_of(&submitted, DATASET_FIELDS, false);
-    match api(ctx, "PATCH", &format!("/api/v1/datasets/{did}"), Some(Value::Object(body))) {
+    match api(ctx, Call::to(UPDATE_DATASET).arg(&did).body(Value::Object(body))) {
         Ok(_) => Ok(see_other(&format!("/account/datasets/{did}?done=dataset-saved"))),
         Err(e) if e.status < 500 && e.status != 404 => {
             dataset_page(ctx, &text(&d, "/owner_organisation_id"), Some(&d), Some(&submitted), Some(&e))
@@ -687,10 +681,10 @@ pub fn update_dataset(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// `POST /account/datasets/{did}/delete`.
-pub fn delete_dataset(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn delete_dataset(ctx: &Ctx) -> ApiResult<Reply> {
     let (did, d) = read_dataset(ctx)?;
     let oid = text(&d, "/owner_organisation_id");
-    match api(ctx, "DELETE", &format!("/api/v1/datasets/{did}"), None) {
+    match api(ctx, Call::to(DELETE_DATASET).arg(&did)) {
         Ok(_) => Ok(see_other(&format!("/account/orgs/{oid}?done=dataset-deleted"))),
         Err(e) if e.status < 500 && e.status != 404 => dataset_page(ctx, &oid, Some(&d), None, Some(&e)),
         Err(e) => Err(e),
@@ -699,7 +693,7 @@ pub fn delete_dataset(ctx: &Ctx) -> ApiResult<Reply> {
 
 fn api_keys_page(ctx: &Ctx, new_key: Option<&view::NewKey>, refused: Option<&ApiError>) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
-    let v = api(ctx, "GET", "/api/v1/api-keys", None)?;
+    let v = api(ctx, Call::to(LIST_API_KEYS))?;
     let keys: Vec<view::KeyRow> = v
         .pointer("/data/api_keys")
         .and_then(Value::as_array)
@@ -722,13 +716,13 @@ fn api_keys_page(ctx: &Ctx, new_key: Option<&view::NewKey>, refused: Option<&Api
 }
 
 /// `GET /account/api-keys`.
-pub fn api_keys(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn api_keys(ctx: &Ctx) -> ApiResult<Reply> {
     api_keys_page(ctx, None, None)
 }
 
 /// `POST /account/api-keys` (`name`, `expires_on` as a date, `session_bound`):
 /// `POST /api/v1/api-keys`; the secret is on this answer only.
-pub fn create_api_key(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn create_api_key(ctx: &Ctx) -> ApiResult<Reply> {
     let submitted = form(ctx);
     let mut body = Map::new();
     body.insert("name".into(), form_value(&submitted, "name").unwrap_or_default().into());
@@ -738,7 +732,7 @@ pub fn create_api_key(ctx: &Ctx) -> ApiResult<Reply> {
     if form_value(&submitted, "session_bound").is_some() {
         body.insert("session_bound".into(), true.into());
     }
-    match api(ctx, "POST", "/api/v1/api-keys", Some(Value::Object(body))) {
+    match api(ctx, Call::to(CREATE_API_KEY).body(Value::Object(body))) {
         Ok(v) => {
             let (name, secret) = (text(&v, "/data/name"), text(&v, "/data/api_key"));
             api_keys_page(ctx, Some(&view::NewKey { name: &name, secret: &secret }), None)
@@ -749,21 +743,21 @@ pub fn create_api_key(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// `POST /account/api-keys/{key_id}/revoke`: `DELETE /api/v1/api-keys/{key_id}`.
-pub fn revoke_api_key(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn revoke_api_key(ctx: &Ctx) -> ApiResult<Reply> {
     let id = ctx.id_param("key_id")?;
-    api(ctx, "DELETE", &format!("/api/v1/api-keys/{id}"), None)?;
+    api(ctx, Call::to(REVOKE_API_KEY).arg(id))?;
     Ok(see_other("/account/api-keys?done=key-revoked"))
 }
 
 /// `GET /account/queue`: organisations awaiting approval (superadmins).
-pub fn queue(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn queue(ctx: &Ctx) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
     if !ctx.caller()?.superadmin {
         return Err(ApiError::forbidden("Only superadmins approve organisations."));
     }
     let mut waiting = Vec::new();
     for page in 1.. {
-        let v = api(ctx, "GET", &format!("/api/v1/reporting-orgs?page_size=500&page={page}"), None)?;
+        let v = api(ctx, Call::to(LIST_ORGS).query("page_size", "500").query("page", page.to_string()))?;
         let rows = org_rows(&v["data"]);
         let last = rows.len() < 500;
         waiting.extend(rows.into_iter().filter(|o| !o.approved));
