@@ -14,8 +14,10 @@ pub const SESSION_COOKIE: CookieSpec = CookieSpec { name: "__Host-ryd-session" }
 /// nonce and return path stay on the server under it).
 pub const LOGIN_COOKIE: CookieSpec = CookieSpec { name: "__Host-ryd-login" };
 
+/// A cookie of IATI Account: its name (its attributes are the same for all: `__Host-`, `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CookieSpec {
+    /// The cookie's name.
     pub name: &'static str,
 }
 

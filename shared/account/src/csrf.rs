@@ -11,10 +11,13 @@ use crate::secret::constant_time_eq;
 /// Why a state-changing request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CrossSite {
+    /// `Sec-Fetch-Site` named another site.
     #[error("the form was sent from another site (Sec-Fetch-Site: {0})")]
     FetchSite(String),
+    /// `Origin` was not the console's.
     #[error("the form was sent from another origin ({0})")]
     Origin(String),
+    /// The synchronizer token was missing or wrong.
     #[error("the form's security token is missing or does not belong to this session")]
     Token,
 }

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! IATI Account's browser side (issue 18), as rules a component applies (whether a session
 //! is still on is the store's one SELECT: `ryd_store::sessions`): nothing here
 //! touches Spin, HTTP or SQL; callers bring the time, the randomness's output and the

@@ -8,32 +8,45 @@ use serde_json::{Map, Value};
 /// Who we are to the provider, and how much clock skew we forgive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelyingParty {
+    /// The issuer's identifier (`iss`).
     pub issuer: String,
+    /// Our client id at the provider (`aud`, `azp`).
     pub client_id: String,
+    /// Clock skew forgiven on `exp` and `iat`, in seconds.
     pub leeway_s: i64,
     /// How old an `iat` may be: the token answers a request we have just made (ID token)
     /// or reports a logout that has just happened (logout token).
     pub max_age_s: i64,
 }
 
+/// Why an ID token's or logout token's claims were refused (OIDC Core §3.1.3.7, Back-Channel Logout §2.6).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClaimError {
+    /// `iss` is another issuer's.
     #[error("`iss` is not the configured issuer")]
     WrongIssuer,
+    /// `aud` lacks our client id.
     #[error("`aud` does not name this client")]
     WrongAudience,
+    /// `azp` is wrong.
     #[error("`azp` names another client, or is missing with several audiences")]
     WrongAuthorisedParty,
+    /// Past `exp`.
     #[error("`exp` has passed")]
     Expired,
+    /// `iat` out of bounds.
     #[error("`iat` is missing, in the future or too old")]
     BadIssuedAt,
+    /// Not our nonce.
     #[error("`nonce` is not the one this sign-in sent")]
     WrongNonce,
+    /// A required claim is absent.
     #[error("`{0}` is missing")]
     Missing(&'static str),
+    /// No logout event in `events`.
     #[error("`events` has no back-channel logout event")]
     NotALogoutEvent,
+    /// A logout token carried a `nonce`.
     #[error("a logout token must not have a `nonce`")]
     NonceInLogoutToken,
 }
@@ -41,22 +54,29 @@ pub enum ClaimError {
 /// A checked ID token: who signed in, and under which provider session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdToken {
+    /// The user's subject at the provider.
     pub sub: String,
     /// The provider's session (`sid`), which its back-channel logout will name.
     pub sid: Option<String>,
+    /// The user's name, when the provider gave it.
     pub name: Option<String>,
+    /// The user's email, when the provider gave it.
     pub email: Option<String>,
 }
 
 /// What a checked logout token ends: the sessions with that `sid`, or all of the user's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutTarget {
+    /// The sessions under this provider session id (`sid`).
     Session(String),
+    /// Every session of this subject (`sub`).
     User(String),
 }
 
+/// A checked Back-Channel Logout token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogoutToken {
+    /// Which sessions it ends.
     pub target: LogoutTarget,
     /// The subject too, when both were given (the store ends the `sid` only if it is theirs).
     pub sub: Option<String>,

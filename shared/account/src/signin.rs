@@ -10,12 +10,17 @@ use serde_json::Value;
 /// What a sign-in sends the browser to the provider with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorize<'a> {
+    /// The provider's authorization endpoint.
     pub authorization_endpoint: &'a str,
+    /// Our client id.
     pub client_id: &'a str,
+    /// Where the provider sends the browser back (`/account/callback`).
     pub redirect_uri: &'a str,
     /// Space-separated; `openid` is added when missing.
     pub scope: &'a str,
+    /// The random value binding the answer to this browser's sign-in.
     pub state: &'a str,
+    /// The random value the ID token must carry back.
     pub nonce: &'a str,
     /// The PKCE verifier kept on the server; only its S256 challenge is sent.
     pub verifier: &'a str,
@@ -85,8 +90,11 @@ pub fn token_request(
 /// The token endpoint's answer, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tokens {
+    /// The ID token, still to be checked.
     pub id_token: String,
+    /// The access token, if the provider gave one.
     pub access_token: Option<String>,
+    /// The refresh token, if the provider gave one.
     pub refresh_token: Option<String>,
 }
 

@@ -7,10 +7,10 @@ use ryd_store::orgs::{Organisation, METADATA_COLUMNS};
 use ryd_store::{Sql, SqlError};
 use serde_json::{json, Map, Value};
 
-pub const ORG_ACTIONS: &[&str] = &["create", "update_metadata", "delete"];
-pub const DATASET_ACTIONS: &[&str] = &["create", "update_metadata", "update_url", "change_visibility", "delete"];
+pub(crate) const ORG_ACTIONS: &[&str] = &["create", "update_metadata", "delete"];
+pub(crate) const DATASET_ACTIONS: &[&str] = &["create", "update_metadata", "update_url", "change_visibility", "delete"];
 
-pub fn org_metadata(org: &Organisation) -> Value {
+pub(crate) fn org_metadata(org: &Organisation) -> Value {
     let mut m: Map<String, Value> =
         METADATA_COLUMNS.iter().map(|c| (c.to_string(), Value::String(org.field(c).to_string()))).collect();
     m.insert("registry_approved".into(), org.registry_approved.into());
@@ -21,14 +21,14 @@ pub fn org_metadata(org: &Organisation) -> Value {
 }
 
 /// DiscoverableReportingOrgReadableData: the public subset.
-pub const PUBLIC_FIELDS: [&str; 6] =
+pub(crate) const PUBLIC_FIELDS: [&str; 6] =
     ["human_readable_name", "hq_country", "organisation_identifier", "region", "short_name", "website"];
 
-pub fn org_public_metadata(org: &Organisation) -> Value {
+pub(crate) fn org_public_metadata(org: &Organisation) -> Value {
     Value::Object(PUBLIC_FIELDS.iter().map(|c| (c.to_string(), Value::String(org.field(c).to_string()))).collect())
 }
 
-pub fn org(org: &Organisation, user_role: Option<&str>, actions: Option<Vec<Value>>) -> Value {
+pub(crate) fn org(org: &Organisation, user_role: Option<&str>, actions: Option<Vec<Value>>) -> Value {
     let public_only = user_role == Some("contributor_pending");
     let mut v = json!({
         "id": org.id,
@@ -42,7 +42,7 @@ pub fn org(org: &Organisation, user_role: Option<&str>, actions: Option<Vec<Valu
     v
 }
 
-pub fn dataset(d: &Dataset, actions: Option<Vec<Value>>) -> Value {
+pub(crate) fn dataset(d: &Dataset, actions: Option<Vec<Value>>) -> Value {
     let mut v = json!({
         "id": d.id,
         "owner_organisation_id": d.organisation_id,
@@ -78,6 +78,6 @@ fn action(e: &AuditEvent) -> Value {
     })
 }
 
-pub fn actions(sql: &dyn Sql, target_type: &str, id: &str, kinds: &[&str]) -> Result<Vec<Value>, SqlError> {
+pub(crate) fn actions(sql: &dyn Sql, target_type: &str, id: &str, kinds: &[&str]) -> Result<Vec<Value>, SqlError> {
     Ok(audit::for_target(sql, target_type, id, kinds)?.iter().map(action).collect())
 }

@@ -9,11 +9,13 @@ use serde_json::{json, Value};
 /// Which API answers: CKAN's own, or IATI's limited layer (its own envelopes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavour {
+    /// CKAN's own envelope (`/api/3/action/`, `/api/action/`).
     Ckan,
+    /// IATI's limited compatibility layer (`/api/limited-ckan-compatible/`).
     Limited,
 }
 
-pub enum Answer {
+pub(crate) enum Answer {
     /// Inside CKAN's `{"help", "success", "result"}`.
     Ckan(Value),
     /// A body of its own (IATI's limited layer).
@@ -89,7 +91,7 @@ const WRITES: &[(&str, &str)] = &[
     ("user_update", "your Identity Service"),
 ];
 
-pub fn run(
+pub(crate) fn run(
     flavour: Flavour,
     action: &str,
     params: &Params,

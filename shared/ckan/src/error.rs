@@ -5,15 +5,21 @@ use serde_json::{json, Value};
 /// CKAN's error types, with their statuses.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CkanError {
+    /// No such object (404).
     NotFound(String),
     /// Field → messages.
     Validation(Vec<(String, String)>),
+    /// Not allowed (403; every write here).
     Authorization(String),
+    /// A search query that cannot be parsed (400).
     SearchQuery(String),
+    /// A body that is not JSON (400).
     Json(String),
+    /// An action CKAN does not know (400).
     UnknownAction(String),
     /// The database cannot answer now (busy, or libSQL ended the statement): retry.
     Unavailable(String),
+    /// Our fault (500); the message is logged, not shown.
     Internal(String),
 }
 

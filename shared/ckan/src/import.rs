@@ -8,9 +8,12 @@ use ryd_store::{Sql, SqlError};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// What an import wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
+    /// Organisations imported.
     pub organisations: usize,
+    /// Datasets imported.
     pub datasets: usize,
     /// Reason → how many records were skipped for it.
     pub skipped: BTreeMap<String, usize>,

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 #![recursion_limit = "256"]
 //! The CKAN Action API, read-only, for every downstream tool of the old IATI Registry
 //! (shared/ckan/README.md): `/api/3/action/{action}` and `/api/action/{action}` answer as CKAN

@@ -4,10 +4,13 @@ use crate::CkanError;
 use ryd_http::Request;
 use serde_json::{Map, Value};
 
+/// An action's parameters: the query string's, or a JSON body's (CKAN takes either).
 #[derive(Debug, Clone, Default)]
 pub struct Params(Map<String, Value>);
 
 impl Params {
+    /// The parameters of a request: the query's, then a form's or a JSON object's body over
+    /// them; a JSON body that is not an object is a `Json` error.
     pub fn from_request(req: &Request) -> Result<Self, CkanError> {
         let mut map = Map::new();
         for (k, v) in req.query_pairs() {
@@ -31,6 +34,7 @@ impl Params {
         Ok(Params(map))
     }
 
+    /// A parameter as text (numbers and booleans as written).
     pub fn str(&self, name: &str) -> Option<String> {
         match self.0.get(name)? {
             Value::String(s) => Some(s.clone()),
@@ -39,6 +43,7 @@ impl Params {
         }
     }
 
+    /// A boolean parameter (`true`/`1`/`yes`/`on`, `false`/`0`/`no`/`off`), `default` when absent.
     pub fn bool(&self, name: &str, default: bool) -> Result<bool, CkanError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(default),
@@ -51,6 +56,7 @@ impl Params {
         }
     }
 
+    /// An integer parameter; not a number is a validation error.
     pub fn int(&self, name: &str) -> Result<Option<i64>, CkanError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),

@@ -5,7 +5,7 @@ use ryd_store::public::{Bound, Filter, Sort};
 
 /// `q`: full text. Words become an FTS5 query of prefix terms, all required; `*:*` and
 /// empty mean everything.
-pub fn text_query(q: &str) -> Option<String> {
+pub(crate) fn text_query(q: &str) -> Option<String> {
     let q = q.trim();
     if q.is_empty() || q == "*:*" || q == "*" {
         return None;
@@ -19,7 +19,7 @@ pub fn text_query(q: &str) -> Option<String> {
 }
 
 /// `fq`: `field:value` terms joined by `AND` or spaces; values bare or quoted.
-pub fn parse_fq(fq: &str, filter: &mut Filter) -> Result<(), CkanError> {
+pub(crate) fn parse_fq(fq: &str, filter: &mut Filter) -> Result<(), CkanError> {
     let err = |m: String| CkanError::SearchQuery(format!("Can not parse fq {fq:?}: {m}"));
     let chars: Vec<char> = fq.chars().collect();
     let mut i = 0;
@@ -155,7 +155,7 @@ fn solr_date(text: &str) -> Option<(String, bool)> {
     Some((format!("{whole}+00:00"), fraction.chars().any(|c| c != '0')))
 }
 
-pub fn parse_sort(sort: Option<&str>) -> Result<Sort, CkanError> {
+pub(crate) fn parse_sort(sort: Option<&str>) -> Result<Sort, CkanError> {
     let Some(sort) = sort.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(Sort::Score);
     };

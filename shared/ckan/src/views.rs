@@ -15,7 +15,7 @@ fn licence_title(id: &str) -> String {
     ryd_codelists::licences().iter().find(|l| l.id == id).map(|l| l.short_label.clone()).unwrap_or_default()
 }
 
-pub fn org_summary(o: &PublicOrg) -> Value {
+pub(crate) fn org_summary(o: &PublicOrg) -> Value {
     json!({
         "id": o.id, "name": o.name, "title": o.title, "type": "organization", "description": o.description,
         "image_url": "", "created": ckan_date(&o.created), "is_organization": true, "approval_status": "approved",
@@ -23,7 +23,7 @@ pub fn org_summary(o: &PublicOrg) -> Value {
     })
 }
 
-pub fn org(o: &PublicOrg, include_extras: bool) -> Value {
+pub(crate) fn org(o: &PublicOrg, include_extras: bool) -> Value {
     let mut v = json!({
         "id": o.id, "name": o.name, "title": o.title, "display_name": o.title, "type": "organization",
         "is_organization": true, "state": "active", "approval_status": "approved", "description": o.description,
@@ -50,7 +50,7 @@ pub fn org(o: &PublicOrg, include_extras: bool) -> Value {
     v
 }
 
-pub fn dataset(d: &PublicDataset) -> Value {
+pub(crate) fn dataset(d: &PublicDataset) -> Value {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut extras = Vec::new();
     let mut push = |k: &str, v: Option<String>| {

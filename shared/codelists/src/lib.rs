@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! IATI codelists and the licence list, as data.
 
 use std::sync::OnceLock;
@@ -67,6 +68,7 @@ pub fn countries() -> &'static [(String, String, String)] {
     })
 }
 
+/// Whether `code` is an ISO 3166-1 alpha-2 country of IATI's Country codelist.
 pub fn is_country(code: &str) -> bool {
     countries().iter().any(|(c, _, _)| c == code)
 }
@@ -85,9 +87,13 @@ pub fn country_code_for(name: &str) -> Option<&'static str> {
 /// One licence of IATI's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Licence {
+    /// Its id (`cc-by`).
     pub id: String,
+    /// Its label as the list gives it (`Group::Label`).
     pub full_label: String,
+    /// Its label without the group.
     pub short_label: String,
+    /// `preferred`, `supported` or `legacy`, from its group ([`licences`]).
     pub status: &'static str,
 }
 
@@ -118,6 +124,7 @@ pub fn licences() -> &'static [Licence] {
     })
 }
 
+/// Whether `id` is a licence of IATI's list.
 pub fn is_licence(id: &str) -> bool {
     licences().iter().any(|l| l.id == id)
 }

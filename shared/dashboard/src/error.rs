@@ -11,9 +11,11 @@ pub enum Error {
     InvalidPage,
     /// Query parameters django-filter refuses: parameter → its messages.
     Filters(Vec<(String, String)>),
+    /// A method other than GET or HEAD (405).
     MethodNotAllowed(String),
     /// The database cannot answer now (busy, or libSQL ended the statement): retry.
     Unavailable(String),
+    /// Our fault (500); the message is logged, not shown.
     Internal(String),
 }
 

@@ -10,8 +10,8 @@ use ryd_store::changes;
 use ryd_store::Sql;
 use serde_json::{json, Value};
 
-pub const DEFAULT_LIMIT: i64 = 100;
-pub const MAX_LIMIT: i64 = 1000;
+pub(crate) const DEFAULT_LIMIT: i64 = 100;
+pub(crate) const MAX_LIMIT: i64 = 1000;
 
 /// Cursors are opaque to clients; today `v1-` and the seq in hex.
 fn cursor(seq: i64) -> String {
@@ -29,7 +29,7 @@ fn failed(status: u16, message: &str) -> Response {
     )
 }
 
-pub fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
+pub(crate) fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
     if req.method != "GET" && req.method != "HEAD" {
         let mut r = failed(405, &format!("Method {} is not allowed here: the change feed is read-only.", req.method));
         r.set_header("allow", "GET, HEAD");

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 /// Each parameter's last non-empty value (Django's `QueryDict.get`; django-filter skips
 /// empty values).
-pub fn last_values(pairs: &[(String, String)]) -> BTreeMap<&str, &str> {
+pub(crate) fn last_values(pairs: &[(String, String)]) -> BTreeMap<&str, &str> {
     let mut out = BTreeMap::new();
     for (k, v) in pairs {
         out.insert(k.as_str(), v.as_str());
@@ -18,8 +18,8 @@ pub fn last_values(pairs: &[(String, String)]) -> BTreeMap<&str, &str> {
 }
 
 /// The parameters each list reads, besides DRF's `page`, `page_size` and `format`.
-pub const ORG_PARAMS: &[&str] = &["hq_country", "recipient_country_code", "file_type", "file_types", "search"];
-pub const DATASET_PARAMS: &[&str] = &["reporting_org__id", "reporting_org__short_name"];
+pub(crate) const ORG_PARAMS: &[&str] = &["hq_country", "recipient_country_code", "file_type", "file_types", "search"];
+pub(crate) const DATASET_PARAMS: &[&str] = &["reporting_org__id", "reporting_org__short_name"];
 
 /// `file_type`'s choices (the YAML's enum), and what each selects.
 const FILE_TYPES: &[(&str, FileType)] = &[
@@ -41,7 +41,7 @@ fn not_a_choice(param: &str, value: &str) -> (String, String) {
     (param.to_string(), format!("Select a valid choice. {value} is not one of the available choices."))
 }
 
-pub fn orgs(params: &BTreeMap<&str, &str>) -> Result<OrgFilter, Error> {
+pub(crate) fn orgs(params: &BTreeMap<&str, &str>) -> Result<OrgFilter, Error> {
     let mut f = OrgFilter::default();
     let mut errors = Vec::new();
     // `file_types` is the live service's alias of `file_type`.
@@ -71,7 +71,7 @@ pub fn orgs(params: &BTreeMap<&str, &str>) -> Result<OrgFilter, Error> {
     }
 }
 
-pub fn datasets(params: &BTreeMap<&str, &str>) -> Result<DatasetFilter, Error> {
+pub(crate) fn datasets(params: &BTreeMap<&str, &str>) -> Result<DatasetFilter, Error> {
     let mut f = DatasetFilter::default();
     if let Some(value) = params.get("reporting_org__id") {
         match uuid(value) {
@@ -85,7 +85,7 @@ pub fn datasets(params: &BTreeMap<&str, &str>) -> Result<DatasetFilter, Error> {
 
 /// A UUID as Django's `UUIDField` accepts one (32 hex digits, hyphens anywhere, braces or
 /// a `urn:uuid:` prefix), in the registry's form: lower case, hyphenated.
-pub fn uuid(text: &str) -> Option<String> {
+pub(crate) fn uuid(text: &str) -> Option<String> {
     let t = text.trim();
     let t = t.strip_prefix("urn:uuid:").unwrap_or(t);
     let t = t.strip_prefix('{').and_then(|s| s.strip_suffix('}')).unwrap_or(t);

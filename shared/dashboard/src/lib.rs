@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The IATI Dashboard's read API (`iati-dashboard-api.yaml`): `/api/reporting-orgs/`,
 //! `/api/reporting-orgs/{key}/`, `/api/datasets/`, `/api/datasets/{key}/`, public and
 //! read-only (and the public change feed, `/api/v1/changes`, see `feed`), answering as

@@ -7,26 +7,26 @@ use crate::Error;
 use ryd_http::{percent_encode, Request};
 
 /// DRF's `PAGE_SIZE` on the Dashboard.
-pub const DEFAULT_SIZE: i64 = 50;
+pub(crate) const DEFAULT_SIZE: i64 = 50;
 /// The largest page served (DRF's `max_page_size`: larger sizes are cut to it). Clients
 /// ask 5,000 to get the organisations in one page; this leaves room for the datasets too.
-pub const MAX_SIZE: i64 = 20_000;
+pub(crate) const MAX_SIZE: i64 = 20_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Number {
+pub(crate) enum Number {
     At(i64),
     Last,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wanted {
+pub(crate) struct Wanted {
     pub number: Number,
     pub size: i64,
 }
 
 /// The page asked for. A `page_size` that is not a positive number is ignored (DRF falls
 /// back to the default); a `page` that is not a positive number is an invalid page.
-pub fn wanted(req: &Request) -> Result<Wanted, Error> {
+pub(crate) fn wanted(req: &Request) -> Result<Wanted, Error> {
     let pairs = req.query_pairs();
     let last = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
     let size = last("page_size")
@@ -43,7 +43,7 @@ pub fn wanted(req: &Request) -> Result<Wanted, Error> {
 
 impl Wanted {
     /// The offset of a numbered page (`None` for `last`, which needs the count first).
-    pub fn offset(&self) -> Result<Option<i64>, Error> {
+    pub(crate) fn offset(&self) -> Result<Option<i64>, Error> {
         match self.number {
             Number::At(n) => (n - 1).checked_mul(self.size).map(Some).ok_or(Error::InvalidPage),
             Number::Last => Ok(None),
@@ -51,12 +51,12 @@ impl Wanted {
     }
 
     /// The last page's number for `count` results (an empty list has one, empty, page).
-    pub fn pages(&self, count: i64) -> i64 {
+    pub(crate) fn pages(&self, count: i64) -> i64 {
         ((count + self.size - 1) / self.size).max(1)
     }
 
     /// The page number served, once the count is known; past the end is invalid.
-    pub fn number(&self, count: i64) -> Result<i64, Error> {
+    pub(crate) fn number(&self, count: i64) -> Result<i64, Error> {
         let pages = self.pages(count);
         match self.number {
             Number::Last => Ok(pages),
@@ -67,7 +67,7 @@ impl Wanted {
 }
 
 /// The envelope around one page of `results` (each a record's JSON text), as JSON text.
-pub fn envelope(req: &Request, wanted: &Wanted, number: i64, count: i64, results: &[String]) -> String {
+pub(crate) fn envelope(req: &Request, wanted: &Wanted, number: i64, count: i64, results: &[String]) -> String {
     let next = (number < wanted.pages(count)).then(|| link(req, Some(number + 1)));
     let previous = (number > 1).then(|| link(req, if number == 2 { None } else { Some(number - 1) }));
     let text = |link: Option<String>| serde_json::to_string(&link).unwrap_or_else(|_| "null".into());

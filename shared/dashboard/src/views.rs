@@ -22,13 +22,13 @@ fn paged(req: &Request, fetch: impl Fn(i64, i64) -> Result<Page, ryd_store::SqlE
     Ok(page::envelope(req, &wanted, number, found.count, &found.items))
 }
 
-pub fn org_list(req: &Request, sql: &dyn Sql) -> Result<String, Error> {
+pub(crate) fn org_list(req: &Request, sql: &dyn Sql) -> Result<String, Error> {
     let pairs = req.query_pairs();
     let filter = filters::orgs(&filters::last_values(&pairs))?;
     paged(req, |limit, offset| dashboard::orgs(sql, &filter, limit, offset))
 }
 
-pub fn dataset_list(req: &Request, sql: &dyn Sql) -> Result<String, Error> {
+pub(crate) fn dataset_list(req: &Request, sql: &dyn Sql) -> Result<String, Error> {
     let pairs = req.query_pairs();
     let filter = filters::datasets(&filters::last_values(&pairs))?;
     paged(req, |limit, offset| dashboard::datasets(sql, &filter, limit, offset))
@@ -39,10 +39,10 @@ fn key(k: &str) -> String {
     filters::uuid(k).unwrap_or_else(|| k.to_string())
 }
 
-pub fn org_record(sql: &dyn Sql, k: &str) -> Result<String, Error> {
+pub(crate) fn org_record(sql: &dyn Sql, k: &str) -> Result<String, Error> {
     dashboard::org(sql, &key(k))?.ok_or(Error::NotFound)
 }
 
-pub fn dataset_record(sql: &dyn Sql, k: &str) -> Result<String, Error> {
+pub(crate) fn dataset_record(sql: &dyn Sql, k: &str) -> Result<String, Error> {
     dashboard::dataset(sql, &key(k))?.ok_or(Error::NotFound)
 }

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The HTTP request and response as the application's crates see them: no Spin types.
 //! Its own crate so that the CKAN API, which needs these and no authorisation code,
 //! links none.
@@ -5,33 +6,40 @@
 /// An incoming request. Header names are lower-case.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
+    /// The method, upper case.
     pub method: String,
     /// The path without the query string, e.g. `/api/v1/reporting-orgs`.
     pub path: String,
     /// The raw query string (without `?`).
     pub query: String,
+    /// The headers, names lower-case, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The body's bytes.
     pub body: Vec<u8>,
     /// `scheme://host[:port]`, for pagination links.
     pub base_url: String,
 }
 
 impl Request {
+    /// A request for `method` and `path_and_query` (split at `?`), with no headers.
     pub fn new(method: &str, path_and_query: &str) -> Self {
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         Self { method: method.to_ascii_uppercase(), path: path.into(), query: query.into(), ..Default::default() }
     }
 
+    /// The request with one more header.
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.to_string()));
         self
     }
 
+    /// The request with `body`.
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
     }
 
+    /// The first header `name` (lower-case), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
@@ -58,6 +66,7 @@ pub fn parse_form(s: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Decodes `%XX` escapes and `+` as a space (query strings and forms); invalid UTF-8 becomes U+FFFD.
 pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
@@ -86,6 +95,7 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{k}={}", percent_encode(v))).collect::<Vec<_>>().join("&")
 }
 
+/// Percent-encodes every byte but RFC 3986's unreserved characters (a path segment or a query value).
 pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -108,12 +118,16 @@ pub fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
 /// An answer. Header names are lower-case.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Response {
+    /// The status code.
     pub status: u16,
+    /// The headers, names lower-case.
     pub headers: Vec<(String, String)>,
+    /// The body's bytes.
     pub body: Vec<u8>,
 }
 
 impl Response {
+    /// A JSON answer with `status`.
     pub fn json(status: u16, value: &serde_json::Value) -> Self {
         Self {
             status,
@@ -122,10 +136,12 @@ impl Response {
         }
     }
 
+    /// The first header `name` (lower-case), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
+    /// Sets header `name`, replacing any of that name.
     pub fn set_header(&mut self, name: &str, value: impl Into<String>) {
         let name = name.to_ascii_lowercase();
         self.headers.retain(|(n, _)| *n != name);

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! IATI Account: where people (not publishing tools) manage their organisations in the
 //! browser (README.md here says what it offers and how it is kept safe).
 //!

@@ -14,9 +14,9 @@ use serde_json::{json, Map, Value};
 /// Characters of the secret kept to tell keys apart (`ryd_` and four more).
 const PREFIX_LEN: usize = 8;
 /// Legacy keys imported for a user are named with this prefix (the seed's convention).
-pub const LEGACY_PREFIX: &str = "legacy:";
+pub(crate) const LEGACY_PREFIX: &str = "legacy:";
 /// The usage-plan groups when `usage_plan_groups` is unset, best plan first.
-pub const DEFAULT_PLAN_GROUPS: [&str; 5] =
+pub(crate) const DEFAULT_PLAN_GROUPS: [&str; 5] =
     ["api-internal-users", "api-platinum-users", "api-gold-users", "api-silver-users", "api-bronze-users"];
 
 fn view(k: &ApiKey, now: i64) -> Value {
@@ -91,7 +91,7 @@ fn store_key(
 /// POST /api/v1/api-keys: a new key for the caller; the secret is in this answer only.
 /// `"session_bound": true` (IATI Account's console only) binds it to the caller's session:
 /// it validates only while that session is on.
-pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     let (name, expires_at) = name_and_expiry(ctx, &body, &["name", "expires_at", "session_bound"])?;
     let caller = ctx.caller()?;
@@ -121,14 +121,14 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// GET /api/v1/api-keys: the caller's keys, never their secrets.
-pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn list(ctx: &Ctx) -> ApiResult<Reply> {
     let now = ctx.now_millis / 1000;
     let keys = api_keys::list_for_user(ctx.sql(), ctx.caller()?.user_id())?;
     Ok(Reply::ok(json!({"api_keys": keys.iter().map(|k| view(k, now)).collect::<Vec<_>>()})))
 }
 
 /// DELETE /api/v1/api-keys/{key_id}: the owner or a superadmin revokes a key at once.
-pub fn revoke(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn revoke(ctx: &Ctx) -> ApiResult<Reply> {
     let id = ctx.id_param("key_id")?;
     let caller = ctx.caller()?;
     let not_found = || ApiError::not_found("API key");
@@ -147,7 +147,7 @@ pub fn revoke(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// POST /api/v1/admin/api-keys: a superadmin imports a legacy key for a user, as the
 /// seed's SQL insert did (`{"user_id", "api_key", "name", "expires_at"?}`).
-pub fn import(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn import(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     let (name, expires_at) = name_and_expiry(ctx, &body, &["user_id", "api_key", "name", "expires_at"])?;
     let user_id = body
@@ -215,7 +215,7 @@ fn usage_plan(ctx: &Ctx, user_id: &str) -> ApiResult<Option<Plan>> {
 /// POST /api/3/action/validate_api_key `{"api_key", "api_id"}`, in CKAN's envelope (for
 /// superadmins and service clients: the scope table's `ValidateApiKey` row). Never cached:
 /// a revoked key or user stops validating at once.
-pub fn validate(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn validate(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     let text = |name: &str| match body.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),

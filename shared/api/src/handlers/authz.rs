@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// At most this many checks per request.
-pub const MAX_CHECKS: usize = 100;
+pub(crate) const MAX_CHECKS: usize = 100;
 
 /// Whose standing is asked about.
 pub(crate) enum Subject {
@@ -120,7 +120,7 @@ impl<'c, 'a> Batch<'c, 'a> {
 }
 
 /// POST /api/v1/authz/check
-pub fn check(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn check(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     if let Some(extra) = body.keys().find(|k| !matches!(k.as_str(), "checks" | "subject")) {
         return Err(ApiError::invalid_fields(vec![(extra.clone(), "is not a known field".into())]));
@@ -161,7 +161,7 @@ const CKAN_ACTIONS: &[(&str, &str, Authorisation)] = &[
 
 /// GET /api/3/action/is_authorized?object=dataset/abc&action=update[&userid=…] (the seed's
 /// CKAN-style question), answered in CKAN's envelope with `result` true or false.
-pub fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
     let object = ctx.req.query_param("object").unwrap_or_default();
     let action = ctx.req.query_param("action").unwrap_or_default();
     let kind = object.split('/').next().unwrap_or("");
@@ -190,13 +190,13 @@ pub fn is_authorized(ctx: &Ctx) -> ApiResult<Reply> {
 /// (all their subjects' tokens issued before this second) stops working at once, and
 /// every API key they hold is revoked (DELETE lifts the token mark only: revoked keys stay
 /// revoked).
-pub fn revoke_user(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn revoke_user(ctx: &Ctx) -> ApiResult<Reply> {
     let uid = ctx.id_param("uid")?;
     let sub = members::sub_of(ctx.sql(), &uid)?.ok_or_else(|| ApiError::not_found("User UUID"))?;
     revoke(ctx, "sub", &sub, "user", &uid)
 }
 
-pub fn revoke_client(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn revoke_client(ctx: &Ctx) -> ApiResult<Reply> {
     let client = ctx.params.iter().find(|(n, _)| *n == "client_id").map(|(_, v)| v.clone()).unwrap_or_default();
     if client.is_empty() || client.len() > 200 {
         return Err(ApiError::bad_request("Path parameter `client_id` must be 1 to 200 characters."));

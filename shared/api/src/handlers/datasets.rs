@@ -8,7 +8,7 @@ use ryd_authz::Authorisation;
 use ryd_store::datasets::{self, Dataset};
 use serde_json::{json, Map, Value};
 
-pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn list(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let (page, size) = ctx.paging()?;
     let with_actions = ctx.include_actions()?;
@@ -40,7 +40,7 @@ fn require(ctx: &Ctx, access: &OrgAccess, auth: Authorisation) -> ApiResult<()> 
     }
 }
 
-pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     // The owner decides who may create: look it up before validating the rest.
     let owner = match body.get("owner_organisation_id") {
@@ -109,7 +109,7 @@ fn dataset_requiring(ctx: &Ctx, auth: Authorisation) -> ApiResult<(Dataset, OrgA
     Ok((d, access))
 }
 
-pub fn read(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn read(ctx: &Ctx) -> ApiResult<Reply> {
     let with_actions = ctx.include_actions()?;
     let (d, _) = dataset_requiring(ctx, Authorisation::ReadDataset)?;
     Ok(Reply::ok(views::dataset(&d, actions_if(ctx, with_actions, &d.id)?)).etag(d.version))
@@ -132,7 +132,7 @@ fn current_value(d: &Dataset, name: &str) -> Option<String> {
     })
 }
 
-pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn update(ctx: &Ctx) -> ApiResult<Reply> {
     ctx.write(|| {
         let (old, access) = dataset_requiring(ctx, Authorisation::UpdateDataset)?;
         let body: Map<String, Value> = ctx.body()?;
@@ -196,7 +196,7 @@ pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
     })
 }
 
-pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn delete(ctx: &Ctx) -> ApiResult<Reply> {
     ctx.write(|| {
         let (d, access) = dataset_requiring(ctx, Authorisation::DeleteDataset)?;
         ctx.check_if_match(d.version)?;

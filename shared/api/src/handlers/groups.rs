@@ -67,7 +67,7 @@ fn title_of(body: &Map<String, Value>) -> ApiResult<Option<String>> {
 }
 
 /// GET /api/v1/groups
-pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn list(ctx: &Ctx) -> ApiResult<Reply> {
     let all: Vec<Value> = groups::list(ctx.sql())?
         .into_iter()
         .map(|g| json!({"id": g.id, "name": g.name, "title": g.title, "created_at": g.created_at}))
@@ -76,7 +76,7 @@ pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// POST /api/v1/groups `{"name", "title"?, "metadata"?}`
-pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     known_fields(&body, &["name", "title", "metadata"])?;
     let name = match body.get("name").and_then(Value::as_str).map(str::trim) {
@@ -104,13 +104,13 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// GET /api/v1/groups/{group}
-pub fn read(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn read(ctx: &Ctx) -> ApiResult<Reply> {
     let g = group_param(ctx)?;
     Ok(Reply::ok(view(ctx, &g)?))
 }
 
 /// PATCH /api/v1/groups/{group} `{"title"?, "metadata"?}` (metadata merged; `null` removes).
-pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn update(ctx: &Ctx) -> ApiResult<Reply> {
     let g = group_param(ctx)?;
     let body = ctx.body()?;
     known_fields(&body, &["title", "metadata"])?;
@@ -130,7 +130,7 @@ pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// DELETE /api/v1/groups/{group}
-pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn delete(ctx: &Ctx) -> ApiResult<Reply> {
     let g = group_param(ctx)?;
     ctx.write(|| {
         groups::delete(ctx.sql(), &g.id)?;
@@ -140,7 +140,7 @@ pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// PUT / DELETE /api/v1/groups/{group}/members/{uid}
-pub fn member(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn member(ctx: &Ctx) -> ApiResult<Reply> {
     let g = group_param(ctx)?;
     let uid = ctx.id_param("uid")?;
     let add = ctx.req.method == "PUT";
@@ -160,7 +160,7 @@ pub fn member(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// PUT / DELETE /api/v1/groups/{group}/datasets/{dataset} (a dataset's id or short name).
-pub fn dataset(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn dataset(ctx: &Ctx) -> ApiResult<Reply> {
     let g = group_param(ctx)?;
     let key = ctx.params.iter().find(|(n, _)| *n == "dataset").map(|(_, v)| v.as_str()).unwrap_or("");
     let d = objects::dataset(ctx.sql(), key)?.ok_or_else(ApiError::dataset_not_found)?;

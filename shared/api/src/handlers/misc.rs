@@ -3,7 +3,7 @@ use crate::error::ApiResult;
 use serde_json::{json, Value};
 
 /// `GET /health`: never stored (a probe asks about now).
-pub fn health(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn health(ctx: &Ctx) -> ApiResult<Reply> {
     let db = ryd_store::ensure_schema(ctx.sql());
     let reply = match db {
         Ok(()) => Reply::bare(200, json!({"status": "ok", "version": crate::VERSION, "database": "ok"})),
@@ -24,7 +24,7 @@ pub fn health(ctx: &Ctx) -> ApiResult<Reply> {
     Ok(reply.header("cache-control", "no-store"))
 }
 
-pub fn openapi(_ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn openapi(_ctx: &Ctx) -> ApiResult<Reply> {
     Ok(Reply::bare(200, crate::openapi::document().clone()).header("cache-control", STATIC))
 }
 
@@ -33,7 +33,7 @@ pub fn openapi(_ctx: &Ctx) -> ApiResult<Reply> {
 const STATIC: &str = "public, max-age=3600";
 
 /// The one answer without the envelope (the reference's `Licences` schema).
-pub fn licences(_ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn licences(_ctx: &Ctx) -> ApiResult<Reply> {
     let list: Vec<Value> = crate::codelists::licences()
         .iter()
         .map(|l| json!({"id": l.id, "full_label": l.full_label, "short_label": l.short_label, "status": l.status}))
@@ -41,6 +41,6 @@ pub fn licences(_ctx: &Ctx) -> ApiResult<Reply> {
     Ok(Reply::bare(200, Value::Array(list)).header("cache-control", STATIC))
 }
 
-pub fn access_check(_ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn access_check(_ctx: &Ctx) -> ApiResult<Reply> {
     Ok(Reply::ok(json!({"message": "Access token is valid"})))
 }

@@ -1,12 +1,12 @@
 //! One module per resource; each handler is a few calls into the context and the store.
 
-pub mod api_keys;
-pub mod authz;
-pub mod datasets;
-pub mod groups;
-pub mod misc;
-pub mod orgs;
-pub mod pipeline;
-pub mod scoped_tokens;
-pub mod tools;
-pub mod users;
+pub(crate) mod api_keys;
+pub(crate) mod authz;
+pub(crate) mod datasets;
+pub(crate) mod groups;
+pub(crate) mod misc;
+pub(crate) mod orgs;
+pub(crate) mod pipeline;
+pub(crate) mod scoped_tokens;
+pub(crate) mod tools;
+pub(crate) mod users;

@@ -10,7 +10,7 @@ use ryd_store::orgs::{self, Organisation, METADATA_COLUMNS};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-pub fn discoverable(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn discoverable(ctx: &Ctx) -> ApiResult<Reply> {
     let (page, size) = ctx.paging()?;
     let q = ctx.req.query_param("q").map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
     if let Some(q) = &q {
@@ -27,7 +27,7 @@ pub fn discoverable(ctx: &Ctx) -> ApiResult<Reply> {
     Ok(reply)
 }
 
-pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn list(ctx: &Ctx) -> ApiResult<Reply> {
     let (page, size) = ctx.paging()?;
     let with_actions = ctx.include_actions()?;
     let caller = ctx.caller()?;
@@ -53,7 +53,7 @@ pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
     Ok(reply)
 }
 
-pub fn read(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn read(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let with_actions = ctx.include_actions()?;
     let access = ctx.org_requiring(&oid, Authorisation::ReadOrg, ApiError::org_not_found)?;
@@ -67,7 +67,7 @@ fn conflict_for(field: &str) -> ApiError {
         .with("field", field)
 }
 
-pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let body = ctx.body()?;
     let changes = validate(&body, ORG_FIELDS, None, &[])?;
@@ -126,7 +126,7 @@ fn current_value(org: &Organisation, name: &str) -> Option<String> {
     }
 }
 
-pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn update(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let with_actions = ctx.include_actions()?;
     let caller = ctx.caller()?;
@@ -189,7 +189,7 @@ fn actions_if(ctx: &Ctx, yes: bool, oid: &str) -> ApiResult<Option<Vec<Value>>> 
     Ok(if yes { Some(views::actions(ctx.sql(), "organisation", oid, views::ORG_ACTIONS)?) } else { None })
 }
 
-pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn delete(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     ctx.write(|| {
         let access = ctx.org_requiring(&oid, Authorisation::DeleteOrg, ApiError::org_not_found)?;

@@ -161,7 +161,7 @@ fn apply(ctx: &Ctx, did: &str, reported: &Facts) -> ApiResult<Option<Value>> {
     Ok(Some(json!({"id": did, "facts": facts_json(&after)})))
 }
 
-pub fn set_one(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn set_one(ctx: &Ctx) -> ApiResult<Reply> {
     let did = ctx.id_param("did")?;
     let body = ctx.body()?;
     let facts = reported(&body, "", &[]).map_err(ApiError::invalid_fields)?;
@@ -173,7 +173,7 @@ pub fn set_one(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// `{"datasets": [{"id": …, <facts>}, …]}`: every item checked before anything is
 /// written; an unknown dataset refuses the whole batch.
-pub fn set_many(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn set_many(ctx: &Ctx) -> ApiResult<Reply> {
     let body = ctx.body()?;
     let items = body
         .get("datasets")

@@ -14,9 +14,9 @@ use serde_json::{json, Map, Value};
 
 /// The longest lifetime a scoped token gets unless `authz_token_max_lifetime_seconds` says
 /// otherwise (ckanext-authz-service's default).
-pub const DEFAULT_MAX_LIFETIME: i64 = 900;
+pub(crate) const DEFAULT_MAX_LIFETIME: i64 = 900;
 /// At most this many scopes per request.
-pub const MAX_SCOPES: usize = 100;
+pub(crate) const MAX_SCOPES: usize = 100;
 /// Algorithms our own keys may use.
 const OWN_ALGS: [&str; 4] = ["EdDSA", "ES256", "RS256", "PS256"];
 
@@ -41,7 +41,7 @@ fn max_lifetime(ctx: &Ctx) -> i64 {
 }
 
 /// POST /api/3/action/authz_authorize and POST /api/v1/authz/token.
-pub fn authorize(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn authorize(ctx: &Ctx) -> ApiResult<Reply> {
     let caller = ctx.caller()?;
     let body = ctx.body()?;
     crate::validate::known_fields(&body, &["scopes", "lifetime"])?;
@@ -159,7 +159,7 @@ fn grant_for(ctx: &Ctx, scope: &Scope) -> ApiResult<Option<Scope>> {
 /// payload, or false with the reason. With `strict: false`, a token whose signature is
 /// ours but fails a later check (expired, wrong issuer…) still shows its payload, and
 /// `verified` stays false.
-pub fn verify(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn verify(ctx: &Ctx) -> ApiResult<Reply> {
     let body = if ctx.req.method == "GET" { Map::new() } else { ctx.body()? };
     let field = |name: &str| body.get(name).cloned().or_else(|| ctx.req.query_param(name).map(Value::String));
     let token = match field("token") {
@@ -223,7 +223,7 @@ fn check_own_claims(ctx: &Ctx, payload: &Value) -> ApiResult<Option<String>> {
 }
 
 /// GET /.well-known/jwks.json: every key still valid, the signing key first.
-pub fn jwks(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn jwks(ctx: &Ctx) -> ApiResult<Reply> {
     let mut reply = Reply::bare(200, key_ring(ctx)?.jwks());
     reply.headers.push(("cache-control".into(), "public, max-age=300".into()));
     Ok(reply)
@@ -231,7 +231,7 @@ pub fn jwks(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// GET /authz/public_key: the signing key as PEM (what ckanext-authz-service's clients
 /// read); during a rotation the JWKS also lists the previous keys.
-pub fn public_key(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn public_key(ctx: &Ctx) -> ApiResult<Reply> {
     let ring = key_ring(ctx)?;
     let pem = ring
         .public

@@ -19,7 +19,7 @@ fn tool_not_found() -> ApiError {
     ApiError::not_found("Tool UUID")
 }
 
-pub fn list(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn list(ctx: &Ctx) -> ApiResult<Reply> {
     Ok(Reply::ok(Value::Array(tools::list(ctx.sql())?.iter().map(tool_json).collect())))
 }
 
@@ -58,7 +58,7 @@ fn client_conflict() -> ApiError {
     ApiError::conflict("There is already a tool with that client_id in the Registry.").with("field", "client_id")
 }
 
-pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let fields = tool_fields(&ctx.body()?, true)?;
     let s = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
     ctx.write(|| {
@@ -78,7 +78,7 @@ pub fn create(ctx: &Ctx) -> ApiResult<Reply> {
     })
 }
 
-pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn update(ctx: &Ctx) -> ApiResult<Reply> {
     let tid = ctx.id_param("tid")?;
     ctx.write(|| {
         let old = tools::get(ctx.sql(), &tid)?.ok_or_else(tool_not_found)?;
@@ -109,7 +109,7 @@ pub fn update(ctx: &Ctx) -> ApiResult<Reply> {
     })
 }
 
-pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn delete(ctx: &Ctx) -> ApiResult<Reply> {
     let tid = ctx.id_param("tid")?;
     ctx.write(|| {
         let old = tools::get(ctx.sql(), &tid)?.ok_or_else(tool_not_found)?;
@@ -120,7 +120,7 @@ pub fn delete(ctx: &Ctx) -> ApiResult<Reply> {
     })
 }
 
-pub fn add_admin(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn add_admin(ctx: &Ctx) -> ApiResult<Reply> {
     let tid = ctx.id_param("tid")?;
     let uid = ctx.id_param("uid")?;
     ctx.write(|| {
@@ -135,7 +135,7 @@ pub fn add_admin(ctx: &Ctx) -> ApiResult<Reply> {
     })
 }
 
-pub fn remove_admin(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn remove_admin(ctx: &Ctx) -> ApiResult<Reply> {
     let tid = ctx.id_param("tid")?;
     let uid = ctx.id_param("uid")?;
     ctx.write(|| {
@@ -148,13 +148,13 @@ pub fn remove_admin(ctx: &Ctx) -> ApiResult<Reply> {
     })
 }
 
-pub fn list_granted(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn list_granted(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     ctx.org_requiring(&oid, Authorisation::ReadOrg, ApiError::org_not_found)?;
     Ok(Reply::ok(Value::Array(tools::granted_on(ctx.sql(), &oid)?.iter().map(tool_json).collect())))
 }
 
-pub fn grant(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn grant(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     ctx.write(|| {
         let access = ctx.org_requiring(&oid, Authorisation::SetOrgToolAuthz, ApiError::org_not_found)?;
@@ -175,7 +175,7 @@ pub fn grant(ctx: &Ctx) -> ApiResult<Reply> {
     })
 }
 
-pub fn revoke(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn revoke(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     let tid = ctx.id_param("tid")?;
     ctx.write(|| {

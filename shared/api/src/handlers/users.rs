@@ -29,7 +29,7 @@ fn body_id(ctx: &Ctx, field: &str) -> ApiResult<String> {
     crate::ids::parse_id(&raw).ok_or_else(|| ApiError::invalid_fields(vec![(field.into(), "must be a UUID".into())]))
 }
 
-pub fn list_members(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn list_members(ctx: &Ctx) -> ApiResult<Reply> {
     let oid = ctx.id_param("oid")?;
     ctx.org_requiring(&oid, Authorisation::ReadOrg, ApiError::org_not_found)?;
     let list: Vec<Value> = members::members(ctx.sql(), &oid)?
@@ -40,7 +40,7 @@ pub fn list_members(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// POST /users/{uid}/reporting-org: ask to join, as `contributor_pending`.
-pub fn join(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn join(ctx: &Ctx) -> ApiResult<Reply> {
     let uid = ctx.id_param("uid")?;
     let caller = ctx.caller()?;
     if uid != caller.user_id() {
@@ -96,7 +96,7 @@ fn target_user_checks(ctx: &Ctx, uid: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn set_role(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn set_role(ctx: &Ctx) -> ApiResult<Reply> {
     let uid = ctx.id_param("uid")?;
     let oid = ctx.id_param("oid")?;
     ctx.write(|| {
@@ -129,7 +129,7 @@ pub fn set_role(ctx: &Ctx) -> ApiResult<Reply> {
     })
 }
 
-pub fn remove_role(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn remove_role(ctx: &Ctx) -> ApiResult<Reply> {
     let uid = ctx.id_param("uid")?;
     let oid = ctx.id_param("oid")?;
     let caller = ctx.caller()?;
@@ -168,7 +168,7 @@ fn self_or_superadmin(ctx: &Ctx, uid: &str) -> ApiResult<bool> {
     members::is_superadmin(ctx.sql(), uid).map_err(Into::into)
 }
 
-pub fn roles(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn roles(ctx: &Ctx) -> ApiResult<Reply> {
     let uid = ctx.id_param("uid")?;
     let superadmin = self_or_superadmin(ctx, &uid)?;
     let mut orgs_list: Vec<Value> = members::roles_of_user(ctx.sql(), &uid)?
@@ -185,7 +185,7 @@ pub fn roles(ctx: &Ctx) -> ApiResult<Reply> {
     Ok(Reply::ok(json!({"superadmin": superadmin, "tools": administered, "reporting_orgs": orgs_list})))
 }
 
-pub fn permissions(ctx: &Ctx) -> ApiResult<Reply> {
+pub(crate) fn permissions(ctx: &Ctx) -> ApiResult<Reply> {
     let uid = ctx.id_param("uid")?;
     let oid = ctx.id_param("oid")?;
     let superadmin = self_or_superadmin(ctx, &uid)?;
