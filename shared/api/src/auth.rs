@@ -23,7 +23,9 @@ use std::collections::BTreeMap;
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// Who, from the verified token (or the session's stored facts).
     pub principal: Principal,
+    /// Whether they are a superadmin now (the table, or the role in the token).
     pub superadmin: bool,
     /// The role table in force when the token was verified.
     pub role_table: RoleTable,
@@ -39,7 +41,10 @@ pub struct Caller {
 pub enum Credential {
     /// A bearer token, with its scopes; `from_cache`: found in the verified-token cache
     /// (no signature checked on this request).
-    Token { from_cache: bool },
+    Token {
+        /// Found in the verified-token cache.
+        from_cache: bool,
+    },
     /// A signed-in console session: no scopes (the permission table alone decides), and
     /// no listed service client.
     Session(ConsoleSession),
@@ -48,8 +53,11 @@ pub enum Credential {
 /// A signed-in console session, as its pages act with it.
 #[derive(Debug, Clone)]
 pub struct ConsoleSession {
+    /// The SHA-256 of the session id.
     pub id_hash: String,
+    /// The session's CSRF token, which every form must carry.
     pub csrf_token: String,
+    /// The signed-in user's name.
     pub user_name: String,
     /// The console's public origin (`scheme://host[:port]`), which forms must come from.
     pub origin: String,
@@ -63,10 +71,15 @@ pub struct ConsoleSession {
 pub struct SessionFacts {
     /// The console's client id at the provider (recorded in audit events).
     pub client_id: String,
+    /// The roles the ID token carried.
     pub roles: Vec<String>,
+    /// The role table in force at sign-in.
     pub role_table: RoleTable,
+    /// The console's public origin.
     pub origin: String,
+    /// The user's name.
     pub name: String,
+    /// The user's email.
     pub email: String,
     /// The origin of the provider's `end_session_endpoint`: the sign-out form's answer
     /// redirects there, and browsers hold such redirects to the page's CSP `form-action`.
@@ -150,6 +163,7 @@ fn cache_key(component: &str, token: &str) -> Vec<u8> {
 /// At most one JWKS refetch per this many seconds, however many unknown `kid`s arrive.
 pub const REFETCH_INTERVAL_MS: i64 = 30_000;
 
+/// The token of an `Authorization: Bearer …` header, if the request has one.
 pub fn bearer_token(req: &Request) -> Option<&str> {
     let h = req.header("authorization")?.trim();
     let (scheme, token) = h.split_once(' ')?;

@@ -15,19 +15,28 @@ use serde_json::{json, Map, Value};
 /// kept by the browser.
 pub const PRIVATE: &str = "private, no-store";
 
+/// What a handler sees: the host, the request, the caller, the route's parameters and the time.
 pub struct Ctx<'a> {
+    /// The host's ports.
     pub ports: &'a dyn Ports,
+    /// The request.
     pub req: &'a Request,
+    /// The authenticated caller (`None` on public routes).
     pub caller: Option<Caller>,
+    /// The route's `{name}` segments, by name.
     pub params: Vec<(&'static str, String)>,
+    /// The request's time (Unix milliseconds), one reading for the whole request.
     pub now_millis: i64,
 }
 
 /// A successful answer.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The HTTP status.
     pub status: u16,
+    /// The JSON body.
     pub body: Value,
+    /// Extra response headers (lower-case names).
     pub headers: Vec<(String, String)>,
     /// A body that is not JSON (the PEM public key), sent instead of `body`.
     pub text: Option<String>,
@@ -38,9 +47,11 @@ impl Reply {
     pub fn ok(data: Value) -> Self {
         Self::with_status(200, data)
     }
+    /// `201` with the reference envelope around `data`.
     pub fn created(data: Value) -> Self {
         Self::with_status(201, data)
     }
+    /// The reference envelope around `data`, with this status.
     pub fn with_status(status: u16, data: Value) -> Self {
         Self {
             status,
@@ -68,10 +79,12 @@ impl Reply {
         self
     }
 
+    /// An `ETag` of the object's version (`"7"`), which `If-Match` must repeat.
     pub fn etag(mut self, version: i64) -> Self {
         self.headers.push(("etag".into(), format!("\"{version}\"")));
         self
     }
+    /// The HTTP response.
     pub fn into_response(self) -> Response {
         let mut r = Response::json(self.status, &self.body);
         if let Some(text) = self.text {
@@ -86,8 +99,11 @@ impl Reply {
 
 /// An organisation with the caller's standing on it.
 pub struct OrgAccess {
+    /// The organisation.
     pub org: orgs::Organisation,
+    /// The caller's own role there, if any.
     pub role: Option<Role>,
+    /// Everything the permission table needs about the caller there.
     pub standing: OrgStanding,
 }
 
@@ -108,14 +124,17 @@ impl OrgAccess {
 }
 
 impl<'a> Ctx<'a> {
+    /// The database.
     pub fn sql(&self) -> &dyn Sql {
         self.ports.sql()
     }
 
+    /// The caller, or a `401` on a route that needs one.
     pub fn caller(&self) -> ApiResult<&Caller> {
         self.caller.as_ref().ok_or_else(ApiError::no_token)
     }
 
+    /// The role table in force for this caller.
     pub fn role_table(&self) -> RoleTable {
         self.caller.as_ref().map(|c| c.role_table).unwrap_or_default()
     }
@@ -129,6 +148,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The request's time as RFC 3339.
     pub fn now(&self) -> String {
         crate::time::rfc3339(self.now_millis)
     }
@@ -161,6 +181,7 @@ impl<'a> Ctx<'a> {
         }))
     }
 
+    /// The permission table's decision for the caller on this organisation.
     pub fn decide(&self, access: &OrgAccess, auth: Authorisation) -> Decision {
         decide(self.role_table(), &access.standing, auth)
     }
@@ -216,6 +237,7 @@ impl<'a> Ctx<'a> {
         Ok((int("page", 1, 1, i64::MAX / 1000)?, int("page_size", 100, 1, 500)?))
     }
 
+    /// The `include_actions` query parameter (`yes`/`no`), or a `400`.
     pub fn include_actions(&self) -> ApiResult<bool> {
         match self.req.query_param("include_actions").as_deref() {
             None | Some("no") | Some("") => Ok(false),

@@ -5,34 +5,43 @@ use ryd_authz::{Authorisation, Decision, TokenError};
 use ryd_store::{SqlError, SqlErrorKind};
 use serde_json::{json, Map, Value};
 
+/// The realm of `WWW-Authenticate` challenges.
 pub const REALM: &str = "register-your-data";
 
+/// An error answer: status, message and what the envelope adds.
 #[derive(Debug, Clone)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: u16,
+    /// The message shown to the caller (`error_msg`).
     pub message: String,
     /// Extra members of the `error` object (`fields`, `required_scope`, …).
     pub extra: Map<String, Value>,
+    /// Extra response headers (lower-case names).
     pub headers: Vec<(String, String)>,
     /// Logged, never shown (internal errors).
     pub log: Option<String>,
 }
 
 impl ApiError {
+    /// An error with this status and message.
     pub fn new(status: u16, message: impl Into<String>) -> Self {
         Self { status, message: message.into(), extra: Map::new(), headers: Vec::new(), log: None }
     }
 
+    /// One more member of the `error` object.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extra.insert(key.into(), value.into());
         self
     }
 
+    /// One more response header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
     }
 
+    /// A `400`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, message)
     }
@@ -49,14 +58,17 @@ impl ApiError {
         Self::new(400, format!("Invalid request: {}", summary.join("; "))).with("fields", Value::Object(map))
     }
 
+    /// The `404` for an organisation the caller cannot see.
     pub fn org_not_found() -> Self {
         Self::new(404, "Organisation UUID is not known in the registry.")
     }
 
+    /// The `404` for a dataset the caller cannot see.
     pub fn dataset_not_found() -> Self {
         Self::new(404, "Dataset UUID is not known in the registry.")
     }
 
+    /// A `404` naming what was not found.
     pub fn not_found(what: &str) -> Self {
         Self::new(404, format!("{what} is not known in the registry."))
     }
@@ -67,14 +79,17 @@ impl ApiError {
             .with("missing_authorisation", auth.as_str())
     }
 
+    /// A `403` with this message.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(403, message)
     }
 
+    /// A `409` with this message.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(409, message)
     }
 
+    /// The `401` without a token, with its `WWW-Authenticate` challenge.
     pub fn no_token() -> Self {
         Self::new(
             401,
@@ -83,6 +98,7 @@ impl ApiError {
         .header("www-authenticate", format!("Bearer realm=\"{REALM}\""))
     }
 
+    /// The `401` for a refused token, with `error="invalid_token"`.
     pub fn invalid_token(e: &TokenError) -> Self {
         let d = e.description().replace('"', "'");
         Self::new(401, format!("The access token is not valid: {d}.")).header(
@@ -91,6 +107,7 @@ impl ApiError {
         )
     }
 
+    /// The `403` for missing scopes, with `error="insufficient_scope"`.
     pub fn insufficient_scope(required: &str, missing: &[&str]) -> Self {
         Self::new(403, format!("The access token lacks the scope this operation needs: {}.", missing.join(" ")))
             .with("required_scope", required)
@@ -100,11 +117,13 @@ impl ApiError {
             )
     }
 
+    /// The `412` for a stale `If-Match`, with the current version.
     pub fn precondition_failed(current: i64) -> Self {
         Self::new(412, format!("The resource has changed: If-Match does not match the current ETag \"{current}\"."))
             .with("current_version", current)
     }
 
+    /// A `500` that shows nothing of its cause; `log` is logged.
     pub fn internal(log: impl Into<String>) -> Self {
         let mut e = Self::new(500, "An internal error occurred. If this persists please report it to IATI Support.");
         e.log = Some(log.into());
@@ -136,6 +155,7 @@ impl ApiError {
         r
     }
 
+    /// The HTTP response, in the reference envelope.
     pub fn into_response(self) -> Response {
         let mut error = Map::new();
         error.insert("status_code".into(), self.status.into());
@@ -161,4 +181,5 @@ impl From<SqlError> for ApiError {
     }
 }
 
+/// A handler's result.
 pub type ApiResult<T> = Result<T, ApiError>;

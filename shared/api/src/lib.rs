@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The Register Your Data API, independent of Spin.
 //!
 //! [`serve`] takes a component's route table ([`routes::Component`]), a [`Request`] and the

@@ -55,6 +55,7 @@ pub struct Component {
 use Access::{Public, Token};
 use Endpoint as E;
 
+/// Organisations, the health check, the OpenAPI document and the licence list.
 pub const REPORTING_ORGS: Component = Component {
     name: "reporting-orgs",
     settings: &[],
@@ -72,6 +73,7 @@ pub const REPORTING_ORGS: Component = Component {
     ],
 };
 
+/// Datasets and the pipeline's facts.
 pub const DATASETS: Component = Component {
     name: "datasets",
     settings: &["pipeline_clients"],
@@ -86,6 +88,7 @@ pub const DATASETS: Component = Component {
     ],
 };
 
+/// Members, roles and tools.
 pub const USERS: Component = Component {
     name: "users",
     settings: &[],
@@ -113,6 +116,7 @@ pub const USERS: Component = Component {
     ],
 };
 
+/// Authorisation as a service, revocations, scoped tokens, API keys, groups.
 pub const AUTHZ: Component = Component {
     name: "authz",
     settings: &["authz_service_clients", "usage_plan_groups"],

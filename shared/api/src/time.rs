@@ -1,5 +1,6 @@
 //! Dates as the reference writes them: RFC 3339 with `+00:00`.
 
+/// Unix milliseconds as RFC 3339 UTC with `+00:00`, to the second.
 pub fn rfc3339(millis: i64) -> String {
     chrono::DateTime::from_timestamp(millis.div_euclid(1000), 0)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))

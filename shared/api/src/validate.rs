@@ -8,26 +8,46 @@ use crate::error::ApiError;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+/// How one field's value is checked.
 #[derive(Debug, Clone, Copy)]
 pub enum Check {
-    Text { max: usize },
+    /// A string of at most `max` characters.
+    Text {
+        /// The most characters it may have.
+        max: usize,
+    },
+    /// A short name: 2 to 100 lower-case letters, digits, `-` and `_`.
     ShortName,
+    /// An IATI identifier: no spaces nor any of `/ & | ?`, at most 200 characters.
     Identifier,
+    /// A country code (ISO 3166-1 alpha-2).
     Country,
+    /// A region code (IATI's Region codelist).
     Region,
+    /// An IATI organisation type code.
     OrgType,
+    /// An absolute `http(s)` URL.
     Url,
+    /// An email address.
     Email,
+    /// A telephone number: digits, spaces and `+ - ( ) . x /`.
     Phone,
+    /// A licence id from IATI's licence list.
     Licence,
+    /// One of these values.
     OneOf(&'static [&'static str]),
+    /// A UUID.
     Uuid,
 }
 
+/// One writable field: its name, check, and whether a create needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldSpec {
+    /// The field's name in the body.
     pub name: &'static str,
+    /// How its value is checked.
     pub check: Check,
+    /// Whether a create must give it.
     pub required_on_create: bool,
     /// Whether a PATCH may change it (otherwise only its current value is accepted).
     pub updatable: bool,
@@ -37,6 +57,7 @@ const fn f(name: &'static str, check: Check, required_on_create: bool, updatable
     FieldSpec { name, check, required_on_create, updatable }
 }
 
+/// The dataset `source_type`s.
 pub const SOURCE_TYPES: &[&str] = &["primary_source", "secondary_source"];
 
 /// Organisation fields (ReportingOrgCreateableData / ReportingOrgUpdateableData).
@@ -81,6 +102,7 @@ pub const DATASET_FIELDS: &[FieldSpec] = &[
     f("visibility", Check::OneOf(&["public", "private"]), true, true),
 ];
 
+/// Dataset fields a body may repeat but never change.
 pub const DATASET_READ_ONLY: &[&str] = &["id", "last_url_update_date", "last_metadata_update_date", "version"];
 
 /// Parses a JSON object body (after the size and media-type checks).

@@ -9,24 +9,38 @@ pub const DEFAULT_ALGS: &[&str] = &["RS256", "PS256", "ES256", "EdDSA"];
 /// Everything the verifier needs besides the keys and the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthConfig {
+    /// The issuer tokens must name (`iss`).
     pub issuer: String,
+    /// The audience tokens must name (`aud`).
     pub audience: String,
+    /// The signature algorithms accepted (a subset of [`DEFAULT_ALGS`]).
     pub allowed_algs: Vec<String>,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat` (seconds).
     pub leeway_seconds: i64,
+    /// The longest lifetime a token may claim (`exp - iat`, seconds).
     pub max_lifetime_seconds: i64,
     /// Dotted path to the roles claim (`roles`, `realm_access.roles`).
     pub roles_claim: String,
     /// The claim holding the user's Register Your Data id (`sub`, `iatiRegistryId`).
     pub user_id_claim: String,
+    /// Which permission table is in force.
     pub role_table: RoleTable,
 }
 
+/// A variable missing or invalid.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
+    /// A required variable is unset.
     #[error("variable `{0}` is required but not set")]
     Missing(&'static str),
+    /// A variable's value is unusable, and why.
     #[error("variable `{name}` is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
 }
 
 impl AuthConfig {

@@ -9,7 +9,12 @@ use serde_json::Value;
 pub enum PublicKey {
     /// RS256 and PS256: modulus and exponent, big-endian (at least 2048 bits: weaker keys
     /// are skipped when parsing).
-    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        /// The modulus.
+        n: Vec<u8>,
+        /// The public exponent.
+        e: Vec<u8>,
+    },
     /// ES256 (P-256 only): the uncompressed point `04 ‖ x ‖ y`.
     P256(Vec<u8>),
     /// EdDSA (Ed25519 only): the 32-byte key.
@@ -28,11 +33,14 @@ impl PublicKey {
     }
 }
 
+/// One usable signing key of a JWKS.
 #[derive(Debug, Clone)]
 pub struct Jwk {
+    /// Its `kid`, when it has one.
     pub kid: Option<String>,
     /// The key's own `alg`, when the JWKS names one: it must equal the token's.
     pub alg: Option<String>,
+    /// The key itself.
     pub key: PublicKey,
 }
 
@@ -44,13 +52,16 @@ pub struct KeySet {
     pub skipped: usize,
 }
 
+/// A JWKS document that cannot be read at all.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeySetError {
+    /// Not JSON, or no `keys` array.
     #[error("the JWKS is not a JSON object with a `keys` array: {0}")]
     NotAKeySet(String),
 }
 
 impl KeySet {
+    /// Reads a JWKS document, keeping the usable signing keys and counting the rest.
     pub fn parse(json: &str) -> Result<Self, KeySetError> {
         let doc: Value = serde_json::from_str(json).map_err(|e| KeySetError::NotAKeySet(e.to_string()))?;
         let entries = doc
@@ -67,10 +78,12 @@ impl KeySet {
         Ok(set)
     }
 
+    /// How many usable keys.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// Whether there is none.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -13,6 +13,7 @@ use jwt_compact::jwk::JsonWebKey;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
+/// The authorisation service's own keys: one to sign with, all of them to publish.
 #[derive(Debug, Clone)]
 pub struct KeyRing {
     /// The key new tokens are signed with, and its `kid`.
@@ -21,12 +22,21 @@ pub struct KeyRing {
     pub public: Vec<Value>,
 }
 
+/// A key ring that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRingError {
+    /// Not JSON.
     #[error("not JSON: {0}")]
     NotJson(String),
+    /// Key `index` is not a usable JWK.
     #[error("key {index}: {reason}")]
-    BadKey { index: usize, reason: String },
+    BadKey {
+        /// The key's position in the document (from 0).
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No key can sign.
     #[error("no private key to sign with (a JWK with `d`)")]
     NoPrivateKey,
 }
@@ -54,6 +64,7 @@ fn thumbprint(jwk: &Value) -> Result<String, String> {
 }
 
 impl KeyRing {
+    /// Reads a JWKS of private keys (or one private JWK); the first private key signs.
     pub fn parse(text: &str) -> Result<Self, KeyRingError> {
         let doc: Value = serde_json::from_str(text).map_err(|e| KeyRingError::NotJson(e.to_string()))?;
         let entries = match doc.get("keys").and_then(Value::as_array) {

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Who is calling and what they may do: the one place every component asks.
 //!
 //! - [`token`]: access-token verification (header, key, signature, claims) into

@@ -5,15 +5,25 @@ use serde::{Deserialize, Serialize};
 /// A fine-grained authorisation on an organisation (names as the reference spells them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Authorisation {
+    /// `read-org`.
     ReadOrg,
+    /// `update-org`.
     UpdateOrg,
+    /// `delete-org`.
     DeleteOrg,
+    /// `set-org-user-authz`: give, change or remove members' roles.
     SetOrgUserAuthz,
+    /// `set-org-tool-authz`: grant or revoke tools.
     SetOrgToolAuthz,
+    /// `read-dataset`.
     ReadDataset,
+    /// `create-dataset`.
     CreateDataset,
+    /// `update-dataset`.
     UpdateDataset,
+    /// `update-dataset-visibility`: make a dataset public or private.
     UpdateDatasetVisibility,
+    /// `delete-dataset`.
     DeleteDataset,
 }
 
@@ -32,6 +42,7 @@ impl Authorisation {
         Self::DeleteDataset,
     ];
 
+    /// The name as the reference spells it (`read-org`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ReadOrg => "read-org",
@@ -47,6 +58,7 @@ impl Authorisation {
         }
     }
 
+    /// The authorisation with this name, if any.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
@@ -55,15 +67,21 @@ impl Authorisation {
 /// A user's role in one organisation (at most one each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Role {
+    /// Manages the organisation and its people.
     Admin,
+    /// Manages datasets.
     Editor,
+    /// Registers datasets.
     Contributor,
+    /// Asked to join; may do nothing yet.
     ContributorPending,
 }
 
 impl Role {
+    /// Every role, in the table's column order.
     pub const ALL: [Role; 4] = [Self::Admin, Self::Editor, Self::Contributor, Self::ContributorPending];
 
+    /// The name as stored and answered (`admin`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
@@ -73,6 +91,7 @@ impl Role {
         }
     }
 
+    /// The role with this name, if any.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -145,19 +164,23 @@ fn role_column(role: Role) -> usize {
 /// The caller's standing on one organisation, as the database and token say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OrgStanding {
+    /// A superadmin (user tokens only).
     pub superadmin: bool,
     /// The user's own role there (never for machine tokens).
     pub role: Option<Role>,
     /// A tool granted on this organisation whose `client_id` is the token's, and the
     /// caller is one of its admins (or is that tool's machine client).
     pub provider_admin: bool,
+    /// A machine token (client credentials).
     pub is_machine: bool,
 }
 
 /// An authorisation decision and why (shown to callers in 403s and `authz/check`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
+    /// Whether it is allowed.
     pub allowed: bool,
+    /// Why, in words (which row and column of the table decided).
     pub reason: String,
 }
 

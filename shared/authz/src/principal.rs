@@ -6,17 +6,27 @@ use crate::token::{TokenError, VerifiedClaims};
 /// lives only in the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// The token's subject.
     pub sub: String,
     /// The user's Register Your Data id (`None` for machine tokens).
     pub user_id: Option<String>,
+    /// The client that presented it.
     pub client_id: String,
+    /// Its scopes.
     pub scopes: Vec<String>,
+    /// Its roles (from the configured roles claim).
     pub roles: Vec<String>,
+    /// Client credentials: no user behind it.
     pub is_machine: bool,
+    /// The token's `jti`, if any.
     pub token_id: Option<String>,
+    /// When the token expires (Unix seconds).
     pub expires_at: i64,
+    /// When it was issued (Unix seconds).
     pub issued_at: i64,
+    /// The user's name, if the token says.
     pub name: Option<String>,
+    /// The user's email, if the token says.
     pub email: Option<String>,
 }
 
@@ -59,6 +69,7 @@ impl Principal {
         holds_role(&self.roles, role)
     }
 
+    /// Whether a user token holds the superadmin role (a machine token never does).
     pub fn has_superadmin_role(&self) -> bool {
         !self.is_machine && self.has_role(SUPERADMIN_ROLE)
     }

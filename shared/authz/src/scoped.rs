@@ -13,12 +13,16 @@ use std::fmt;
 /// The kinds of object a scope names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntityType {
+    /// `org`: an organisation.
     Org,
+    /// `ds`: a dataset.
     Dataset,
+    /// `res`: a dataset's resource (its file).
     Resource,
 }
 
 impl EntityType {
+    /// The name as scopes spell it (`org`, `ds`, `res`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Org => "org",
@@ -62,20 +66,26 @@ const SUBSCOPES: &[(EntityType, &str)] = &[
 /// One requested or granted scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
+    /// The kind of object.
     pub entity: EntityType,
     /// `None` for `*` or absent.
     pub id: Option<String>,
+    /// `data` or `metadata` (datasets and resources), `None` for all.
     pub subscope: Option<String>,
     /// `None` means every action.
     pub actions: Option<BTreeSet<String>>,
 }
 
+/// Why a scope string cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
+    /// Not `org`, `ds` or `res`.
     #[error("unknown entity type {0:?} in scope {1:?} (org, ds or res)")]
     UnknownType(String, String),
+    /// Too many `:`-separated parts.
     #[error("scope {0:?} has more than 4 parts")]
     TooManyParts(String),
+    /// Nothing at all.
     #[error("empty scope")]
     Empty,
 }
@@ -157,19 +167,27 @@ impl Scope {
 pub enum Target {
     /// Every object of the type (`org:*`, `ds:*`, `ds:*/x`): superadmins only.
     Everything,
+    /// One organisation, by id or short name.
     Org(String),
     /// Every dataset (or resource) of one organisation: the caller's standing there.
     DatasetsOf(String),
     /// A dataset by name or id, optionally with the organisation it must belong to.
     Dataset {
+        /// The organisation it must belong to, if the scope names one.
         org: Option<String>,
+        /// The dataset's name or id.
         dataset: String,
     },
+    /// A resource (a dataset's file) by id, optionally with its dataset and organisation.
     Resource {
+        /// The organisation it must belong to, if the scope names one.
         org: Option<String>,
+        /// The dataset it must belong to, if the scope names one.
         dataset: Option<String>,
+        /// The resource's id.
         resource: String,
     },
+    /// A scope that names no object this API knows: it grants nothing.
     Unknown,
 }
 

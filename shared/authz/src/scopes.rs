@@ -3,37 +3,65 @@
 /// Every endpoint of the Register Your Data API that needs a token, and the public ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
+    /// The caller's own access check.
     AccessCheck,
+    /// List the registered tools.
     ListTools,
+    /// A user's roles in every organisation.
     UserRoles,
+    /// A user's permissions on one organisation.
     UserOrgPermissions,
+    /// Organisations one may ask to join.
     ListDiscoverableOrgs,
+    /// The organisations the caller may see.
     ListOrgs,
+    /// Read one organisation.
     ReadOrg,
+    /// Register an organisation.
     CreateOrg,
+    /// Change an organisation.
     UpdateOrg,
+    /// Delete an organisation.
     DeleteOrg,
+    /// An organisation's members.
     ListOrgUsers,
+    /// Ask to join an organisation.
     JoinOrg,
+    /// Give or change a member's role.
     SetUserRole,
+    /// Remove a member.
     RemoveUserRole,
+    /// The tools granted on an organisation.
     ListOrgTools,
+    /// Grant a tool on an organisation.
     GrantOrgTool,
+    /// Revoke a tool's grant.
     RevokeOrgTool,
+    /// An organisation's datasets.
     ListOrgDatasets,
+    /// Register a dataset.
     CreateDataset,
+    /// Read one dataset.
     ReadDataset,
+    /// Change a dataset.
     UpdateDataset,
+    /// Delete a dataset.
     DeleteDataset,
     /// Our additions (superadmin only, checked by the handler against the superadmin flag).
     CreateTool,
+    /// Change a tool.
     UpdateTool,
+    /// Delete a tool.
     DeleteTool,
+    /// Make a user one of a tool's admins.
     SetToolAdmin,
+    /// Remove one of a tool's admins.
     RemoveToolAdmin,
+    /// IATI's licence list (public).
     Licences,
     /// Authorisation as a service (shared/api/README.md).
     AuthzCheck,
+    /// Revoking a user's or a client's tokens (superadmins).
     Revoke,
     /// Scoped tokens signed by this application (user tokens only).
     AuthzToken,
@@ -52,13 +80,16 @@ pub enum Endpoint {
 /// Who may call an endpoint at all, beyond its scopes (checked before the handler runs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Callers {
+    /// Any caller whose token has the scopes.
     Anyone,
     /// Superadmins only; the phrase completes "Only a superadmin may …".
     Superadmins(&'static str),
     /// Superadmins, or machine tokens of a client listed in the named setting (a variable
     /// holding client ids); `what` completes "… may …".
     SuperadminsOrListedClients {
+        /// The variable listing the clients.
         setting: &'static str,
+        /// What they may do, for the refusal's message.
         what: &'static str,
     },
 }
@@ -67,9 +98,13 @@ pub enum Callers {
 /// who may call it.
 #[derive(Debug, Clone, Copy)]
 pub struct ScopeRule {
+    /// The endpoint.
     pub endpoint: Endpoint,
+    /// The scopes it needs, all of them (empty: a public endpoint).
     pub scopes: &'static [&'static str],
+    /// Whether machine tokens are refused.
     pub user_tokens_only: bool,
+    /// Who may call it beyond the scopes.
     pub callers: Callers,
 }
 
@@ -146,6 +181,7 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
 };
 
 impl Endpoint {
+    /// The endpoint's row of [`SCOPE_TABLE`].
     pub fn rule(self) -> &'static ScopeRule {
         SCOPE_TABLE.iter().find(|r| r.endpoint == self).expect("every endpoint has a row in SCOPE_TABLE (tested)")
     }
@@ -170,16 +206,20 @@ pub fn every_scope() -> Vec<&'static str> {
 /// The outcome of the scope check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScopeVerdict {
+    /// The token has every scope it needs.
     Allowed,
     /// The token lacks these scopes (all the endpoint needs, for `WWW-Authenticate`).
     MissingScope {
+        /// The scopes the endpoint needs, space-separated.
         required: String,
+        /// Those the token lacks.
         missing: Vec<&'static str>,
     },
     /// A machine token on a user-tokens-only endpoint.
     UserTokenRequired,
 }
 
+/// The scope check for one endpoint: every scope its row needs, and no machine token where it takes user tokens only.
 pub fn check_scopes(endpoint: Endpoint, granted: &[String], is_machine: bool) -> ScopeVerdict {
     let rule = endpoint.rule();
     let missing: Vec<&'static str> = rule.scopes.iter().copied().filter(|s| !granted.iter().any(|g| g == s)).collect();

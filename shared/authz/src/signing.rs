@@ -13,9 +13,16 @@ type EdSigningKey = <Ed25519 as Algorithm>::SigningKey;
 /// A private key for one algorithm.
 #[derive(Clone)]
 pub enum SigningKey {
-    // Boxed: an RSA key is several times the size of the others.
-    Rsa { pss: bool, key: Box<RsaPrivateKey> },
+    /// RS256 (`pss == false`) or PS256.
+    Rsa {
+        /// PS256's padding rather than RS256's.
+        pss: bool,
+        /// The key (boxed: an RSA key is several times the size of the others).
+        key: Box<RsaPrivateKey>,
+    },
+    /// ES256.
     P256(EcSigningKey),
+    /// EdDSA (Ed25519).
     Ed25519(EdSigningKey),
 }
 
@@ -25,19 +32,30 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+/// Why a key cannot be made, read or used.
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
+    /// Not RS256, PS256, ES256 or EdDSA.
     #[error("algorithm `{0}` cannot sign here (RS256, PS256, ES256, EdDSA)")]
     UnsupportedAlg(String),
+    /// The random key could not be made.
     #[error("key generation failed: {0}")]
     Generate(String),
+    /// The JWK is not a private key for its algorithm.
     #[error("not a private JWK for {alg}: {reason}")]
-    BadJwk { alg: String, reason: String },
+    BadJwk {
+        /// The algorithm it names (`""`: none).
+        alg: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(String),
 }
 
 impl SigningKey {
+    /// A new random key for `alg`.
     pub fn generate(alg: &str) -> Result<Self, SigningError> {
         Ok(match alg {
             "RS256" | "PS256" => {
@@ -51,6 +69,7 @@ impl SigningKey {
         })
     }
 
+    /// The algorithm it signs with.
     pub fn alg(&self) -> &'static str {
         match self {
             SigningKey::Rsa { pss: false, .. } => "RS256",
@@ -74,6 +93,7 @@ impl SigningKey {
         v
     }
 
+    /// Reads a private JWK (its `alg`, else its type and curve, decides the algorithm).
     pub fn from_private_jwk(jwk: &Value) -> Result<Self, SigningError> {
         let alg = jwk.get("alg").and_then(Value::as_str).unwrap_or("").to_string();
         let bad = |reason: String| SigningError::BadJwk { alg: alg.clone(), reason };

@@ -15,38 +15,52 @@ use serde_json::{Map, Value};
 /// `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    /// Not a JWT, or its parts do not decode.
     #[error("malformed token: {0}")]
     Malformed(String),
+    /// The header's `alg` is not configured.
     #[error("algorithm `{0}` is not allowed")]
     AlgorithmNotAllowed(String),
+    /// The header's `typ` is not an access token's.
     #[error("token type `{0}` is not accepted")]
     WrongType(String),
+    /// A `crit` header parameter we do not understand.
     #[error("critical header parameter `{0}` is not supported")]
     UnsupportedCritical(String),
     /// No key with this `kid` (or no unambiguous key without one): worth one JWKS refetch.
     #[error("unknown signing key `{0}`")]
     UnknownKey(String),
+    /// The signature does not verify.
     #[error("invalid signature")]
     BadSignature,
+    /// `exp` has passed.
     #[error("token expired")]
     Expired,
+    /// `nbf` is still to come.
     #[error("token not yet valid")]
     NotYetValid,
+    /// `iat` is in the future.
     #[error("token issued in the future")]
     IssuedInFuture,
+    /// `iss` is not the configured issuer.
     #[error("wrong issuer")]
     WrongIssuer,
+    /// `aud` does not name the configured audience.
     #[error("wrong audience")]
     WrongAudience,
+    /// `exp - iat` is longer than the configured maximum.
     #[error("token lifetime exceeds the maximum")]
     LifetimeTooLong,
+    /// A claim the API needs is absent.
     #[error("token is missing the `{0}` claim")]
     MissingClaim(&'static str),
+    /// Revoked by a mark on its subject or client.
     #[error("token revoked")]
     Revoked,
 }
 
 impl TokenError {
+    /// The message for `WWW-Authenticate`'s `error_description`.
     pub fn description(&self) -> String {
         self.to_string()
     }
@@ -56,20 +70,32 @@ impl TokenError {
 /// what the verified-token cache stores.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifiedClaims {
+    /// Issuer.
     pub iss: String,
+    /// Audiences.
     pub aud: Vec<String>,
+    /// Subject.
     pub sub: String,
+    /// The client that obtained the token.
     pub client_id: String,
+    /// Scopes (`scope`, space-separated in the token).
     pub scopes: Vec<String>,
+    /// Expiry (Unix seconds).
     pub exp: i64,
+    /// Issued at (Unix seconds).
     pub iat: i64,
+    /// Not before (Unix seconds).
     pub nbf: Option<i64>,
+    /// Token id.
     pub jti: Option<String>,
+    /// The user's Register Your Data id (the configured claim), `None` for machine tokens.
     pub user_id: Option<String>,
     /// From the roles claim; `None` when the token has none (then the userinfo endpoint's
     /// answer is put here before the claims are cached).
     pub roles: Option<Vec<String>>,
+    /// The user's name.
     pub name: Option<String>,
+    /// The user's email.
     pub email: Option<String>,
 }
 

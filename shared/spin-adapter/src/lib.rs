@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The Spin edge, and nothing else: Spin's SQLite, key-value store, variables and
 //! outbound HTTP as `ryd_api::Ports`, and Spin's request and response types converted to
 //! and from `ryd_api`'s. Every component is `serve(request)`.

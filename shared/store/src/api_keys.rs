@@ -2,15 +2,22 @@
 
 use crate::sql::{Sql, SqlError, Value};
 
+/// An API key as listed and shown: everything but its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
+    /// The key's id (UUID).
     pub id: String,
+    /// The user the key acts as.
     pub user_id: String,
+    /// The name its owner gave it.
     pub name: String,
+    /// The first characters of the secret, shown so a person can tell keys apart.
     pub prefix: String,
+    /// When it was made (RFC 3339).
     pub created_at: String,
     /// Unix seconds.
     pub expires_at: Option<i64>,
+    /// When it was revoked (RFC 3339); `None` while live.
     pub revoked_at: Option<String>,
     /// The hash of the console session it is bound to: it validates only while that
     /// session is on (`None`: an ordinary key).
@@ -54,6 +61,7 @@ pub fn insert(sql: &dyn Sql, key: &ApiKey, hash: &[u8]) -> Result<bool, SqlError
         .is_empty())
 }
 
+/// A user's keys, revoked ones included, oldest first.
 pub fn list_for_user(sql: &dyn Sql, user_id: &str) -> Result<Vec<ApiKey>, SqlError> {
     let rows = sql.execute(
         &format!("SELECT {COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY created_at, id"),
@@ -62,6 +70,7 @@ pub fn list_for_user(sql: &dyn Sql, user_id: &str) -> Result<Vec<ApiKey>, SqlErr
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// One key by id, revoked or not.
 pub fn get(sql: &dyn Sql, id: &str) -> Result<Option<ApiKey>, SqlError> {
     Ok(sql.execute(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?"), &[id.into()])?.first().map(from_row))
 }
@@ -91,9 +100,13 @@ pub fn revoke_all_of_user(sql: &dyn Sql, user_id: &str, at: &str) -> Result<usiz
 /// revoked user's keys are simply not live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveKey {
+    /// The key's id.
     pub id: String,
+    /// The user the key acts as.
     pub user_id: String,
+    /// The key's name.
     pub name: String,
+    /// The owner's display name.
     pub user_name: String,
 }
 

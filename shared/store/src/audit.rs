@@ -2,26 +2,42 @@
 
 use crate::sql::{Sql, SqlError, Value};
 
+/// One audit event: who did what to which object, on whose behalf, and what changed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuditEvent {
+    /// The event's id (UUID).
     pub id: String,
+    /// When (RFC 3339).
     pub at: String,
+    /// The token's subject.
     pub sub: String,
+    /// The acting user (our id), or `""` for a machine client.
     pub user_id: String,
+    /// The acting user's name at the time.
     pub user_name: String,
+    /// The client that presented the token.
     pub client_id: String,
+    /// The registered tool acting, if any.
     pub application_id: String,
+    /// That tool's name at the time.
     pub application_name: String,
+    /// What was done (`org.update`, `dataset.create`, …).
     pub action: String,
+    /// The kind of object (`organisation`, `dataset`, `user`, …).
     pub target_type: String,
+    /// The object's id.
     pub target_id: String,
+    /// The organisation the object belongs to, if any.
     pub organisation_id: String,
+    /// That organisation's name at the time.
     pub organisation_name: String,
     /// JSON of the changed fields before and after.
     pub before: Option<String>,
+    /// See `before`.
     pub after: Option<String>,
 }
 
+/// Appends one event (inside the write's transaction).
 pub fn append(sql: &dyn Sql, e: &AuditEvent) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO audit_events (id, at, sub, user_id, user_name, client_id, application_id, application_name, action, \
@@ -86,6 +102,7 @@ pub fn for_target(
         .collect())
 }
 
+/// How many events there are (tests and tools).
 pub fn count(sql: &dyn Sql) -> Result<i64, SqlError> {
     Ok(sql.execute("SELECT count(*) FROM audit_events", &[])?.first().map(|r| r.int(0)).unwrap_or(0))
 }

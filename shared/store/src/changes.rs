@@ -13,12 +13,19 @@ const ORG_VISIBLE: &str = "o.deleted_at IS NULL AND o.registry_approved = 1";
 /// One change, as the feed answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// Its position in the feed: strictly increasing, in commit order.
     pub seq: i64,
+    /// `dataset` or `organisation`.
     pub kind: String,
+    /// The object's id.
     pub id: String,
+    /// Its short name.
     pub name: String,
+    /// `created`, `updated`, `hidden` or `deleted`, as a reader of public data sees it.
     pub change: String,
+    /// The object's version after the change.
     pub version: i64,
+    /// When (RFC 3339).
     pub at: String,
 }
 

@@ -1,5 +1,5 @@
 //! What the IATI Dashboard's read API reads: the same public registry as the CKAN API
-//! (datasets [`PUBLIC`], organisations [`ORG_VISIBLE`]: one definition of "public" for
+//! (datasets [`PUBLIC`], organisations `ORG_VISIBLE`: one definition of "public" for
 //! both), in the Dashboard's shapes, filtered and paged as it filters and pages.
 
 use crate::keys::id_or_name;
@@ -52,22 +52,31 @@ pub enum FileType {
 /// The organisation filters; `search` holds words as [`words`] makes them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrgFilter {
+    /// Headquarters country code.
     pub hq_country: Option<String>,
+    /// A country some public dataset of the organisation reports on.
     pub recipient_country: Option<String>,
+    /// The kinds of file it publishes.
     pub file_type: Option<FileType>,
+    /// Words every one of which must appear in its names.
     pub search: Vec<String>,
 }
 
+/// The dataset filters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DatasetFilter {
+    /// Only the datasets of this organisation (id).
     pub reporting_org_id: Option<String>,
+    /// Only the datasets of this organisation (short name).
     pub reporting_org_short_name: Option<String>,
 }
 
 /// One page of a list, with how many match in all; each item is a record's JSON text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
+    /// How many records match in all.
     pub count: i64,
+    /// This page's records, each as JSON text.
     pub items: Vec<String>,
 }
 

@@ -4,19 +4,32 @@ use crate::listing::{self, Scope};
 use crate::orgs::Page;
 use crate::sql::{Row, Sql, SqlError, Value};
 
+/// A dataset as the Register Your Data API reads and writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dataset {
+    /// The dataset's id (UUID).
     pub id: String,
+    /// The organisation that owns it.
     pub organisation_id: String,
+    /// Its unique short name.
     pub short_name: String,
+    /// Its title.
     pub human_readable_name: String,
+    /// Where the IATI XML file is.
     pub url: String,
+    /// `primary_source` or `secondary_source`.
     pub source_type: String,
+    /// Its licence (IATI's licence list).
     pub licence_id: String,
+    /// `public` or `private`.
     pub visibility: String,
+    /// When `url` last changed (RFC 3339).
     pub last_url_update_date: String,
+    /// When any metadata last changed (RFC 3339).
     pub last_metadata_update_date: String,
+    /// When it was registered (RFC 3339).
     pub created_date: String,
+    /// Bumped by every write (optimistic concurrency).
     pub version: i64,
 }
 
@@ -51,6 +64,7 @@ pub fn get(sql: &dyn Sql, id: &str) -> Result<Option<Dataset>, SqlError> {
     Ok(sql.execute(&q, &[id.into()])?.first().map(from_row))
 }
 
+/// One page of an organisation's live datasets, by title then id.
 pub fn list_for_org(sql: &dyn Sql, org_id: &str, limit: i64, offset: i64) -> Result<Page<Dataset>, SqlError> {
     let q = format!(
         "SELECT {COLUMNS}, count(*) OVER () FROM datasets d WHERE d.organisation_id = ? AND d.deleted_at IS NULL \
@@ -71,6 +85,7 @@ pub fn list_for_org(sql: &dyn Sql, org_id: &str, limit: i64, offset: i64) -> Res
     Ok(Page { items: rows.iter().map(from_row).collect(), total })
 }
 
+/// Registers a dataset and decides its listing.
 pub fn insert(sql: &dyn Sql, d: &Dataset) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO datasets (id, organisation_id, short_name, human_readable_name, url, source_type, licence_id, \
@@ -120,6 +135,7 @@ pub fn update(sql: &dyn Sql, d: &Dataset, expected_version: i64) -> Result<Optio
     Ok(version)
 }
 
+/// Soft-deletes a dataset still at `expected_version`; `false` when another writer won.
 pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str, expected_version: i64) -> Result<bool, SqlError> {
     let done = !sql
         .execute(
@@ -133,6 +149,7 @@ pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str, expected_version: i64) -> 
     Ok(done)
 }
 
+/// Whether another live dataset has this short name.
 pub fn short_name_taken(sql: &dyn Sql, short_name: &str, except_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(

@@ -4,11 +4,16 @@
 use crate::sql::{Sql, SqlError};
 use std::collections::BTreeMap;
 
+/// A group (usage plans and shared access).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
+    /// The group's id (UUID).
     pub id: String,
+    /// Its unique name.
     pub name: String,
+    /// Its display title.
     pub title: String,
+    /// When it was made (RFC 3339).
     pub created_at: String,
 }
 
@@ -27,6 +32,7 @@ pub fn find(sql: &dyn Sql, id_or_name: &str) -> Result<Option<Group>, SqlError> 
         .map(from_row))
 }
 
+/// Every group, by name.
 pub fn list(sql: &dyn Sql) -> Result<Vec<Group>, SqlError> {
     Ok(sql.execute("SELECT id, name, title, created_at FROM groups ORDER BY name", &[])?.iter().map(from_row).collect())
 }
@@ -41,6 +47,7 @@ pub fn insert(sql: &dyn Sql, g: &Group) -> Result<bool, SqlError> {
         .is_empty())
 }
 
+/// Renames a group's title.
 pub fn set_title(sql: &dyn Sql, id: &str, title: &str) -> Result<(), SqlError> {
     sql.execute("UPDATE groups SET title = ? WHERE id = ?", &[title.into(), id.into()])?;
     Ok(())
@@ -69,6 +76,7 @@ pub fn set_member(sql: &dyn Sql, group_id: &str, user_id: &str, add: bool) -> Re
     link(sql, "group_members", "user_id", group_id, user_id, add)
 }
 
+/// Adds (or with `add == false` removes) a dataset; whether anything changed.
 pub fn set_dataset(sql: &dyn Sql, group_id: &str, dataset_id: &str, add: bool) -> Result<bool, SqlError> {
     link(sql, "group_datasets", "dataset_id", group_id, dataset_id, add)
 }
@@ -89,6 +97,7 @@ pub fn set_metadata(sql: &dyn Sql, group_id: &str, key: &str, value: Option<&str
     Ok(!rows.is_empty())
 }
 
+/// A group's metadata, by key.
 pub fn metadata(sql: &dyn Sql, group_id: &str) -> Result<BTreeMap<String, String>, SqlError> {
     let rows =
         sql.execute("SELECT key, value FROM group_metadata WHERE group_id = ? ORDER BY key", &[group_id.into()])?;
@@ -118,8 +127,11 @@ pub fn datasets(sql: &dyn Sql, group_id: &str) -> Result<Vec<(String, String)>, 
 /// A usage-plan group the user belongs to, with its metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanGroup {
+    /// The group's name.
     pub name: String,
+    /// Whether the user is one of its members.
     pub is_member: bool,
+    /// Its metadata, by key.
     pub metadata: BTreeMap<String, String>,
 }
 

@@ -1,7 +1,8 @@
+#![warn(missing_docs)]
 //! Storage: the schema as numbered migrations, and every query the application runs.
 //!
-//! All SQL goes through [`Sql`], a one-method port with two implementations: Spin's
-//! `sqlite::Connection` (in `ryd-spin-adapter`) and rusqlite ([`native::NativeSql`], behind
+//! All SQL goes through [`Sql`], a port (one required method, `execute`) with two implementations: Spin's
+//! `sqlite::Connection` (in `ryd-spin-adapter`) and rusqlite (`native::NativeSql`, behind
 //! the `native` feature) for native tests and tools. The same SQL runs in both.
 
 pub mod api_keys;

@@ -2,11 +2,16 @@
 
 use crate::sql::{Sql, SqlError};
 
+/// A member of an organisation, with the profile the console shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
+    /// The user's id.
     pub user_id: String,
+    /// Their name.
     pub name: String,
+    /// Their email.
     pub email: String,
+    /// `admin`, `editor`, `contributor` or `pending`.
     pub role: String,
 }
 
@@ -30,6 +35,7 @@ pub fn upsert_user(
     Ok(())
 }
 
+/// Whether a user with this id is known.
 pub fn user_exists(sql: &dyn Sql, id: &str) -> Result<bool, SqlError> {
     Ok(!sql.execute("SELECT 1 FROM users WHERE id = ?", &[id.into()])?.is_empty())
 }
@@ -39,10 +45,12 @@ pub fn sub_of(sql: &dyn Sql, id: &str) -> Result<Option<String>, SqlError> {
     Ok(sql.execute("SELECT sub FROM users WHERE id = ?", &[id.into()])?.first().map(|r| r.text(0)))
 }
 
+/// A user's name, `""` when unknown.
 pub fn user_name(sql: &dyn Sql, id: &str) -> Result<String, SqlError> {
     Ok(sql.execute("SELECT name FROM users WHERE id = ?", &[id.into()])?.first().map(|r| r.text(0)).unwrap_or_default())
 }
 
+/// An organisation's members, pending requests included.
 pub fn members(sql: &dyn Sql, org_id: &str) -> Result<Vec<Member>, SqlError> {
     let rows = sql.execute(
         "SELECT r.user_id, u.name, u.email, r.role FROM roles r JOIN users u ON u.id = r.user_id \
@@ -52,6 +60,7 @@ pub fn members(sql: &dyn Sql, org_id: &str) -> Result<Vec<Member>, SqlError> {
     Ok(rows.iter().map(|r| Member { user_id: r.text(0), name: r.text(1), email: r.text(2), role: r.text(3) }).collect())
 }
 
+/// The user's role on the organisation, if any.
 pub fn role_of(sql: &dyn Sql, org_id: &str, user_id: &str) -> Result<Option<String>, SqlError> {
     Ok(sql
         .execute("SELECT role FROM roles WHERE organisation_id = ? AND user_id = ?", &[org_id.into(), user_id.into()])?
@@ -69,6 +78,7 @@ pub fn roles_of_user(sql: &dyn Sql, user_id: &str) -> Result<Vec<(String, String
     Ok(rows.iter().map(|r| (r.text(0), r.text(1))).collect())
 }
 
+/// Gives the user a role on the organisation, replacing any role they had.
 pub fn set_role(sql: &dyn Sql, org_id: &str, user_id: &str, role: &str, at: &str) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO roles (organisation_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) \
@@ -78,6 +88,7 @@ pub fn set_role(sql: &dyn Sql, org_id: &str, user_id: &str, role: &str, at: &str
     Ok(())
 }
 
+/// Removes the user's role; whether they had one.
 pub fn remove_role(sql: &dyn Sql, org_id: &str, user_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(
@@ -106,6 +117,7 @@ pub fn is_superadmin(sql: &dyn Sql, user_id: &str) -> Result<bool, SqlError> {
         .is_empty())
 }
 
+/// Adds a superadmin to the superadmins table (idempotent).
 pub fn add_superadmin(sql: &dyn Sql, user_id: &str, at: &str) -> Result<(), SqlError> {
     sql.execute("INSERT OR IGNORE INTO superadmins (user_id, created_at) VALUES (?, ?)", &[user_id.into(), at.into()])?;
     Ok(())

@@ -4,17 +4,21 @@ use crate::sql::{Rows, Sql, SqlError, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::Connection;
 
+/// A [`Sql`] on a rusqlite connection.
 pub struct NativeSql {
     conn: Connection,
 }
 
 impl NativeSql {
+    /// Opens (or creates) the database file at `path`.
     pub fn open(path: &std::path::Path) -> Result<Self, SqlError> {
         Connection::open(path).map(|conn| Self { conn }).map_err(|e| SqlError::from_message(e.to_string()))
     }
+    /// A fresh in-memory database.
     pub fn in_memory() -> Self {
         Self { conn: Connection::open_in_memory().expect("in-memory SQLite always opens") }
     }
+    /// The rusqlite connection, for tools that need SQLite beyond [`Sql`].
     pub fn connection(&self) -> &Connection {
         &self.conn
     }

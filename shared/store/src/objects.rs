@@ -8,10 +8,15 @@ use std::collections::HashMap;
 /// A live dataset of a live organisation, with what authorisation questions need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasetRef {
+    /// The dataset's id.
     pub id: String,
+    /// Its short name.
     pub short_name: String,
+    /// The organisation that owns it.
     pub organisation_id: String,
+    /// That organisation's short name.
     pub organisation_name: String,
+    /// Whether it is private.
     pub private: bool,
     /// Visible to everyone (live, public, of a live approved organisation).
     pub listed: bool,

@@ -25,19 +25,27 @@ pub const METADATA_COLUMNS: [&str; 16] = [
     "website",
 ];
 
+/// An organisation as the Register Your Data API reads and writes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Organisation {
+    /// The organisation's id (UUID).
     pub id: String,
     /// Every column of [`METADATA_COLUMNS`]; unset is `""`.
     pub metadata: BTreeMap<String, String>,
+    /// Whether a superadmin approved it (only approved organisations are public).
     pub registry_approved: bool,
+    /// When it first published (RFC 3339), `""` if never.
     pub first_publication_date: String,
+    /// When it was registered (RFC 3339).
     pub created_date: String,
+    /// How many public datasets it has.
     pub number_of_published_datasets: i64,
+    /// Bumped by every write (optimistic concurrency).
     pub version: i64,
 }
 
 impl Organisation {
+    /// One metadata column's value, `""` when unset or unknown.
     pub fn field(&self, name: &str) -> &str {
         self.metadata.get(name).map(String::as_str).unwrap_or("")
     }
@@ -52,9 +60,10 @@ fn select_columns(prefix: &str) -> String {
     )
 }
 
-/// Number of columns [`select_columns`] yields.
+/// Number of columns `select_columns` yields.
 pub const SELECTED: usize = 1 + METADATA_COLUMNS.len() + 5;
 
+/// Reads an organisation from the columns `select_columns` yields, starting at column 0.
 pub fn from_row(row: Row<'_>) -> Organisation {
     let n = METADATA_COLUMNS.len();
     Organisation {
@@ -79,11 +88,15 @@ pub fn get(sql: &dyn Sql, id: &str) -> Result<Option<Organisation>, SqlError> {
 /// about a user rather than a token) is granted there and the caller is one of its admins
 /// (or is its machine client).
 pub struct Standing {
+    /// The organisation.
     pub org: Organisation,
+    /// The user's role there, if any.
     pub role: Option<String>,
+    /// Whether a granted tool makes the caller its provider admin there.
     pub provider_admin: bool,
 }
 
+/// The organisation (live) with the caller's [`Standing`] on it.
 pub fn get_with_standing(
     sql: &dyn Sql,
     id: &str,
@@ -109,7 +122,9 @@ pub fn get_with_standing(
 
 /// A page of organisations and the total count.
 pub struct Page<T> {
+    /// This page's items.
     pub items: Vec<T>,
+    /// How many there are in all.
     pub total: i64,
 }
 
@@ -203,6 +218,7 @@ pub fn list_discoverable(
     Ok(Page { items: rows.iter().map(from_row).collect(), total })
 }
 
+/// Registers an organisation.
 pub fn insert(sql: &dyn Sql, org: &Organisation) -> Result<(), SqlError> {
     let cols = METADATA_COLUMNS.join(", ");
     let marks = vec!["?"; METADATA_COLUMNS.len()].join(", ");

@@ -18,7 +18,9 @@ pub const BUDGET: i64 = 16 << 20;
 /// rendered then, if kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lookup {
+    /// The registry's newest public change.
     pub seq: i64,
+    /// The page kept for the key at that change, if any.
     pub body: Option<String>,
 }
 

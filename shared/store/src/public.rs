@@ -11,21 +11,36 @@ use crate::VERSION_COLUMN;
 pub const PUBLIC: &str = "d.listed";
 pub(crate) const ORG_VISIBLE: &str = "o.deleted_at IS NULL AND o.registry_approved = 1";
 
+/// A public organisation as CKAN's and the Dashboard's reads show it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PublicOrg {
+    /// The organisation's id.
     pub id: String,
+    /// Its short name (CKAN's `name`).
     pub name: String,
+    /// Its display name (CKAN's `title`).
     pub title: String,
+    /// Its description.
     pub description: String,
+    /// When it was registered (RFC 3339).
     pub created: String,
+    /// Its IATI organisation identifier.
     pub iati_id: String,
+    /// Its IATI organisation type code.
     pub organisation_type: String,
+    /// Its headquarters country code.
     pub country: String,
+    /// `primary_source` or `secondary_source`.
     pub source_type: String,
+    /// Its default licence.
     pub licence_id: String,
+    /// When it first published.
     pub first_publish_date: String,
+    /// Its public contact email.
     pub contact_email: String,
+    /// Its website.
     pub website: String,
+    /// How many public datasets it has (`0` where a read does not count them).
     pub package_count: i64,
 }
 
@@ -60,27 +75,48 @@ fn org_from(r: &Row<'_>, at: usize) -> PublicOrg {
     }
 }
 
+/// A public dataset as CKAN's and the Dashboard's reads show it, with its pipeline facts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PublicDataset {
+    /// The dataset's id.
     pub id: String,
+    /// Its short name (CKAN's `name`).
     pub name: String,
+    /// Its title.
     pub title: String,
+    /// Where its file is (its one resource's URL).
     pub url: String,
+    /// Its licence.
     pub licence_id: String,
+    /// When it was registered.
     pub created: String,
+    /// When its metadata last changed.
     pub metadata_modified: String,
+    /// When its URL last changed.
     pub url_modified: String,
+    /// Pipeline fact: `activity` or `organisation`.
     pub filetype: Option<String>,
+    /// Pipeline fact: the IATI standard version of the file.
     pub iati_version: Option<String>,
+    /// Pipeline fact: how many activities it holds.
     pub activity_count: Option<i64>,
+    /// Pipeline fact: the recipient country, where one.
     pub country: Option<String>,
+    /// Pipeline fact: the language.
     pub language: Option<String>,
+    /// Pipeline fact: when the file's data last changed.
     pub data_updated: Option<String>,
+    /// Pipeline fact: the validator's verdict.
     pub validation_status: Option<String>,
+    /// Pipeline fact: the file's hash.
     pub resource_hash: Option<String>,
+    /// Pipeline fact: the file's size in bytes.
     pub resource_size: Option<i64>,
+    /// The CKAN resource id kept on import.
     pub resource_id: Option<String>,
+    /// The CKAN resource's creation date kept on import.
     pub resource_created: Option<String>,
+    /// Its organisation.
     pub org: PublicOrg,
 }
 
@@ -137,20 +173,27 @@ pub fn dataset_names(sql: &dyn Sql, limit: i64, offset: i64) -> Result<Vec<Strin
 /// `fq` terms, each a set of accepted values (OR within a field, AND across fields).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// Organisation short names.
     pub org_names: Vec<String>,
+    /// Organisation ids.
     pub org_ids: Vec<String>,
+    /// Publishers' IATI identifiers.
     pub publisher_iati_ids: Vec<String>,
+    /// Pipeline `filetype`s.
     pub filetypes: Vec<String>,
+    /// Dataset short names.
     pub names: Vec<String>,
     /// Dataset ids (`fq=id:(a OR b …)`: a mirror fetching the datasets the feed named).
     pub ids: Vec<String>,
     /// Every dataset's one resource is `IATI-XML`: any other format matches nothing.
     pub res_formats: Vec<String>,
+    /// Licence ids.
     pub licence_ids: Vec<String>,
     /// An FTS5 query, already sanitised.
     pub text: Option<String>,
     /// `metadata_modified` ranges (`fq=metadata_modified:[… TO …]`).
     pub modified_from: Option<Bound>,
+    /// See `modified_from`.
     pub modified_to: Option<Bound>,
 }
 
@@ -158,18 +201,28 @@ pub struct Filter {
 /// is time order) and whether the end itself is in the range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bound {
+    /// The date as stored.
     pub at: String,
+    /// Whether the date itself is in the range.
     pub inclusive: bool,
 }
 
+/// The orders `package_search` offers (CKAN's `sort`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
+    /// `metadata_modified desc` (CKAN's default without a query).
     MetadataModifiedDesc,
+    /// `metadata_modified asc`.
     MetadataModifiedAsc,
+    /// `name asc`.
     NameAsc,
+    /// `name desc`.
     NameDesc,
+    /// `title_string asc`.
     TitleAsc,
+    /// `title_string desc`.
     TitleDesc,
+    /// Relevance to the text query (`score desc`; newest first without one).
     Score,
 }
 
@@ -243,11 +296,15 @@ fn where_clause(f: &Filter, ordered: bool, org_columns: bool, pipeline_columns: 
     (format!("{from} WHERE {}", clauses.join(" AND ")), params)
 }
 
+/// What one search found: the count of all matches and one page of them.
 pub struct SearchResult {
+    /// How many match in all.
     pub count: i64,
+    /// This page.
     pub results: Vec<PublicDataset>,
 }
 
+/// Searches public datasets: the count and one page, in `sort`'s order.
 pub fn search(sql: &dyn Sql, f: &Filter, sort: Sort, limit: i64, offset: i64) -> Result<SearchResult, SqlError> {
     let statements = search_statements_paged(f, sort, limit, offset);
     let (count_sql, count_params) = &statements[0];
@@ -337,15 +394,24 @@ pub fn org(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicOrg>, SqlErro
     crate::current_row(sql, &q, &[id_or_name.into()], |r| org_from(&r, 0))
 }
 
+/// The orders `organization_list` offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrgSort {
+    /// `name asc`.
     Name,
+    /// `name desc`.
     NameDesc,
+    /// `title asc`.
     Title,
+    /// `title desc`.
     TitleDesc,
+    /// `package_count asc`.
     PackageCount,
+    /// `package_count desc`.
     PackageCountDesc,
+    /// `first_publish_date asc`.
     FirstPublishDate,
+    /// `first_publish_date desc`.
     FirstPublishDateDesc,
 }
 
@@ -382,6 +448,7 @@ pub fn orgs(
     Ok(sql.execute(&q, &params)?.iter().map(|r| org_from(&r, 0)).collect())
 }
 
+/// Public organisations whose short name or title contains `q` (CKAN's autocomplete).
 pub fn org_autocomplete(sql: &dyn Sql, q: &str, limit: i64) -> Result<Vec<PublicOrg>, SqlError> {
     let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let query = format!(

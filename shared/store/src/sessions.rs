@@ -10,13 +10,21 @@ use crate::sql::{Sql, SqlError};
 /// A session as a sign-in makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession {
+    /// The SHA-256 of the session id (the cookie's value is never stored).
     pub id_hash: String,
+    /// The user signed in.
     pub user_id: String,
+    /// Their Identity Service subject.
     pub sub: String,
+    /// The provider's session id (`sid`), for back-channel logout.
     pub sid: Option<String>,
+    /// The ID token, kept for `id_token_hint` at sign-out.
     pub id_token: String,
+    /// The access token the sign-in received, if any.
     pub access_token: Option<String>,
+    /// The refresh token the sign-in received, if any.
     pub refresh_token: Option<String>,
+    /// The session's CSRF token (synchronizer token pattern).
     pub csrf_token: String,
     /// What the session's pages act with (JSON; ryd-api writes and reads it).
     pub caller: String,
@@ -25,15 +33,23 @@ pub struct NewSession {
 /// A session that is on, with what its pages show of its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// The SHA-256 of the session id.
     pub id_hash: String,
+    /// The user signed in.
     pub user_id: String,
+    /// Their Identity Service subject.
     pub sub: String,
+    /// The provider's session id, if it gave one.
     pub sid: Option<String>,
+    /// The session's CSRF token.
     pub csrf_token: String,
+    /// When it began (Unix seconds).
     pub created_at: i64,
+    /// When it was last active (Unix seconds, written at most once a minute).
     pub last_active_at: i64,
     /// `last_active_at` as RFC 3339 UTC (`2026-11-30T12:00:00+00:00`), as the API writes dates.
     pub last_active: String,
+    /// The user's name.
     pub user_name: String,
     /// `NewSession::caller`, as it was stored.
     pub caller: String,
@@ -45,9 +61,13 @@ pub struct Session {
 /// A sign-in under way: what the callback checks and where it then sends the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingLogin {
+    /// The `state` the callback must see again.
     pub state: String,
+    /// The PKCE code verifier.
     pub verifier: String,
+    /// The `nonce` the ID token must carry.
     pub nonce: String,
+    /// Where to send the browser once signed in (a local path).
     pub return_to: String,
 }
 
@@ -56,7 +76,9 @@ pub struct PendingLogin {
 /// both; this is their one definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifetimes {
+    /// Over after this long without activity.
     pub idle_s: i64,
+    /// Over this long after it began, however active.
     pub absolute_s: i64,
 }
 
@@ -79,6 +101,7 @@ pub(crate) const SESSION_ON: &str = "s.expires_at > ?2 AND s.last_active_at + s.
      AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.kind = 'sub' AND r.subject = s.sub \
                      AND r.revoked_before > s.created_at)";
 
+/// Starts a session (a sign-in's last step).
 pub fn start(sql: &dyn Sql, s: &NewSession, life: Lifetimes, now: i64) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO account_sessions (id_hash, user_id, sub, sid, id_token, access_token, refresh_token, csrf_token, \

@@ -5,10 +5,15 @@ use std::fmt;
 /// A SQLite value, as Spin's `fermyon:spin/sqlite` interface has them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// SQL `NULL`.
     Null,
+    /// A 64-bit integer.
     Integer(i64),
+    /// A float.
     Real(f64),
+    /// UTF-8 text.
     Text(String),
+    /// Bytes.
     Blob(Vec<u8>),
 }
 
@@ -62,6 +67,7 @@ pub enum SqlErrorKind {
     /// A statement the database refuses to run at all (libSQL refuses value-setting
     /// PRAGMAs and ANALYZE: "unsupported statement").
     Unsupported,
+    /// Anything else.
     Other,
 }
 
@@ -82,9 +88,12 @@ const RETRY_LATER: &[&str] = &[
     "LIBSQL_TIMEOUT",
 ];
 
+/// An error from the database, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlError {
+    /// What kind of failure, as far as callers tell them apart.
     pub kind: SqlErrorKind,
+    /// The database's own message.
     pub message: String,
 }
 
@@ -107,6 +116,7 @@ impl SqlError {
         Self { kind, message }
     }
 
+    /// An error of kind [`SqlErrorKind::Other`].
     pub fn other(message: impl Into<String>) -> Self {
         Self { kind: SqlErrorKind::Other, message: message.into() }
     }
@@ -123,20 +133,26 @@ impl std::error::Error for SqlError {}
 /// Result rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rows {
+    /// Column names.
     pub columns: Vec<String>,
+    /// The rows' values, in column order.
     pub rows: Vec<Vec<Value>>,
 }
 
 impl Rows {
+    /// Every row.
     pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
         self.rows.iter().map(|values| Row { values })
     }
+    /// The first row, if any.
     pub fn first(&self) -> Option<Row<'_>> {
         self.rows.first().map(|values| Row { values })
     }
+    /// How many rows.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
@@ -150,12 +166,15 @@ pub struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
+    /// Column `i`'s value (`Null` past the end).
     pub fn get(&self, i: usize) -> &'a Value {
         self.values.get(i).unwrap_or(&Value::Null)
     }
+    /// Column `i` as text (`""` when null).
     pub fn text(&self, i: usize) -> String {
         self.opt_text(i).unwrap_or_default()
     }
+    /// Column `i` as text; numbers are written out, null and blobs are `None`.
     pub fn opt_text(&self, i: usize) -> Option<String> {
         match self.get(i) {
             Value::Text(s) => Some(s.clone()),
@@ -164,9 +183,11 @@ impl<'a> Row<'a> {
             _ => None,
         }
     }
+    /// Column `i` as an integer (`0` when null).
     pub fn int(&self, i: usize) -> i64 {
         self.opt_int(i).unwrap_or(0)
     }
+    /// Column `i` as an integer; text is parsed, null and blobs are `None`.
     pub fn opt_int(&self, i: usize) -> Option<i64> {
         match self.get(i) {
             Value::Integer(n) => Some(*n),
@@ -175,6 +196,7 @@ impl<'a> Row<'a> {
             _ => None,
         }
     }
+    /// Column `i` as a boolean (non-zero).
     pub fn bool(&self, i: usize) -> bool {
         self.int(i) != 0
     }
@@ -187,6 +209,7 @@ impl<'a> Row<'a> {
 
 /// The port: execute one statement with positional (`?`) parameters.
 pub trait Sql {
+    /// Runs one statement with its parameters and returns every row it yields.
     fn execute(&self, sql: &str, params: &[Value]) -> Result<Rows, SqlError>;
 
     /// Whether this connection has refused a setting (see [`tune`]); a connection that

@@ -5,17 +5,22 @@ use crate::sql::{Sql, SqlError, SqlErrorKind, Value};
 /// What one lookup tells about a token (and the schema).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CacheLookup {
+    /// The schema's version (`0` before the first migration).
     pub schema_version: i64,
     /// The cached claims JSON, when the token was verified before and has not expired.
     pub claims: Option<String>,
+    /// The subject's revocation marks and superadmin flag.
     pub facts: SubjectFacts,
 }
 
 /// Revocation marks and the superadmin-table flag for a token's subject.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SubjectFacts {
+    /// Tokens of this subject issued before this (Unix seconds) are revoked.
     pub sub_revoked_before: Option<i64>,
+    /// Tokens of this client issued before this (Unix seconds) are revoked.
     pub client_revoked_before: Option<i64>,
+    /// Whether the superadmins table names the user.
     pub superadmin_row: bool,
     /// The stored profile already says what the token says (only asked on a miss).
     pub profile_current: bool,
@@ -24,10 +29,15 @@ pub struct SubjectFacts {
 /// A user's profile as their newest token states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Profile<'a> {
+    /// Our id for the user.
     pub user_id: &'a str,
+    /// Their Identity Service subject.
     pub sub: &'a str,
+    /// Their name.
     pub name: &'a str,
+    /// Their email.
     pub email: &'a str,
+    /// Whether the token carries the superadmin role.
     pub superadmin_role: bool,
 }
 
@@ -107,6 +117,7 @@ pub fn subject_facts(
 /// Callers sweep after one insert in [`SWEEP_EVERY`] (one statement less on the others),
 /// which still removes rows faster than inserts add them.
 pub const SWEEP: i64 = 32;
+/// See [`SWEEP`].
 pub const SWEEP_EVERY: u8 = 8;
 
 /// Caches verified claims until `expires_at`: one statement.
@@ -137,6 +148,7 @@ pub fn sweep(sql: &dyn Sql, now: i64) -> Result<(), SqlError> {
     Ok(())
 }
 
+/// How many tokens are cached (tests and tools).
 pub fn cached_rows(sql: &dyn Sql) -> Result<i64, SqlError> {
     Ok(sql.execute("SELECT count(*) FROM token_cache", &[])?.first().map(|r| r.int(0)).unwrap_or(0))
 }
@@ -163,6 +175,7 @@ pub fn user_revoked_after(sql: &dyn Sql, user_id: &str, iat: i64) -> Result<bool
         .is_empty())
 }
 
+/// Lifts a revocation mark; whether there was one. `kind` is `sub` or `client`.
 pub fn lift(sql: &dyn Sql, kind: &str, subject: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(

@@ -2,12 +2,18 @@
 
 use crate::sql::{Sql, SqlError};
 
+/// A registered third-party tool: an OAuth client that organisations can grant access.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tool {
+    /// The tool's id (UUID).
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// Who provides it.
     pub provider: String,
+    /// The OAuth client id its tokens carry.
     pub client_id: String,
+    /// Bumped by every write (optimistic concurrency).
     pub version: i64,
 }
 
@@ -19,20 +25,24 @@ fn read(rows: &crate::sql::Rows) -> Vec<Tool> {
         .collect()
 }
 
+/// Every live tool, by name.
 pub fn list(sql: &dyn Sql) -> Result<Vec<Tool>, SqlError> {
     Ok(read(&sql.execute(&format!("SELECT {COLUMNS} FROM tools WHERE deleted_at IS NULL ORDER BY name, id"), &[])?))
 }
 
+/// One live tool by id.
 pub fn get(sql: &dyn Sql, id: &str) -> Result<Option<Tool>, SqlError> {
     let q = format!("SELECT {COLUMNS} FROM tools WHERE id = ? AND deleted_at IS NULL");
     Ok(read(&sql.execute(&q, &[id.into()])?).into_iter().next())
 }
 
+/// The live tool of this OAuth client, if any.
 pub fn by_client_id(sql: &dyn Sql, client_id: &str) -> Result<Option<Tool>, SqlError> {
     let q = format!("SELECT {COLUMNS} FROM tools WHERE client_id = ? AND deleted_at IS NULL");
     Ok(read(&sql.execute(&q, &[client_id.into()])?).into_iter().next())
 }
 
+/// Registers a tool.
 pub fn insert(sql: &dyn Sql, t: &Tool, at: &str) -> Result<(), SqlError> {
     sql.execute(
         "INSERT INTO tools (id, name, provider, client_id, created_at, version) VALUES (?, ?, ?, ?, ?, 1)",
@@ -47,6 +57,7 @@ pub fn insert(sql: &dyn Sql, t: &Tool, at: &str) -> Result<(), SqlError> {
     Ok(())
 }
 
+/// Writes a tool still at `expected_version`; `false` when another writer won.
 pub fn update(sql: &dyn Sql, t: &Tool, expected_version: i64) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(
@@ -78,6 +89,7 @@ pub fn soft_delete(sql: &dyn Sql, id: &str, at: &str) -> Result<bool, SqlError> 
     Ok(done)
 }
 
+/// Whether another live tool has this client id.
 pub fn client_id_taken(sql: &dyn Sql, client_id: &str, except_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(
@@ -87,6 +99,7 @@ pub fn client_id_taken(sql: &dyn Sql, client_id: &str, except_id: &str) -> Resul
         .is_empty())
 }
 
+/// Makes the user one of the tool's admins; `false` if they were.
 pub fn add_admin(sql: &dyn Sql, tool_id: &str, user_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(
@@ -96,6 +109,7 @@ pub fn add_admin(sql: &dyn Sql, tool_id: &str, user_id: &str) -> Result<bool, Sq
         .is_empty())
 }
 
+/// Removes one of the tool's admins; whether they were one.
 pub fn remove_admin(sql: &dyn Sql, tool_id: &str, user_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(
@@ -127,12 +141,14 @@ pub fn provider_admin_orgs(sql: &dyn Sql, user_id: &str) -> Result<Vec<(String, 
     Ok(rows.iter().map(|r| (r.text(0), r.text(1))).collect())
 }
 
+/// The tools granted on an organisation.
 pub fn granted_on(sql: &dyn Sql, org_id: &str) -> Result<Vec<Tool>, SqlError> {
     let q = "SELECT t.id, t.name, t.provider, t.client_id, t.version FROM tool_grants g JOIN tools t ON t.id = g.tool_id AND t.deleted_at IS NULL \
              WHERE g.organisation_id = ? ORDER BY t.name, t.id";
     Ok(read(&sql.execute(q, &[org_id.into()])?))
 }
 
+/// Grants a tool access to an organisation; `false` if it had it.
 pub fn grant(sql: &dyn Sql, org_id: &str, tool_id: &str, at: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(
@@ -142,6 +158,7 @@ pub fn grant(sql: &dyn Sql, org_id: &str, tool_id: &str, at: &str) -> Result<boo
         .is_empty())
 }
 
+/// Ends a tool's grant on an organisation; whether it had one.
 pub fn revoke(sql: &dyn Sql, org_id: &str, tool_id: &str) -> Result<bool, SqlError> {
     Ok(!sql
         .execute(

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! What the tests share, so a test says only what it is about:
 //! - [`Who`]: someone calling (a user, a superadmin, a machine client), and their claims;
 //! - [`bodies`]: the request bodies the scenarios create organisations and datasets with;

@@ -13,11 +13,17 @@ pub fn uid(n: u32) -> String {
 /// Someone calling the API: a user (with an id, roles and a name) or a machine client.
 #[derive(Clone, Debug)]
 pub struct Who {
+    /// Our id for them (the token's `iatiRegistryId`; `""` for a machine client).
     pub uid: String,
+    /// Their subject at the Identity Service.
     pub sub: String,
+    /// The client the token was issued to.
     pub client_id: String,
+    /// The roles claim.
     pub roles: Vec<String>,
+    /// The scopes, space-separated.
     pub scopes: String,
+    /// Their name.
     pub name: String,
 }
 

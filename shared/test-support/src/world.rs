@@ -11,24 +11,36 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
+/// The issuer of the world's tokens.
 pub const ISS: &str = "https://id.example.org/oauth2/token";
+/// The audience of the world's tokens.
 pub const AUD: &str = "https://registry.example.org/api/v1";
 
+/// The world's signing key (EdDSA, made once per test process), published as `k1`.
 pub fn signing_key() -> &'static SigningKey {
     static K: OnceLock<SigningKey> = OnceLock::new();
     K.get_or_init(|| SigningKey::generate("EdDSA").unwrap())
 }
 
+/// The host's ports on real SQLite in memory, with a clock, variables and outbound answers the test sets.
 pub struct TestPorts {
+    /// The database (SQLite in memory).
     pub sql: NativeSql,
+    /// The variables.
     pub vars: RefCell<HashMap<String, String>>,
+    /// The key-value store.
     pub kv: RefCell<HashMap<String, Vec<u8>>>,
+    /// The clock (Unix milliseconds).
     pub now_ms: Cell<i64>,
+    /// How often each counted event happened.
     pub counts: RefCell<BTreeMap<&'static str, u32>>,
+    /// Answers to GETs by URL (status, body).
     pub http: RefCell<HashMap<String, (u16, String)>>,
     /// Answers to POSTs by URL, and the POSTs made (url, body, authorization).
     pub posts: RefCell<HashMap<String, (u16, String)>>,
+    /// See `posts`.
     pub posted: RefCell<Vec<(String, String, Option<String>)>>,
+    /// What was logged.
     pub logs: RefCell<Vec<String>>,
 }
 
@@ -74,13 +86,17 @@ impl Ports for TestPorts {
     }
 }
 
+/// The API natively: requests in, responses out, on [`TestPorts`].
 pub struct World {
+    /// Its ports.
     pub ports: TestPorts,
 }
 
+/// The world's clock at the start (Unix seconds).
 pub const T0: i64 = 1_800_000_000;
 
 impl World {
+    /// A world with the issuer configured and an empty database.
     pub fn new() -> Self {
         let vars: HashMap<String, String> = [
             ("oidc_issuer", ISS.to_string()),
@@ -106,10 +122,12 @@ impl World {
         }
     }
 
+    /// Sets a variable.
     pub fn set_var(&self, k: &str, v: &str) {
         self.ports.vars.borrow_mut().insert(k.into(), v.into());
     }
 
+    /// How often `event` was counted.
     pub fn count(&self, event: &str) -> u32 {
         self.ports.counts.borrow().get(event).copied().unwrap_or(0)
     }
@@ -119,10 +137,12 @@ impl World {
         who.claims_from(ISS, AUD, self.ports.now_ms.get() / 1000)
     }
 
+    /// A signed access token for `who`.
     pub fn token(&self, who: &Who) -> String {
         signing_key().sign(Some("k1"), Some("at+jwt"), &self.claims(who)).unwrap()
     }
 
+    /// Serves a request, as spin.toml routes it.
     pub fn raw(&self, req: Request) -> Response {
         let mut req = req;
         req.base_url = "https://registry.example.org".into();
@@ -134,6 +154,7 @@ impl World {
         }
     }
 
+    /// Calls the API as `who` (no token when `None`), with an optional JSON body.
     pub fn call(&self, who: Option<&Who>, method: &str, path: &str, body: Option<Value>) -> Response {
         let mut req = Request::new(method, path).with_header("content-type", "application/json");
         if let Some(who) = who {
@@ -185,22 +206,36 @@ pub fn expect(r: &Response, status: u16) -> Value {
 /// The usual cast: an organisation with an admin, an editor, a contributor, a pending
 /// user, an outsider, a superadmin, a tool granted there with its admin, and a dataset.
 pub struct Cast {
+    /// The world they are in.
     pub world: World,
+    /// The organisation's admin.
     pub admin: Who,
+    /// Its editor.
     pub editor: Who,
+    /// Its contributor.
     pub contributor: Who,
+    /// Someone who asked to join.
     pub pending: Who,
+    /// Someone with no role there.
     pub outsider: Who,
+    /// A superadmin.
     pub superadmin: Who,
+    /// The granted tool's admin (no role of their own there).
     pub tool_admin: Who,
+    /// The granted tool's client id.
     pub tool_client: String,
+    /// The granted tool's id.
     pub tool_id: String,
+    /// The organisation.
     pub oid: String,
+    /// Another organisation, where none of them has a role.
     pub other_oid: String,
+    /// The organisation's dataset.
     pub did: String,
 }
 
 impl Cast {
+    /// The cast, set up through the API.
     pub fn new() -> Self {
         let world = World::new();
         let admin = Who::user(1, "Admin");
