@@ -1,3 +1,5 @@
+// What it prints is what it is for.
+#![allow(clippy::print_stdout)]
 //! Signature verification cost per algorithm: `ring` 0.17 beside jwt-compact's backends (`rsa`
 //! 0.9, `p256` 0.13, `ed25519-compact`) and the newer RustCrypto releases that could replace
 //! ring (`rsa` 0.10, `p256` 0.14, `ed25519-dalek` 3), on the same signed tokens. Built for

@@ -1,3 +1,5 @@
+// The report is printed.
+#![allow(clippy::print_stdout)]
 //! What a run prints beyond its table: scenarios compared round by round
 //! ([`interleaved`]), and the issues' targets, met or missed ([`targets`]).
 

@@ -1,22 +1,38 @@
-//! The scenarios: what each kind of request is ([`Case`]), the application's objects they
-//! use ([`fixture`]), and a case on one server ([`scenario`]).
+//! The scenarios: what each kind of request is ([`Case`]), the list of them ([`cases`]),
+//! the application's objects they use ([`fixture`]), and a case on one server
+//! ([`scenario`]).
 
 use crate::backend::Backend;
 use crate::load::{Conn, Scenario};
+use crate::registry::Registry;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The token a case presents on its `i`th request (`None`: no token).
+pub type TokenFor = Arc<dyn Fn(u64) -> Option<String> + Send + Sync>;
+
+/// Mints a token for (subject, roles, a number making its `jti` unique).
+pub type Mint = Arc<dyn Fn(&str, &[&str], u64) -> String + Send + Sync>;
+
 /// What one kind of request is, before it knows its server.
 pub struct Case {
+    /// What the report calls it.
     pub name: &'static str,
+    /// Sent to the baselines' server (hello-world, the floor), not the application's.
     pub on_base: bool,
+    /// The request's method.
     pub method: &'static str,
+    /// The request's path (`{n}` is replaced by the request's number).
     pub path: String,
+    /// The request's body, if any.
     pub body: Option<String>,
-    pub token: Arc<dyn Fn(u64) -> Option<String> + Send + Sync>,
+    /// The token of each request.
+    pub token: TokenFor,
+    /// More request headers.
     pub headers: Vec<(String, String)>,
+    /// The status every answer must have.
     pub status: u16,
     /// Share of `--requests` (slow pages are slow by nature).
     pub share: f64,
@@ -38,10 +54,118 @@ pub fn scenario(case: &Case, b: &Backend) -> Scenario {
 
 /// The application's objects the scenarios use.
 pub struct Fixture {
+    /// The admin's organisation.
     pub oid: String,
+    /// Its private dataset.
     pub did: String,
+    /// A gateway's validate_api_key body for the admin's API key.
     pub validate_body: String,
+    /// An authz/check body of 100 items.
     pub checks_body: String,
+}
+
+/// The tokens the cases present: one reused per caller, and new ones minted on demand.
+pub struct Tokens {
+    /// The admin's user id.
+    pub admin_id: &'static str,
+    /// The admin's token, reused.
+    pub admin: String,
+    /// A superadmin's token, reused.
+    pub superadmin: String,
+    /// Mints new tokens.
+    pub mint: Mint,
+}
+
+/// Every scenario, in the report's order, for one server's fixture. `first_jti` starts the
+/// numbers of the tokens minted fresh (each server its own range).
+pub fn cases(fx: &Fixture, registry: &Registry, tokens: &Tokens, first_jti: u64) -> Vec<Case> {
+    let fixed = |t: &str| -> TokenFor {
+        let t = t.to_string();
+        Arc::new(move |_| Some(t.clone()))
+    };
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(first_jti));
+    // One request in `every` carries a token never seen before; the rest reuse one.
+    let fresh = |every: u64| -> TokenFor {
+        let (mint, counter, reused, admin_id) =
+            (tokens.mint.clone(), counter.clone(), tokens.admin.clone(), tokens.admin_id);
+        Arc::new(move |i| {
+            if i % every == 0 {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Some(mint(admin_id, &["iati_register_your_data"], n))
+            } else {
+                Some(reused.clone())
+            }
+        })
+    };
+    let none: TokenFor = Arc::new(|_| None);
+    let c = |name, on_base, method, path: String, token: &TokenFor| Case {
+        name,
+        on_base,
+        method,
+        path,
+        body: None,
+        token: token.clone(),
+        headers: Vec::new(),
+        status: 200,
+        share: 1.0,
+    };
+    let (admin, superadmin) = (fixed(&tokens.admin), fixed(&tokens.superadmin));
+    let cookie = vec![("cookie".to_string(), registry.session_cookie.clone())];
+    let org_path = format!("/api/v1/reporting-orgs/{}", fx.oid);
+    let (dataset_name, org_name) = (&registry.dataset_name, &registry.org_name);
+    vec![
+        c("hello-world", true, "GET", "/hello".into(), &none),
+        c("floor: one SELECT", true, "GET", "/select".into(), &none),
+        c("GET /health", false, "GET", "/health".into(), &none),
+        Case { status: 401, ..c("GET org, no token (401)", false, "GET", org_path.clone(), &none) },
+        c("GET org, token reused", false, "GET", org_path.clone(), &admin),
+        c("GET org, 1 in 10 new token", false, "GET", org_path.clone(), &fresh(10)),
+        Case { share: 0.5, ..c("GET org, new token each", false, "GET", org_path.clone(), &fresh(1)) },
+        Case {
+            body: Some(r#"{"human_readable_name":"Renamed"}"#.into()),
+            ..c("PATCH dataset", false, "PATCH", format!("/api/v1/datasets/{}", fx.did), &admin)
+        },
+        Case {
+            share: 0.1,
+            ..c("GET 500 orgs (superadmin)", false, "GET", "/api/v1/reporting-orgs?page_size=500".into(), &superadmin)
+        },
+        Case {
+            body: Some(fx.validate_body.clone()),
+            ..c("validate_api_key (gateway)", false, "POST", "/api/3/action/validate_api_key".into(), &superadmin)
+        },
+        Case {
+            body: Some(fx.checks_body.clone()),
+            ..c("authz/check, 100 items", false, "POST", "/api/v1/authz/check".into(), &admin)
+        },
+        Case {
+            headers: cookie.clone(),
+            ..c("validate_cookie (gateway)", false, "GET", "/api/3/action/validate_cookie".into(), &none)
+        },
+        Case { headers: cookie, ..c("IATI Account page (my organisations)", false, "GET", "/account".into(), &none) },
+        c("CKAN package_show", false, "GET", format!("/api/3/action/package_show?id={dataset_name}"), &none),
+        Case {
+            share: 0.25,
+            ..c("CKAN package_list limit 1000", false, "GET", "/api/3/action/package_list?limit=1000".into(), &none)
+        },
+        c("CKAN organization_show", false, "GET", format!("/api/3/action/organization_show?id={org_name}"), &none),
+        c("Dashboard org list, page of 50", false, "GET", "/api/reporting-orgs/".into(), &none),
+        // Each request a page not rendered yet, as the first read of a page after a
+        // change: rendering it and keeping it (another `format` is another page).
+        c("Dashboard org list, first read", false, "GET", "/api/reporting-orgs/?format={n}".into(), &none),
+        c("Dashboard org by short name", false, "GET", format!("/api/reporting-orgs/{org_name}/"), &none),
+        c("Dashboard dataset list, page 50", false, "GET", "/api/datasets/?page=50".into(), &none),
+        c(
+            "CKAN organization_list all, 25",
+            false,
+            "GET",
+            "/api/3/action/organization_list?all_fields=true&limit=25".into(),
+            &none,
+        ),
+        Case {
+            share: 0.25,
+            ..c("CKAN package_search q=water", false, "GET", "/api/3/action/package_search?q=water".into(), &none)
+        },
+    ]
 }
 
 /// An admin with an organisation and a dataset, an API key and a usage-plan group, and a

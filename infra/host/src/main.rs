@@ -1,3 +1,5 @@
+// What it prints is what it is for.
+#![allow(clippy::print_stdout)]
 //! `ryd-host`: run this Spin application locally (see the README).
 //!
 //! `ryd-host --help` and `ryd-host <command> --help` say the rest (clap: one definition of

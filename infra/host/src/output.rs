@@ -8,13 +8,13 @@ use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
 #[derive(Clone)]
-pub struct Prefixed {
+pub(crate) struct Prefixed {
     prefix: Arc<str>,
     stderr: bool,
 }
 
 impl Prefixed {
-    pub fn new(component: &str, stderr: bool) -> Self {
+    pub(crate) fn new(component: &str, stderr: bool) -> Self {
         Prefixed { prefix: Arc::from(format!("[{component}] ")), stderr }
     }
 }

@@ -35,7 +35,7 @@ mod bindings {
 use bindings::fermyon::spin::{key_value as kv, sqlite, variables};
 
 /// State shared by every instance of the application.
-pub struct AppStores {
+pub(crate) struct AppStores {
     /// Where each database and key-value label lives (Spin's runtime configuration).
     pub config: RuntimeConfig,
     /// A local key-value store is one SQLite file behind one connection, by file.
@@ -47,7 +47,7 @@ pub struct AppStores {
 }
 
 impl AppStores {
-    pub fn new(config: RuntimeConfig, stats: Arc<Stats>) -> Self {
+    pub(crate) fn new(config: RuntimeConfig, stats: Arc<Stats>) -> Self {
         AppStores {
             config,
             local_kv: Mutex::new(BTreeMap::new()),
@@ -58,7 +58,7 @@ impl AppStores {
 }
 
 /// What one component may reach.
-pub struct ComponentGrants {
+pub(crate) struct ComponentGrants {
     pub sqlite_databases: Vec<String>,
     pub key_value_stores: Vec<String>,
     /// Component variable → value (templates expanded when the host started).
@@ -68,6 +68,8 @@ pub struct ComponentGrants {
 /// A guest's open database: a local file (used from `spawn_blocking` threads, one call at a
 /// time) or a libSQL client (each statement one HTTP request, as Spin's `sqlite-libsql`).
 #[derive(Clone)]
+// `pub`: bindgen's `with` re-exports it.
+#[allow(unreachable_pub)]
 pub enum SqliteConnection {
     Local(Arc<Mutex<rusqlite::Connection>>),
     Remote(libsql::Connection),
@@ -77,10 +79,10 @@ pub enum SqliteConnection {
 /// while one of them holds a transaction, it would hold every other writer back for the
 /// length of a network call (on libSQL, every writer of every host).
 #[derive(Clone, Default)]
-pub struct OpenDatabases(Arc<Mutex<BTreeMap<u32, SqliteConnection>>>);
+pub(crate) struct OpenDatabases(Arc<Mutex<BTreeMap<u32, SqliteConnection>>>);
 
 impl OpenDatabases {
-    pub fn in_transaction(&self) -> bool {
+    pub(crate) fn in_transaction(&self) -> bool {
         let Ok(open) = self.0.lock() else { return false };
         open.values().any(|conn| match conn {
             // Not busy: the guest waits for each statement before it can call out.
@@ -91,17 +93,19 @@ impl OpenDatabases {
 }
 
 /// A guest's open key-value store, by label.
+// `pub`: bindgen's `with` re-exports it.
+#[allow(unreachable_pub)]
 pub struct KvStore(String);
 
 /// The Spin part of a request's state.
-pub struct SpinCtx {
+pub(crate) struct SpinCtx {
     pub grants: Arc<ComponentGrants>,
     pub stores: Arc<AppStores>,
     pub table: wasmtime::component::ResourceTable,
     pub open: OpenDatabases,
 }
 
-pub fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut SpinCtx) -> Result<()> {
+pub(crate) fn add_to_linker<T: Send + 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut SpinCtx) -> Result<()> {
     Ok(bindings::SpinImports::add_to_linker::<T, HasSelf<SpinCtx>>(linker, get)?)
 }
 

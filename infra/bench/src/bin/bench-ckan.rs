@@ -1,3 +1,5 @@
+// What it prints is what it is for.
+#![allow(clippy::print_stdout)]
 //! The CKAN search benchmark: synthetic registries of 13,000 and 1,300,000 datasets
 //! (generated and imported once, reported in rows/s), served by the real `ckan-compat`
 //! component in the host, loaded over loopback. Prints `package_search` p50/p99 for text

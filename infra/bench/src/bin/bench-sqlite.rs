@@ -1,3 +1,5 @@
+// What it prints is what it is for.
+#![allow(clippy::print_stdout)]
 //! What Spin's SQLite costs a request before any query of ours: Spin opens a connection
 //! per request, and a fresh connection parses the whole schema on its first statement.
 //! Opens, queries and closes connections to a database file from 1, 2 and 16 threads and

@@ -1,3 +1,5 @@
+// What it prints is what it is for.
+#![allow(clippy::print_stdout)]
 //! The benchmark: the application, hello-world and the SQLite floor (a minimal component
 //! answering one `SELECT` on a one-table database) loaded over loopback keep-alive
 //! connections, on this project's host and, with `--spin PATH`, on real Spin, scenario by
@@ -19,8 +21,9 @@ use ryd_authz::{jwks_document, SigningKey};
 use ryd_bench::backend::{free_port, listening, Backend, Children};
 use ryd_bench::cpu;
 use ryd_bench::load::{self, run};
+use ryd_bench::registry;
 use ryd_bench::report::{interleaved, per_request, targets, Cell, DASHBOARD_READS, ORG_SHOW};
-use ryd_bench::scenarios::{fixture, scenario, Case};
+use ryd_bench::scenarios::{cases, fixture, scenario, Mint, Tokens};
 use ryd_host::real_spin;
 use ryd_host::{build, manifest::Manifest, start, HostOptions, RunningHost};
 use serde_json::json;
@@ -29,8 +32,6 @@ use std::sync::Arc;
 
 const ISS: &str = "https://bench-identity.localhost";
 const AUD: &str = "https://registry.iatistandard.org/api/v1";
-/// The user signed in to IATI Account in the validate_cookie scenario.
-const BROWSER_USER: &str = "00000000-0000-4000-8000-00000000b0b0";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -55,97 +56,9 @@ fn main() -> Result<()> {
     build::build(&Manifest::load(&app_manifest)?)?;
     build::build(&Manifest::load(&base_manifest)?)?;
 
-    // One registry for every server: the CKAN API's 1,600 organisations and 13,000
-    // datasets, 999 more organisations for the superadmin's list, imported once.
     let data = root.join("target/bench-data");
-    let _ = std::fs::remove_dir_all(&data);
-    let template = data.join("template.db");
-    std::fs::create_dir_all(&data)?;
-    let dump = data.join("dump.jsonl");
-    {
-        use std::io::Write;
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&dump)?);
-        for r in ryd_ckan::synthetic::registry(1600, 13_000, 42) {
-            writeln!(out, "{r}")?;
-        }
-    }
-    ryd_host::import::import_files(&template, &[dump.to_string_lossy().into_owned()])?;
-    let session_id = ryd_account::random_token().map_err(|e| anyhow::anyhow!("randomness: {e}"))?;
-    let session_cookie = format!("{}={session_id}", ryd_account::SESSION_COOKIE.name);
-    let (dataset_name, org_name) = {
-        let conn = rusqlite::Connection::open(&template)?;
-        conn.execute_batch("BEGIN")?;
-        for i in 0..999 {
-            conn.execute(
-                "INSERT INTO organisations (id, short_name, human_readable_name, created_date) VALUES (?1, ?2, ?3, '2026-01-01T00:00:00+00:00')",
-                (format!("10000000-0000-4000-8000-{i:012}"), format!("org-{i}"), format!("Organisation {i:04}")),
-            )?;
-        }
-        conn.execute_batch("COMMIT")?;
-        let mode: String = conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |r| r.get(0))?;
-        anyhow::ensure!(mode.eq_ignore_ascii_case(&journal), "journal mode {journal} not set (got {mode})");
-        drop(conn);
-        ryd_store::analyse(&ryd_store::native::NativeSql::open(&template)?)?;
-        let conn = rusqlite::Connection::open(&template)?;
-        let d: String =
-            conn.query_row("SELECT short_name FROM datasets WHERE listed LIMIT 1 OFFSET 6000", [], |r| r.get(0))?;
-        drop(conn);
-        // A browser signed in to IATI Account, for validate_cookie: its user and its
-        // session, as a sign-in writes them.
-        let db = ryd_store::native::NativeSql::open(&template)?;
-        ryd_store::members::upsert_user(
-            &db,
-            BROWSER_USER,
-            "browser-sub",
-            "Browser User",
-            "",
-            false,
-            "2026-01-01T00:00:00Z",
-        )?;
-        let session = ryd_store::sessions::NewSession {
-            id_hash: ryd_account::session_hash(&session_id),
-            user_id: BROWSER_USER.into(),
-            sub: "browser-sub".into(),
-            sid: None,
-            id_token: String::new(),
-            access_token: None,
-            refresh_token: None,
-            csrf_token: "bench-csrf".into(),
-            // What a sign-in records for the console's pages (the console page scenario).
-            caller: serde_json::json!({
-                "client_id": "iati-account", "roles": ["iati_register_your_data"], "role_table": "documented",
-                "origin": "", "name": "Browser User", "email": "",
-            })
-            .to_string(),
-        };
-        let life = ryd_store::sessions::Lifetimes { idle_s: 3600, absolute_s: 8 * 3600 };
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-        ryd_store::sessions::start(&db, &session, life, now)?;
-        // Admin of one organisation, as the console's home page lists it.
-        let org = ryd_store::Sql::execute(
-            &db,
-            "SELECT id FROM organisations WHERE deleted_at IS NULL LIMIT 1 OFFSET 700",
-            &[],
-        )?;
-        let org = org.first().map(|r| r.text(0)).ok_or_else(|| anyhow::anyhow!("no organisation in the template"))?;
-        ryd_store::members::set_role(&db, &org, BROWSER_USER, "admin", "2026-01-01T00:00:00Z")?;
-        drop(db);
-        let conn = rusqlite::Connection::open(&template)?;
-        let o: String = conn.query_row(
-            "SELECT short_name FROM organisations WHERE registry_approved = 1 AND deleted_at IS NULL LIMIT 1 OFFSET 700",
-            [],
-            |r| r.get(0),
-        )?;
-        (d, o)
-    };
-    let prepare = |dir: &Path| -> Result<()> {
-        std::fs::create_dir_all(dir.join("app"))?;
-        std::fs::copy(&template, dir.join("app/sqlite_db.db"))?;
-        std::fs::create_dir_all(dir.join("base"))?;
-        let floor = rusqlite::Connection::open(dir.join("base/sqlite_db.db"))?;
-        floor.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER); INSERT INTO t VALUES (1, 42);")?;
-        Ok(())
-    };
+    let registry = registry::build(&data, &journal)?;
+    let prepare = |dir: &Path| registry::prepare(&registry, dir);
 
     let key = SigningKey::generate("RS256")?;
     let jwks = jwks_document(&[("bench", &key)]).to_string();
@@ -221,8 +134,8 @@ fn main() -> Result<()> {
         prepare(&dir)?;
         let db = dir.join("server/dbs/default");
         std::fs::create_dir_all(&db)?;
-        rusqlite::Connection::open(&template)?.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
-        std::fs::copy(&template, db.join("data"))?;
+        rusqlite::Connection::open(&registry.template)?.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+        std::fs::copy(&registry.template, db.join("data"))?;
         let (sqld_port, redis_port) = (free_port()?, free_port()?);
         let mut cmd = std::process::Command::new(&sqld);
         cmd.arg("--db-path")
@@ -245,122 +158,24 @@ fn main() -> Result<()> {
     }
 
     let key = Arc::new(key);
-    let mint = {
-        let key = key.clone();
-        move |sub: &str, roles: &[&str], jti: u64| -> String {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-            let claims = json!({"iss": ISS, "aud": AUD, "sub": sub, "client_id": "bench", "scope": ryd_authz::every_scope().join(" "),
-                                "roles": roles, "iat": now, "exp": now + 3600, "jti": format!("j{jti}"), "name": "Bench"});
-            key.sign(Some("bench"), None, &claims).expect("signing")
-        }
+    let mint: Mint = Arc::new(move |sub, roles, jti| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let claims = json!({"iss": ISS, "aud": AUD, "sub": sub, "client_id": "bench", "scope": ryd_authz::every_scope().join(" "),
+                            "roles": roles, "iat": now, "exp": now + 3600, "jti": format!("j{jti}"), "name": "Bench"});
+        key.sign(Some("bench"), None, &claims).expect("signing with a key made here")
+    });
+    let tokens = Tokens {
+        admin_id: "00000000-0000-4000-8000-00000000000a",
+        admin: mint("00000000-0000-4000-8000-00000000000a", &["iati_register_your_data"], 0),
+        superadmin: mint("00000000-0000-4000-8000-00000000000b", &["iati_register_your_data", "iati_superadmin"], 0),
+        mint: mint.clone(),
     };
-    let admin_id = "00000000-0000-4000-8000-00000000000a";
-    let admin_token = mint(admin_id, &["iati_register_your_data"], 0);
-    let super_token = mint("00000000-0000-4000-8000-00000000000b", &["iati_register_your_data", "iati_superadmin"], 0);
 
     // The same writes through every server: ids differ, so each keeps its own cases.
     let mut cases_by_backend = Vec::new();
-    for b in &backends {
-        let fx = fixture(b.app, &admin_token, &super_token, &session_cookie)?;
-        let fixed = |t: &str| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> {
-            let t = t.to_string();
-            Arc::new(move |_| Some(t.clone()))
-        };
-        let counter = Arc::new(std::sync::atomic::AtomicU64::new(1_000_000 * (1 + cases_by_backend.len() as u64)));
-        // One request in `every` carries a token never seen before; the rest reuse one.
-        let fresh = |every: u64| -> Arc<dyn Fn(u64) -> Option<String> + Send + Sync> {
-            let (mint, counter, reused) = (mint.clone(), counter.clone(), admin_token.clone());
-            Arc::new(move |i| {
-                if i % every == 0 {
-                    let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    Some(mint(admin_id, &["iati_register_your_data"], n))
-                } else {
-                    Some(reused.clone())
-                }
-            })
-        };
-        let none: Arc<dyn Fn(u64) -> Option<String> + Send + Sync> = Arc::new(|_| None);
-        let c = |name, on_base, method, path: String, token: &Arc<dyn Fn(u64) -> Option<String> + Send + Sync>| Case {
-            name,
-            on_base,
-            method,
-            path,
-            body: None,
-            token: token.clone(),
-            headers: Vec::new(),
-            status: 200,
-            share: 1.0,
-        };
-        let org_path = format!("/api/v1/reporting-orgs/{}", fx.oid);
-        let cases = vec![
-            c("hello-world", true, "GET", "/hello".into(), &none),
-            c("floor: one SELECT", true, "GET", "/select".into(), &none),
-            c("GET /health", false, "GET", "/health".into(), &none),
-            Case { status: 401, ..c("GET org, no token (401)", false, "GET", org_path.clone(), &none) },
-            c("GET org, token reused", false, "GET", org_path.clone(), &fixed(&admin_token)),
-            c("GET org, 1 in 10 new token", false, "GET", org_path.clone(), &fresh(10)),
-            Case { share: 0.5, ..c("GET org, new token each", false, "GET", org_path.clone(), &fresh(1)) },
-            Case {
-                body: Some(r#"{"human_readable_name":"Renamed"}"#.into()),
-                ..c("PATCH dataset", false, "PATCH", format!("/api/v1/datasets/{}", fx.did), &fixed(&admin_token))
-            },
-            Case {
-                share: 0.1,
-                ..c(
-                    "GET 500 orgs (superadmin)",
-                    false,
-                    "GET",
-                    "/api/v1/reporting-orgs?page_size=500".into(),
-                    &fixed(&super_token),
-                )
-            },
-            Case {
-                body: Some(fx.validate_body.clone()),
-                ..c(
-                    "validate_api_key (gateway)",
-                    false,
-                    "POST",
-                    "/api/3/action/validate_api_key".into(),
-                    &fixed(&super_token),
-                )
-            },
-            Case {
-                body: Some(fx.checks_body.clone()),
-                ..c("authz/check, 100 items", false, "POST", "/api/v1/authz/check".into(), &fixed(&admin_token))
-            },
-            Case {
-                headers: vec![("cookie".into(), session_cookie.clone())],
-                ..c("validate_cookie (gateway)", false, "GET", "/api/3/action/validate_cookie".into(), &none)
-            },
-            Case {
-                headers: vec![("cookie".into(), session_cookie.clone())],
-                ..c("IATI Account page (my organisations)", false, "GET", "/account".into(), &none)
-            },
-            c("CKAN package_show", false, "GET", format!("/api/3/action/package_show?id={dataset_name}"), &none),
-            Case {
-                share: 0.25,
-                ..c("CKAN package_list limit 1000", false, "GET", "/api/3/action/package_list?limit=1000".into(), &none)
-            },
-            c("CKAN organization_show", false, "GET", format!("/api/3/action/organization_show?id={org_name}"), &none),
-            c("Dashboard org list, page of 50", false, "GET", "/api/reporting-orgs/".into(), &none),
-            // Each request a page not rendered yet, as the first read of a page after a
-            // change: rendering it and keeping it (another `format` is another page).
-            c("Dashboard org list, first read", false, "GET", "/api/reporting-orgs/?format={n}".into(), &none),
-            c("Dashboard org by short name", false, "GET", format!("/api/reporting-orgs/{org_name}/"), &none),
-            c("Dashboard dataset list, page 50", false, "GET", "/api/datasets/?page=50".into(), &none),
-            c(
-                "CKAN organization_list all, 25",
-                false,
-                "GET",
-                "/api/3/action/organization_list?all_fields=true&limit=25".into(),
-                &none,
-            ),
-            Case {
-                share: 0.25,
-                ..c("CKAN package_search q=water", false, "GET", "/api/3/action/package_search?q=water".into(), &none)
-            },
-        ];
-        cases_by_backend.push(cases);
+    for (i, b) in backends.iter().enumerate() {
+        let fx = fixture(b.app, &tokens.admin, &tokens.superadmin, &registry.session_cookie)?;
+        cases_by_backend.push(cases(&fx, &registry, &tokens, 1_000_000 * (1 + i as u64)));
     }
 
     let only = arg("--only");
