@@ -25,23 +25,21 @@ fn components_import_only_wasi_0_2_and_spin_sqlite_key_value_variables() {
 }
 
 #[test]
-fn every_endpoint_over_http_with_its_refusals() {
-    let data = data_dir("every-endpoint");
+fn public_endpoints_answer_without_a_token() {
+    let data = data_dir("public-endpoints");
     let host = serve!(&data, test_env(&[]));
     let c = Client::new(&host);
-    let admin = Who::user(1, "Admin");
-    let editor = Who::user(2, "Editor");
-    let outsider = Who::user(3, "Outsider");
-    let superadmin = Who::superadmin(4);
-    let tool_admin = Who::user(5, "Staff").via("aid-tool");
-    let machine = Who::machine("aid-tool");
-
-    // Public endpoints.
     c.send("GET", "/health", None, &[], None).expect(200);
     assert!(c.send("GET", "/api/v1/licences", None, &[], None).expect(200).is_array());
     assert!(c.send("GET", "/api/v1/openapi.json", None, &[], None).expect(200).is_object());
+}
 
-    // Token refusals, with RFC 6750 headers.
+#[test]
+fn tokens_are_refused_with_rfc_6750_challenges() {
+    let data = data_dir("token-refusals");
+    let host = serve!(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
     let r = c.send("GET", "/api/v1/access-check", None, &[], None);
     r.expect(401);
     assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"register-your-data\""));
@@ -62,6 +60,33 @@ fn every_endpoint_over_http_with_its_refusals() {
     assert!(r.header("www-authenticate").unwrap().contains("insufficient_scope"));
     let norole = Who { roles: vec![], ..Who::user(9, "NoRole") };
     c.call(&norole, "GET", "/api/v1/access-check", None).expect(403);
+}
+
+#[test]
+fn http_conventions_allow_request_ids_and_unrouted_paths() {
+    let data = data_dir("conventions");
+    let host = serve!(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
+    let r = c.send("PUT", "/api/v1/access-check", Some(&admin.token()), &[], None);
+    r.expect(405);
+    assert_eq!(r.header("allow"), Some("GET"));
+    let r = c.send("GET", "/health", None, &[("x-request-id", "trace-42")], None);
+    assert_eq!(r.header("x-request-id"), Some("trace-42"));
+    c.send("GET", "/not/routed", None, &[], None).expect(404);
+}
+
+#[test]
+fn every_endpoint_over_http_with_its_refusals() {
+    let data = data_dir("every-endpoint");
+    let host = serve!(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let admin = Who::user(1, "Admin");
+    let editor = Who::user(2, "Editor");
+    let outsider = Who::user(3, "Outsider");
+    let superadmin = Who::superadmin(4);
+    let tool_admin = Who::user(5, "Staff").via("aid-tool");
+    let machine = Who::machine("aid-tool");
 
     // reporting-orgs component.
     assert_eq!(
@@ -211,13 +236,6 @@ fn every_endpoint_over_http_with_its_refusals() {
     c.call(&editor, "DELETE", &format!("/api/v1/reporting-orgs/{oid}"), None).expect(404);
     c.call(&admin, "DELETE", &format!("/api/v1/reporting-orgs/{oid}"), None).expect(200);
 
-    // Conventions at the HTTP level.
-    let r = c.send("PUT", "/api/v1/access-check", Some(&admin.token()), &[], None);
-    r.expect(405);
-    assert_eq!(r.header("allow"), Some("GET"));
-    let r = c.send("GET", "/health", None, &[("x-request-id", "trace-42")], None);
-    assert_eq!(r.header("x-request-id"), Some("trace-42"));
-    c.send("GET", "/not/routed", None, &[], None).expect(404);
     // The per-request path never opened the key-value store (the JWKS is pinned).
     if let Some(stats) = host.stats() {
         assert_eq!(stats.get(&stats.kv_opens), 0);
