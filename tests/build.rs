@@ -16,6 +16,7 @@ const PREREQUISITES: &[(&str, &[&str], &str)] = &[
     ("node", &["--version"], "Node.js (for the test Identity Service): apt install nodejs npm"),
     ("npm", &["--version"], "npm (installs the test Identity Service): apt install npm"),
     ("redis-server", &["--version"], "Redis (the suites on shared state): apt install redis-server"),
+    ("varnishd", &["-V"], "Varnish (the public reads through a shared cache): apt install varnish"),
 ];
 
 /// Whether `program args` runs and succeeds.

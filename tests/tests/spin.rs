@@ -1,7 +1,8 @@
 //! The end-to-end suites once more, on real Spin (`spin up` with the same spin.toml and
 //! `.wasm` files): every endpoint and its refusals, the CKAN API and its callers, the
 //! authorisation service, the Dashboard's read API, IATI Account's validate_cookie and
-//! back-channel logout. `serve!` starts real Spin for them (their module path starts
+//! back-channel logout, and the public reads through Varnish (`spin up --env` gives the
+//! components their freshness). `serve!` starts real Spin for them (their module path starts
 //! with `spin::`). The Spin binary is `RYD_SPIN`, else `../shared/tools/spin/spin`; with
 //! neither, `build.rs` leaves these out and the one test below says so.
 
@@ -24,6 +25,10 @@ mod dashboard;
 #[cfg(real_spin)]
 #[path = "account.rs"]
 mod account;
+
+#[cfg(real_spin)]
+#[path = "cache.rs"]
+mod cache;
 
 #[cfg(not(real_spin))]
 #[test]

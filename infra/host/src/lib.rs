@@ -20,6 +20,7 @@ pub mod runtime_config;
 pub mod sample;
 mod spin;
 pub mod stats;
+pub mod varnish;
 
 use anyhow::{Context, Result};
 use hyper::server::conn::http1;
@@ -55,6 +56,9 @@ pub struct HostOptions {
     /// Serve only these components and their routes (`--component-id`, Spin's selective
     /// deployment); all when empty.
     pub components: Vec<String>,
+    /// Environment variables for every component (`--env`, as `spin up --env`), over
+    /// spin.toml's `environment`.
+    pub guest_env: Vec<(String, String)>,
 }
 
 impl HostOptions {
@@ -69,6 +73,7 @@ impl HostOptions {
             env: None,
             runtime_config: None,
             components: Vec::new(),
+            guest_env: Vec::new(),
         }
     }
 
@@ -172,7 +177,15 @@ pub fn start(opts: &HostOptions) -> Result<RunningHost> {
         _ => None,
     };
     let stats = Arc::new(Stats::default());
-    let app = Arc::new(App::load(&manifest, &variables, &data_dir, config, &opts.components, stats.clone())?);
+    let app = Arc::new(App::load(
+        &manifest,
+        &variables,
+        &data_dir,
+        config,
+        &opts.components,
+        &opts.guest_env,
+        stats.clone(),
+    )?);
     if !opts.sqlite.is_empty() {
         let Some(db) = &local else {
             anyhow::bail!("--sqlite runs against a local default database; the runtime config names a remote one");

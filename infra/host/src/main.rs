@@ -84,6 +84,10 @@ enum Command {
         /// deployment.
         #[arg(long = "component-id", value_name = "ID")]
         component_ids: Vec<String>,
+        /// An environment variable for every component (repeatable), as `spin up --env`:
+        /// e.g. `RYD_PUBLIC_MAX_AGE=300` (infra/README.md, "A shared cache").
+        #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = key_value)]
+        env: Vec<(String, String)>,
     },
     /// Build the components with spin.toml's build commands.
     #[command(after_help = "Example:\n  ryd-host build -f spin.toml")]
@@ -189,6 +193,7 @@ fn run(command: Command) -> Result<()> {
             sqlite,
             runtime_config_file,
             component_ids,
+            env,
         } => {
             let mut opts = state.options(&manifest.file);
             if with_build {
@@ -200,6 +205,7 @@ fn run(command: Command) -> Result<()> {
             opts.sample = !no_sample;
             opts.runtime_config = runtime_config_file;
             opts.components = component_ids;
+            opts.guest_env = env;
             let host = start(&opts)?;
             println!("Serving http://{}", host.addr);
             println!("Available routes:");
@@ -318,4 +324,12 @@ fn resolved_audience(manifest: &Path) -> Result<String> {
     overrides.insert("oidc_issuer".to_string(), "unused".to_string());
     let vars = resolve_variables(&m.variables, &|k| std::env::var(k).ok(), &overrides)?;
     Ok(vars.get("oidc_audience").cloned().unwrap_or_default())
+}
+
+/// `KEY=VALUE`, as `spin up --env` takes it.
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{s:?} is not KEY=VALUE")),
+    }
 }

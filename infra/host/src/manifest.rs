@@ -59,6 +59,9 @@ struct RawComponent {
     allowed_outbound_hosts: Vec<String>,
     #[serde(default)]
     variables: BTreeMap<String, String>,
+    /// The component's WASI environment.
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
     build: Option<Build>,
 }
 
@@ -81,6 +84,9 @@ pub struct Component {
     pub allowed_outbound_hosts: Vec<String>,
     /// Component variable name → template (`"{{ oidc_issuer }}"`).
     pub variables: BTreeMap<String, String>,
+    /// The WASI environment its instances start with (`environment`; `up --env` adds to it
+    /// and overrides it, as `spin up --env` does).
+    pub environment: BTreeMap<String, String>,
     pub build: Option<Build>,
 }
 
@@ -147,6 +153,7 @@ impl Manifest {
                     key_value_stores: c.key_value_stores,
                     allowed_outbound_hosts: c.allowed_outbound_hosts,
                     variables: c.variables,
+                    environment: c.environment,
                     build: c.build,
                 },
             );
@@ -238,6 +245,7 @@ component = "c"
 [component.c]
 source = "c.wasm"
 allowed_outbound_hosts = ["{{ host }}"]
+environment = { RYD_PUBLIC_MAX_AGE = "300" }
 [component.c.variables]
 greeting = "hello {{ host }}"
 "#;
@@ -255,6 +263,7 @@ greeting = "hello {{ host }}"
         assert_eq!(vals["host"], "https://env");
         assert_eq!(vals["token"], "d");
         assert_eq!(expand(&m.components["c"].variables["greeting"], &vals).unwrap(), "hello https://env");
+        assert_eq!(m.components["c"].environment["RYD_PUBLIC_MAX_AGE"], "300");
     }
 
     #[test]

@@ -33,26 +33,33 @@ impl SpinProcess {
 /// cleanly), SIGKILL after five seconds.
 impl Drop for SpinProcess {
     fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let signal = |sig: &str| {
-            let _ = Command::new("kill").args([sig, "--", &group]).stderr(Stdio::null()).status();
-        };
-        signal("-TERM");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        signal("-KILL");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_group(&mut self.child);
     }
 }
 
+/// Stops `child`, started with `process_group(0)`, and every process of its group: SIGTERM
+/// first (a clean shutdown), SIGKILL after five seconds.
+pub(crate) fn stop_group(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let signal = |sig: &str| {
+        let _ = Command::new("kill").args([sig, "--", &group]).stderr(Stdio::null()).status();
+    };
+    signal("-TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal("-KILL");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// `spin up -f MANIFEST --state-dir STATE` on a loopback port Spin chooses itself, with
-/// `env` (the `SPIN_VARIABLE_*` values); returns once it accepts connections, at the
+/// `env` (the `SPIN_VARIABLE_*` values) in its process environment and `guest_env` given to
+/// every component (`--env`); returns once it accepts connections, at the
 /// address it printed. (A port chosen here and left free until Spin bound it could be
 /// taken meanwhile by any other server started on this machine, and the check that Spin
 /// listens would then reach that server instead.)
@@ -61,6 +68,7 @@ pub fn up<'a>(
     manifest: &Path,
     state: &Path,
     env: impl IntoIterator<Item = (&'a String, &'a String)>,
+    guest_env: &[(String, String)],
 ) -> Result<SpinProcess> {
     let mut cmd = Command::new(spin);
     cmd.args(["up", "--quiet", "-f"])
@@ -74,6 +82,9 @@ pub fn up<'a>(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .process_group(0);
+    for (k, v) in guest_env {
+        cmd.arg("--env").arg(format!("{k}={v}"));
+    }
     let mut child = cmd.spawn().with_context(|| format!("starting {}", spin.display()))?;
     let stdout = child.stdout.take().context("spin up's stdout")?;
     // Spin prints `Serving http://ADDR` once it listens (it compiles the components first:

@@ -95,6 +95,8 @@ struct LoadedComponent {
     pre: ProxyPre<RequestState>,
     grants: Arc<ComponentGrants>,
     policy: Arc<OutboundPolicy>,
+    /// Its WASI environment: spin.toml's `environment`, then `--env`.
+    environment: Arc<Vec<(String, String)>>,
 }
 
 pub struct App {
@@ -173,6 +175,7 @@ impl App {
         data_dir: &Path,
         config: RuntimeConfig,
         only: &[String],
+        guest_env: &[(String, String)],
         stats: Arc<Stats>,
     ) -> Result<App> {
         for id in only {
@@ -212,6 +215,8 @@ impl App {
                     expand(h, variables).with_context(|| format!("component `{id}`, allowed_outbound_hosts"))?;
                 allowed.push(AllowedHost::parse(&expanded).with_context(|| format!("component `{id}`"))?);
             }
+            let mut environment = c.environment.clone();
+            environment.extend(guest_env.iter().cloned());
             index.insert(id.clone(), components.len());
             components.push(LoadedComponent {
                 id: Arc::from(id.as_str()),
@@ -222,6 +227,7 @@ impl App {
                     variables: vars,
                 }),
                 policy: Arc::new(OutboundPolicy { allowed }),
+                environment: Arc::new(environment.into_iter().collect()),
             });
         }
         let routes: Vec<_> = manifest.routes.iter().filter(|r| serves(&r.component)).collect();
@@ -291,6 +297,7 @@ impl App {
     ) -> Result<hyper::Response<HyperOutgoingBody>> {
         let id = component.id.clone();
         let wasi = WasiCtxBuilder::new()
+            .envs(&component.environment)
             .stdout(crate::output::Prefixed::new(&id, false))
             .stderr(crate::output::Prefixed::new(&id, true))
             .build();

@@ -11,9 +11,7 @@ use ryd_store::audit::{self, AuditEvent};
 use ryd_store::{idempotency, orgs, tools, Sql, SqlError};
 use serde_json::{json, Map, Value};
 
-/// `Cache-Control` of every answer to a credential: never stored by a shared cache, nor
-/// kept by the browser.
-pub const PRIVATE: &str = "private, no-store";
+pub use ryd_http::cache::PRIVATE;
 
 /// What a handler sees: the host, the request, the caller, the route's parameters and the time.
 pub struct Ctx<'a> {
@@ -72,6 +70,10 @@ impl Reply {
             headers: vec![("content-type".into(), content_type.into())],
             text: Some(text),
         }
+    }
+    /// `304 Not Modified` for a conditional read that names `etag`: no body.
+    pub fn not_modified(etag: &str) -> Self {
+        Self { status: 304, body: Value::Null, headers: vec![("etag".into(), etag.into())], text: Some(String::new()) }
     }
     /// One more response header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -151,6 +153,12 @@ impl<'a> Ctx<'a> {
     /// The request's time as RFC 3339.
     pub fn now(&self) -> String {
         crate::time::rfc3339(self.now_millis)
+    }
+
+    /// How long caches may keep this component's public reads (its environment's
+    /// `RYD_PUBLIC_*` settings; the defaults where unset).
+    pub fn freshness(&self) -> ryd_http::cache::Freshness {
+        ryd_http::cache::Freshness::configured(|name| self.ports.environment(name), &|m| self.ports.log(m))
     }
 
     /// A path id, canonical; anything not 8-4-4-4-12 hex is a 400 naming the parameter.

@@ -27,6 +27,10 @@ pub trait Ports {
     /// Outbound HTTPS POST of a form (`application/x-www-form-urlencoded`), with an
     /// `Authorization` header when given: IATI Account's code exchange at the token endpoint.
     fn http_post_form(&self, url: &str, body: &str, authorization: Option<&str>) -> Result<Fetched, String>;
+    /// One of the component's environment variables (spin.toml's `environment`, `spin up
+    /// --env`): given to the instance when it starts, so a read is no host call, unlike
+    /// [`Ports::variable`] (Spin resolves those inside `block_in_place`).
+    fn environment(&self, name: &str) -> Option<String>;
     /// Unix time in milliseconds.
     fn now_millis(&self) -> i64;
     /// Writes a line to the host's log.

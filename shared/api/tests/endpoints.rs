@@ -740,11 +740,35 @@ fn answers_to_a_credential_are_never_kept_by_a_shared_cache_and_public_ones_say_
     w.set_var("authz_signing_keys", &key.to_string());
     let verified = w.call(None, "GET", "/api/3/action/authz_verify?token=x.y.z", None);
     assert_eq!((verified.status, cache(&verified)), (200, private.clone()), "{}", verified.json_body());
-    let jwks = w.call(None, "GET", "/.well-known/jwks.json", None);
-    assert_eq!(cache(&jwks).as_deref(), Some("public, max-age=300"));
-    // Public: the health probe is never stored; what changes only with a release is.
+    // Public: the health probe is never stored; the OpenAPI document, which changes only
+    // with a release, is kept an hour; the public keys and the licence list as long as the
+    // operator lets caches keep public reads (the component's environment).
     assert_eq!(cache(&w.call(None, "GET", "/health", None)).as_deref(), Some("no-store"));
-    for path in ["/api/v1/openapi.json", "/api/v1/licences"] {
-        assert_eq!(cache(&w.call(None, "GET", path, None)).as_deref(), Some("public, max-age=3600"), "{path}");
+    let openapi = w.call(None, "GET", "/api/v1/openapi.json", None);
+    assert_eq!(cache(&openapi).as_deref(), Some("public, max-age=3600"));
+    let public = ["/.well-known/jwks.json", "/authz/public_key", "/api/v1/licences"];
+    let default = "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400";
+    for path in public {
+        assert_eq!(cache(&w.call(None, "GET", path, None)).as_deref(), Some(default), "{path}");
     }
+    w.ports.env.borrow_mut().insert("RYD_PUBLIC_MAX_AGE".into(), "300".into());
+    for path in public {
+        let set = "public, max-age=300, stale-while-revalidate=60, stale-if-error=86400";
+        assert_eq!(cache(&w.call(None, "GET", path, None)).as_deref(), Some(set), "{path}");
+    }
+    // A setting that is no number of seconds: the defaults, and the log names it.
+    w.ports.env.borrow_mut().insert("RYD_PUBLIC_MAX_AGE".into(), "5 minutes".into());
+    assert_eq!(cache(&w.call(None, "GET", "/api/v1/licences", None)).as_deref(), Some(default));
+    assert!(w.ports.logs.borrow().iter().any(|l| l.contains("RYD_PUBLIC_MAX_AGE=\"5 minutes\"")), "{:?}", w.ports.logs);
+}
+
+#[test]
+fn the_licence_list_is_conditional() {
+    let w = World::new();
+    let first = w.call(None, "GET", "/api/v1/licences", None);
+    let tag = first.header("etag").expect("an entity tag").to_string();
+    let again = w.raw(ryd_api::Request::new("GET", "/api/v1/licences").with_header("if-none-match", &tag));
+    assert_eq!((again.status, again.body.len(), again.header("etag")), (304, 0, Some(tag.as_str())));
+    let other = w.raw(ryd_api::Request::new("GET", "/api/v1/licences").with_header("if-none-match", "\"other\""));
+    assert_eq!((other.status, other.json_body()), (200, first.json_body()));
 }

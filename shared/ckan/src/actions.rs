@@ -30,6 +30,8 @@ struct Ctx<'a> {
     path: &'a str,
     /// The request's `Cookie` header (read by `validate_cookie` alone).
     cookie: Option<&'a str>,
+    /// The registry's newest change, where a record's read saw it (its entity tag).
+    seen: std::cell::Cell<Option<i64>>,
 }
 
 type Action = fn(&Ctx) -> Result<Answer, CkanError>;
@@ -99,7 +101,7 @@ pub(crate) fn run(
     base: &str,
     path: &str,
     cookie: Option<&str>,
-) -> Result<Answer, CkanError> {
+) -> Result<(Answer, Option<i64>), CkanError> {
     if let Some((_, instead)) = WRITES.iter().find(|(name, _)| *name == action) {
         return Err(CkanError::Authorization(format!(
             "Action {action} is not available: this registry is read-only through the CKAN API. Use the Register Your Data API instead: {instead}."
@@ -110,7 +112,9 @@ pub(crate) fn run(
     }
     let (_, f, _) =
         READ.iter().find(|(name, _, _)| *name == action).ok_or_else(|| CkanError::UnknownAction(action.to_string()))?;
-    f(&Ctx { flavour, params, sql, base, path, cookie })
+    let ctx = Ctx { flavour, params, sql, base, path, cookie, seen: Default::default() };
+    let answer = f(&ctx)?;
+    Ok((answer, ctx.seen.get()))
 }
 
 fn required(ctx: &Ctx, name: &str) -> Result<String, CkanError> {
@@ -202,7 +206,8 @@ fn package_list(ctx: &Ctx) -> Result<Answer, CkanError> {
 fn package_show(ctx: &Ctx) -> Result<Answer, CkanError> {
     let id = required(ctx, "id")?;
     let d = public::dataset(ctx.sql, &id)?.ok_or_else(|| CkanError::NotFound("Not found".into()))?;
-    let v = views::dataset(&d);
+    ctx.seen.set(Some(d.seq));
+    let v = views::dataset(&d.value);
     Ok(match ctx.flavour {
         Flavour::Ckan => Answer::Ckan(v),
         Flavour::Limited => Answer::Raw(json!({"success": true, "result": v})),
@@ -287,7 +292,10 @@ fn organization_list(ctx: &Ctx) -> Result<Answer, CkanError> {
 fn organization_show(ctx: &Ctx) -> Result<Answer, CkanError> {
     let p = ctx.params;
     let id = required(ctx, "id")?;
-    let o = public::org(ctx.sql, &id)?.ok_or_else(|| CkanError::NotFound("Organization not found".into()))?;
+    let found = public::org(ctx.sql, &id)?.ok_or_else(|| CkanError::NotFound("Organization not found".into()))?;
+    // Read first: whatever else this answer reads is at least as new as its tag.
+    ctx.seen.set(Some(found.seq));
+    let o = found.value;
     let mut v = views::org(&o, p.bool("include_extras", true)?);
     if p.bool("include_datasets", false)? {
         v["packages"] =

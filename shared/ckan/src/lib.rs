@@ -11,6 +11,7 @@ mod params;
 mod search;
 mod views;
 
+use ryd_http::cache::Freshness;
 use ryd_http::{Request, Response};
 use ryd_store::Sql;
 use serde_json::json;
@@ -19,13 +20,20 @@ pub use actions::Flavour;
 pub use error::CkanError;
 pub use params::Params;
 
-/// Answers one request; `log` receives internal errors.
-pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
+/// Answers one request; `log` receives internal errors. Every answer is a public read,
+/// kept by caches for `fresh` (`validate_cookie`'s excepted: it is about a session).
+pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str), fresh: &Freshness) -> Response {
+    let mut response = answer(req, sql, log);
+    // A public, read-only API: any web page may read it.
+    response.set_header("access-control-allow-origin", "*");
+    fresh.mark(&mut response);
+    response
+}
+
+fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
     let Some(path) = without_locale(req.path.trim_end_matches('/')) else {
         let body = json!({"success": false, "error": {"__type": "Not Found Error", "message": "Not found"}});
-        let mut r = Response::json(404, &body);
-        r.set_header("access-control-allow-origin", "*");
-        return r;
+        return Response::json(404, &body);
     };
     let (flavour, action) =
         if let Some(a) = path.strip_prefix("/api/3/action/").or_else(|| path.strip_prefix("/api/action/")) {
@@ -53,16 +61,26 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
         etag = tag;
         Params::from_request(req)
     });
-    if let Some(tag) = &etag {
-        if req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, tag)) {
-            let mut r = Response::not_modified(tag);
-            r.set_header("access-control-allow-origin", "*");
-            return r;
-        }
+    let not_modified = |tag: &str| req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, tag));
+    if let Some(tag) = etag.as_deref().filter(|t| not_modified(t)) {
+        return Response::not_modified(tag);
     }
     let cookie = req.header("cookie");
     let result =
         result.and_then(|params| actions::run(flavour, action, &params, sql, &req.base_url, &req.path, cookie));
+    // A record's read tags it with the registry's newest change it saw, in its one
+    // statement: an unchanged record answers 304 after that statement alone.
+    let result = result.map(|(answer, seen)| {
+        if let Some(seq) = seen.filter(|_| req.method == "GET") {
+            etag = Some(ryd_store::changes::etag_at(seq));
+        }
+        answer
+    });
+    if let (Some(tag), Ok(_)) = (etag.as_deref(), &result) {
+        if not_modified(tag) {
+            return Response::not_modified(tag);
+        }
+    }
     let mut response = match result {
         Ok(actions::Answer::Ckan(result)) => {
             Response::json(200, &json!({"help": help, "success": true, "result": result}))
@@ -82,7 +100,6 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
     if let (Some(tag), 200) = (etag, response.status) {
         response.set_header("etag", tag);
     }
-    response.set_header("access-control-allow-origin", "*");
     if action == "validate_cookie" {
         // Whose session it is: never kept by a cache between the gateway and us.
         response.set_header("cache-control", "no-store");

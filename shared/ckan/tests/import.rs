@@ -26,7 +26,7 @@ fn a_synthetic_registry_round_trips_and_a_rerun_changes_nothing() {
     import(&db, &recs, &mut again).unwrap();
     assert_eq!((again.organisations, again.datasets), (20, 300));
     assert_eq!(public::search(&db, &Filter::default(), Sort::NameAsc, 1000, 0).unwrap().count, all.count);
-    let d = public::dataset(&db, "0000000d-0000-4000-8000-000000000000").unwrap().unwrap();
+    let d = public::dataset(&db, "0000000d-0000-4000-8000-000000000000").unwrap().unwrap().value;
     assert_eq!(d.resource_id.as_deref(), Some("0000000e-0000-4000-8000-000000000000"), "CKAN's resource id is kept");
     assert_eq!(d.filetype.as_deref(), Some("organisation"));
     let fts = public::search(&db, &Filter { text: Some("\"water\"*".into()), ..Default::default() }, Sort::Score, 5, 0)
@@ -55,7 +55,7 @@ fn package_search_pages_and_organization_lists_are_understood_and_skips_are_repo
     assert_eq!((report.organisations, report.datasets), (1, 1));
     assert_eq!(report.skipped.values().sum::<usize>(), 3, "{:?}", report.skipped);
     assert!(report.skipped.contains_key("dataset without a resource URL"));
-    assert_eq!(public::org(&db, "good-org").unwrap().unwrap().iati_id, "XM-1");
+    assert_eq!(public::org(&db, "good-org").unwrap().unwrap().value.iati_id, "XM-1");
 }
 
 /// A second import of an organisation that was renamed, then withdrawn, in the old

@@ -192,7 +192,7 @@ fn every_statement_of_every_ckan_action_uses_an_index() {
     let mut failures = Vec::new();
     for (path, shape) in &requests {
         let rec = Recorder { db: &db, seen: Default::default() };
-        let r = ryd_ckan::handle(&ryd_http::Request::new("GET", path), &rec, &|m| panic!("{m}"));
+        let r = ryd_ckan::handle(&ryd_http::Request::new("GET", path), &rec, &|m| panic!("{m}"), &Default::default());
         assert!(r.status == 200 || (r.status == 404 && path.contains("nothing")), "{path}: {}", r.status);
         for (sql, params) in rec.seen.borrow().iter() {
             let steps = plan(&db, sql, params);

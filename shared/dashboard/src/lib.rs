@@ -18,7 +18,9 @@ pub use error::Error;
 use etag::none_match_hits;
 pub use filters::{is_country_choice, FILE_TYPE_CHOICES};
 
+use ryd_http::cache::Freshness;
 use ryd_http::{Request, Response};
+use ryd_store::changes::AtChange;
 use ryd_store::Sql;
 
 /// One resource of the API: its path segment, its list and its record.
@@ -27,7 +29,7 @@ struct Resource {
     /// The list's own query parameters (a list with others is rendered, never kept).
     params: &'static [&'static str],
     list: fn(&Request, &dyn Sql) -> Result<String, Error>,
-    record: fn(&dyn Sql, &str) -> Result<String, Error>,
+    record: fn(&dyn Sql, &str) -> Result<AtChange<String>, Error>,
 }
 
 const RESOURCES: &[Resource] = &[
@@ -58,17 +60,24 @@ impl Resource {
 }
 
 /// Answers one request; `log` receives internal errors.
-pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
-    if req.path.trim_end_matches('/') == "/api/v1/changes" {
-        let mut response = feed::answer(req, sql, log);
-        if req.method == "HEAD" {
-            response.body.clear();
-        }
-        response.set_header("access-control-allow-origin", "*");
-        return response;
+/// Every answer is a public read, kept by caches for `fresh`.
+pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str), fresh: &Freshness) -> Response {
+    let mut response = if req.path.trim_end_matches('/') == "/api/v1/changes" {
+        feed::answer(req, sql, log)
+    } else {
+        answer(req, sql, log)
+    };
+    if req.method == "HEAD" {
+        response.body.clear();
     }
-    let result = route(req, sql, log);
-    let mut response = match result {
+    // A public, read-only API: any web page may read it, as the CKAN API.
+    response.set_header("access-control-allow-origin", "*");
+    fresh.mark(&mut response);
+    response
+}
+
+fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
+    match route(req, sql, log) {
         Ok(Answer::NotModified(etag)) => Response::not_modified(&etag),
         Ok(Answer::Json(json, etag)) => {
             let mut r = Response {
@@ -94,13 +103,7 @@ pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
             }
             r
         }
-    };
-    if req.method == "HEAD" {
-        response.body.clear();
     }
-    // A public, read-only API: any web page may read it, as the CKAN API.
-    response.set_header("access-control-allow-origin", "*");
-    response
 }
 
 /// A body with its entity tag (lists have one), or "you have it already".
@@ -147,6 +150,15 @@ fn route(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Result<Answer, Err
         }
         Some("") => Err(Error::NotFound),
         // Short names and ids are plain ASCII: a key needing decoding matches nothing.
-        Some(key) => Ok(Answer::Json((resource.record)(sql, key)?, None)),
+        // A record carries the registry's newest change it saw, read in its one statement:
+        // an unchanged record answers 304 after that statement alone.
+        Some(key) => {
+            let found = (resource.record)(sql, key)?;
+            let etag = ryd_store::changes::etag_at(found.seq);
+            if none_match_hits(req, &etag) {
+                return Ok(Answer::NotModified(etag));
+            }
+            Ok(Answer::Json(found.value, Some(etag)))
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::{filters, page, Error};
 use ryd_http::Request;
+use ryd_store::changes::AtChange;
 use ryd_store::dashboard::{self, Page};
 use ryd_store::Sql;
 
@@ -39,10 +40,10 @@ fn key(k: &str) -> String {
     filters::uuid(k).unwrap_or_else(|| k.to_string())
 }
 
-pub(crate) fn org_record(sql: &dyn Sql, k: &str) -> Result<String, Error> {
+pub(crate) fn org_record(sql: &dyn Sql, k: &str) -> Result<AtChange<String>, Error> {
     dashboard::org(sql, &key(k))?.ok_or(Error::NotFound)
 }
 
-pub(crate) fn dataset_record(sql: &dyn Sql, k: &str) -> Result<String, Error> {
+pub(crate) fn dataset_record(sql: &dyn Sql, k: &str) -> Result<AtChange<String>, Error> {
     dashboard::dataset(sql, &key(k))?.ok_or(Error::NotFound)
 }

@@ -3,6 +3,8 @@
 //! Its own crate so that the CKAN API, which needs these and no authorisation code,
 //! links none.
 
+pub mod cache;
+
 /// An incoming request. Header names are lower-case.
 #[derive(Debug, Clone, Default)]
 pub struct Request {

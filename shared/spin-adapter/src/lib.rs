@@ -107,6 +107,10 @@ impl Ports for SpinPorts {
         variables::get(name).ok().filter(|v| !v.trim().is_empty())
     }
 
+    fn environment(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
     fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
         self.kv()?.get(key).ok().flatten()
     }
@@ -175,7 +179,7 @@ pub fn serve_account(req: Request) -> Response {
 pub fn serve_ckan(req: Request) -> Response {
     let api_req = to_api_request(req);
     let sql = SpinSql::default();
-    to_spin_response(ryd_ckan::handle(&api_req, &sql, &|m| eprintln!("{m}")))
+    to_spin_response(ryd_ckan::handle(&api_req, &sql, &|m| eprintln!("{m}"), &freshness()))
 }
 
 /// The same for the Dashboard's read API, which needs SQLite only.
@@ -183,7 +187,15 @@ pub fn serve_ckan(req: Request) -> Response {
 pub fn serve_dashboard(req: Request) -> Response {
     let api_req = to_api_request(req);
     let sql = SpinSql::default();
-    to_spin_response(ryd_dashboard::handle(&api_req, &sql, &|m| eprintln!("{m}")))
+    to_spin_response(ryd_dashboard::handle(&api_req, &sql, &|m| eprintln!("{m}"), &freshness()))
+}
+
+/// How long caches may keep the public reads: the component's environment
+/// (`RYD_PUBLIC_*`, spin.toml's `environment` or `spin up --env`), read from the instance
+/// with no host call, unlike a Spin variable.
+#[cfg(any(feature = "ckan", feature = "dashboard"))]
+fn freshness() -> ryd_http::cache::Freshness {
+    ryd_http::cache::Freshness::configured(|name| std::env::var(name).ok(), &|m| eprintln!("{m}"))
 }
 
 fn to_api_request(req: Request) -> ryd_http::Request {

@@ -121,6 +121,20 @@ pub fn etag(sql: &dyn Sql) -> Result<String, SqlError> {
     Ok(etag_at(crate::current_row(sql, &q, &[], |r| r.int(0))?.unwrap_or(0)))
 }
 
+/// The newest change's seq as a column: a record's read that selects it (before
+/// [`crate::VERSION_COLUMN`]) carries its entity tag in its one statement.
+pub const LATEST_COLUMN: &str = "(SELECT coalesce(max(seq), 0) FROM public_changes)";
+
+/// A read of the public registry, with the newest change committed when it was read: the
+/// answer is the registry at least as of `seq`, so [`etag_at`]`(seq)` may tag it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtChange<T> {
+    /// What was read.
+    pub value: T,
+    /// The newest change's seq in the same statement.
+    pub seq: i64,
+}
+
 /// The entity tag of the registry as it was at change `seq`.
 pub fn etag_at(seq: i64) -> String {
     format!("\"{}-r{seq}\"", env!("CARGO_PKG_VERSION"))

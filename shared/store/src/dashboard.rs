@@ -2,6 +2,7 @@
 //! (datasets [`PUBLIC`], organisations `ORG_VISIBLE`: one definition of "public" for
 //! both), in the Dashboard's shapes, filtered and paged as it filters and pages.
 
+use crate::changes::{AtChange, LATEST_COLUMN};
 use crate::keys::id_or_name;
 use crate::public::{ORG_VISIBLE, PUBLIC};
 use crate::sql::{Sql, SqlError, Value};
@@ -160,11 +161,12 @@ pub fn orgs(sql: &dyn Sql, f: &OrgFilter, limit: i64, offset: i64) -> Result<Pag
 }
 
 /// A visible organisation by short name or id, as JSON text.
-pub fn org(sql: &dyn Sql, key: &str) -> Result<Option<String>, SqlError> {
+pub fn org(sql: &dyn Sql, key: &str) -> Result<Option<AtChange<String>>, SqlError> {
     let by_key = id_or_name("o", "organisations", "?1");
-    let q =
-        format!("SELECT {ORG_JSON}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1");
-    crate::current_row(sql, &q, &[key.into()], |r| r.text(0))
+    let q = format!(
+        "SELECT {ORG_JSON}, {LATEST_COLUMN}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1"
+    );
+    crate::current_row(sql, &q, &[key.into()], |r| AtChange { value: r.text(0), seq: r.int(1) })
 }
 
 /// Public datasets in the Dashboard's order: the count, then the page.
@@ -208,10 +210,12 @@ pub fn datasets(sql: &dyn Sql, f: &DatasetFilter, limit: i64, offset: i64) -> Re
 }
 
 /// A public dataset by short name or id, as JSON text.
-pub fn dataset(sql: &dyn Sql, key: &str) -> Result<Option<String>, SqlError> {
+pub fn dataset(sql: &dyn Sql, key: &str) -> Result<Option<AtChange<String>>, SqlError> {
     let by_key = id_or_name("d", "datasets", "?1");
-    let q = format!("SELECT {DATASET_JSON}, {VERSION_COLUMN} {DATASET_FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1");
-    crate::current_row(sql, &q, &[key.into()], |r| r.text(0))
+    let q = format!(
+        "SELECT {DATASET_JSON}, {LATEST_COLUMN}, {VERSION_COLUMN} {DATASET_FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1"
+    );
+    crate::current_row(sql, &q, &[key.into()], |r| AtChange { value: r.text(0), seq: r.int(1) })
 }
 
 /// The words of a name as search compares them: lower case, accents folded (Latin-1 and

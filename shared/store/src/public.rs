@@ -1,6 +1,7 @@
 //! What the CKAN-compatible API reads: public datasets of approved, live organisations,
 //! never anything else. Every query here starts from [`PUBLIC`].
 
+use crate::changes::{AtChange, LATEST_COLUMN};
 use crate::sql::{Row, Sql, SqlError, Value};
 use crate::VERSION_COLUMN;
 
@@ -154,12 +155,18 @@ fn dataset_from(r: Row<'_>) -> PublicDataset {
 
 /// A public dataset by id or name, on an up-to-date schema ([`crate::current_row`]: one
 /// statement when the dataset is there).
-pub fn dataset(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicDataset>, SqlError> {
+pub fn dataset(sql: &dyn Sql, id_or_name: &str) -> Result<Option<AtChange<PublicDataset>>, SqlError> {
     let by_key = crate::keys::id_or_name("d", "datasets", "?1");
     let q = format!(
-        "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED}, {VERSION_COLUMN} {FROM} WHERE {by_key} AND {PUBLIC} LIMIT 1"
+        "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED}, {LATEST_COLUMN}, {VERSION_COLUMN} {FROM} \
+         WHERE {by_key} AND {PUBLIC} LIMIT 1"
     );
-    crate::current_row(sql, &q, &[id_or_name.into()], dataset_from)
+    crate::current_row(sql, &q, &[id_or_name.into()], |r| AtChange { seq: latest(&r), value: dataset_from(r) })
+}
+
+/// The [`LATEST_COLUMN`] of a row whose last two columns are it and the schema's version.
+fn latest(r: &Row<'_>) -> i64 {
+    r.len().checked_sub(2).map(|i| r.int(i)).unwrap_or(0)
 }
 
 /// Names of public datasets in name order: one walk of the covering `listed` name index.
@@ -387,11 +394,12 @@ pub fn facet(sql: &dyn Sql, f: &Filter, field: &str, limit: i64) -> Result<Vec<(
 }
 
 /// A visible organisation by id or name, on an up-to-date schema (as [`dataset`]).
-pub fn org(sql: &dyn Sql, id_or_name: &str) -> Result<Option<PublicOrg>, SqlError> {
+pub fn org(sql: &dyn Sql, id_or_name: &str) -> Result<Option<AtChange<PublicOrg>>, SqlError> {
     let by_key = crate::keys::id_or_name("o", "organisations", "?1");
-    let q =
-        format!("SELECT {ORG_COLUMNS}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1");
-    crate::current_row(sql, &q, &[id_or_name.into()], |r| org_from(&r, 0))
+    let q = format!(
+        "SELECT {ORG_COLUMNS}, {LATEST_COLUMN}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1"
+    );
+    crate::current_row(sql, &q, &[id_or_name.into()], |r| AtChange { seq: latest(&r), value: org_from(&r, 0) })
 }
 
 /// The orders `organization_list` offers.

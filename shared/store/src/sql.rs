@@ -200,6 +200,14 @@ impl<'a> Row<'a> {
     pub fn bool(&self, i: usize) -> bool {
         self.int(i) != 0
     }
+    /// How many columns.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
     /// The last column as an integer (a column a statement appends, such as
     /// [`crate::VERSION_COLUMN`]).
     pub fn last_int(&self) -> i64 {

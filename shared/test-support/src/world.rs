@@ -28,6 +28,8 @@ pub struct TestPorts {
     pub sql: NativeSql,
     /// The variables.
     pub vars: RefCell<HashMap<String, String>>,
+    /// The component's environment.
+    pub env: RefCell<HashMap<String, String>>,
     /// The key-value store.
     pub kv: RefCell<HashMap<String, Vec<u8>>>,
     /// The clock (Unix milliseconds).
@@ -51,6 +53,9 @@ impl Ports for TestPorts {
     fn variable(&self, name: &str) -> Option<String> {
         self.count("variable_read");
         self.vars.borrow().get(name).cloned().filter(|v| !v.is_empty())
+    }
+    fn environment(&self, name: &str) -> Option<String> {
+        self.env.borrow().get(name).cloned()
     }
     fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
         self.count("kv_open");
@@ -111,6 +116,7 @@ impl World {
             ports: TestPorts {
                 sql: NativeSql::in_memory(),
                 vars: RefCell::new(vars),
+                env: RefCell::default(),
                 kv: RefCell::default(),
                 now_ms: Cell::new(T0 * 1000),
                 counts: RefCell::default(),

@@ -1,6 +1,7 @@
 use crate::context::{Ctx, Reply};
 use crate::error::ApiResult;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 /// `GET /health`: never stored (a probe asks about now).
 pub(crate) fn health(ctx: &Ctx) -> ApiResult<Reply> {
@@ -28,17 +29,26 @@ pub(crate) fn openapi(_ctx: &Ctx) -> ApiResult<Reply> {
     Ok(Reply::bare(200, crate::openapi::document().clone()).header("cache-control", STATIC))
 }
 
-/// What changes only with a new release (the OpenAPI document, the licence list): any
-/// cache may keep it an hour.
+/// What changes only with a new release (the OpenAPI document): any cache may keep it an
+/// hour.
 const STATIC: &str = "public, max-age=3600";
 
-/// The one answer without the envelope (the reference's `Licences` schema).
-pub(crate) fn licences(_ctx: &Ctx) -> ApiResult<Reply> {
+/// The one answer without the envelope (the reference's `Licences` schema); a public read,
+/// kept as long as the operator lets caches keep the registry's, and conditional: its
+/// entity tag is its content's digest (the list changes only with a build).
+pub(crate) fn licences(ctx: &Ctx) -> ApiResult<Reply> {
     let list: Vec<Value> = crate::codelists::licences()
         .iter()
         .map(|l| json!({"id": l.id, "full_label": l.full_label, "short_label": l.short_label, "status": l.status}))
         .collect();
-    Ok(Reply::bare(200, Value::Array(list)).header("cache-control", STATIC))
+    let list = Value::Array(list);
+    let digest = Sha256::digest(list.to_string().as_bytes());
+    let etag = format!("\"{}\"", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+    let fresh = ctx.freshness().header();
+    if ctx.req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, &etag)) {
+        return Ok(Reply::not_modified(&etag).header("cache-control", fresh));
+    }
+    Ok(Reply::bare(200, list).header("etag", etag).header("cache-control", fresh))
 }
 
 pub(crate) fn access_check(_ctx: &Ctx) -> ApiResult<Reply> {

@@ -224,9 +224,7 @@ fn check_own_claims(ctx: &Ctx, payload: &Value) -> ApiResult<Option<String>> {
 
 /// GET /.well-known/jwks.json: every key still valid, the signing key first.
 pub(crate) fn jwks(ctx: &Ctx) -> ApiResult<Reply> {
-    let mut reply = Reply::bare(200, key_ring(ctx)?.jwks());
-    reply.headers.push(("cache-control".into(), "public, max-age=300".into()));
-    Ok(reply)
+    Ok(Reply::bare(200, key_ring(ctx)?.jwks()).header("cache-control", ctx.freshness().header()))
 }
 
 /// GET /authz/public_key: the signing key as PEM (what ckanext-authz-service's clients
@@ -238,7 +236,5 @@ pub(crate) fn public_key(ctx: &Ctx) -> ApiResult<Reply> {
         .first()
         .and_then(public_pem)
         .ok_or_else(|| ApiError::internal("the signing key has no PEM form"))?;
-    let mut reply = Reply::text(200, pem, "application/x-pem-file");
-    reply.headers.push(("cache-control".into(), "public, max-age=300".into()));
-    Ok(reply)
+    Ok(Reply::text(200, pem, "application/x-pem-file").header("cache-control", ctx.freshness().header()))
 }
