@@ -22,6 +22,8 @@ pub struct Backend {
     pub _spin: Vec<Arc<SpinProcess>>,
     /// Servers the backend runs on (sqld and Redis), killed when it ends.
     pub _children: Vec<Children>,
+    /// Varnish in front of `app`, with the deployment's configuration.
+    pub cache: Option<ryd_host::varnish::Varnish>,
 }
 
 /// Child processes killed on drop.

@@ -20,6 +20,8 @@ pub struct Answer {
     /// From `Server-Timing: auth;desc=…`: whether the token came from the cache.
     pub cache_hit: Option<bool>,
     pub etag: Option<String>,
+    /// A shared cache's `Age` (seconds since the origin answered).
+    pub age: Option<u64>,
     pub body: Vec<u8>,
 }
 
@@ -56,7 +58,8 @@ impl Conn {
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
         let status: u16 = line.split(' ').nth(1).context("a status line")?.parse()?;
-        let (mut length, mut chunked, mut auth_ms, mut cache_hit, mut etag) = (None, false, None, None, None);
+        let (mut length, mut chunked, mut auth_ms, mut cache_hit, mut etag, mut age) =
+            (None, false, None, None, None, None);
         loop {
             line.clear();
             self.reader.read_line(&mut line)?;
@@ -69,6 +72,7 @@ impl Conn {
                 "content-length" => length = value.trim().parse::<usize>().ok(),
                 "transfer-encoding" => chunked = value.contains("chunked"),
                 "etag" => etag = Some(value.trim().to_string()),
+                "age" => age = value.trim().parse().ok(),
                 "server-timing" => {
                     auth_ms = value.split("dur=").nth(1).and_then(|d| d.split(';').next()?.trim().parse().ok());
                     cache_hit = value.split("desc=").nth(1).map(|d| d.trim_matches('"').starts_with("token cache hit"));
@@ -93,7 +97,7 @@ impl Conn {
             out.resize(n, 0);
             self.reader.read_exact(&mut out)?;
         }
-        Ok(Answer { status, auth_ms, cache_hit, etag, body: out })
+        Ok(Answer { status, auth_ms, cache_hit, etag, age, body: out })
     }
 }
 

@@ -128,3 +128,52 @@ pub fn targets(results: &[(String, usize, Vec<Cell>)], paired: &[(String, usize,
         println!("  {name:<32} c={conc:<3} {what:<22} {}", verdicts.join("   "));
     }
 }
+
+/// A public read through a server's shared cache, beside the same read direct.
+pub struct Through {
+    /// The server.
+    pub label: &'static str,
+    /// Requests/s direct.
+    pub direct: f64,
+    /// p99 direct (ms).
+    pub p99: f64,
+    /// Through the cache.
+    pub cached: Measured,
+}
+
+/// The public reads through the cache beside the same reads direct, and the issue's
+/// target: through the cache at concurrency 16 at least 5× the same read direct on sqld.
+pub fn through_cache(cached: &[(String, usize, Vec<Through>)], max_age: u64) {
+    if cached.is_empty() {
+        return;
+    }
+    println!(
+        "\nPublic reads through Varnish (infra/deploy/varnish) in front of each server, beside the same reads direct \
+         (max-age {max_age} s; requests/s, p99 ms, cached ÷ direct):"
+    );
+    for (name, conc, through) in cached {
+        let cells: Vec<String> = through
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}: {:>6.0} → {:>6.0} r/s, p99 {:>6.2} → {:>5.2} ({:>5.1}×)",
+                    t.label,
+                    t.direct,
+                    t.cached.rps,
+                    t.p99,
+                    t.cached.p99,
+                    t.cached.rps / t.direct
+                )
+            })
+            .collect();
+        println!("{name:<32} {conc:>4} | {}", cells.join(" | "));
+    }
+    println!("\ntargets (through the cache):");
+    for (name, conc, through) in cached.iter().filter(|(_, c, _)| *c == 16) {
+        for t in through.iter().filter(|t| t.label == "sqld") {
+            let ratio = t.cached.rps / t.direct;
+            let verdict = if ratio >= 5.0 { "met" } else { "MISSED" };
+            println!("  {name:<32} c={conc:<3} {:<22} sqld: {verdict} ({ratio:.1}×)", "cached ≥ 5× direct");
+        }
+    }
+}

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The token a case presents on its `i`th request (`None`: no token).
 pub type TokenFor = Arc<dyn Fn(u64) -> Option<String> + Send + Sync>;
@@ -36,6 +37,8 @@ pub struct Case {
     pub status: u16,
     /// Share of `--requests` (slow pages are slow by nature).
     pub share: f64,
+    /// A public read a shared cache may keep: measured through Varnish too.
+    pub cacheable: bool,
 }
 
 /// A case on one server.
@@ -108,7 +111,10 @@ pub fn cases(fx: &Fixture, registry: &Registry, tokens: &Tokens, first_jti: u64)
         headers: Vec::new(),
         status: 200,
         share: 1.0,
+        cacheable: false,
     };
+    // A public read, measured through the cache as well.
+    let public = |case: Case| Case { cacheable: true, ..case };
     let (admin, superadmin) = (fixed(&tokens.admin), fixed(&tokens.superadmin));
     let cookie = vec![("cookie".to_string(), registry.session_cookie.clone())];
     let org_path = format!("/api/v1/reporting-orgs/{}", fx.oid);
@@ -142,29 +148,35 @@ pub fn cases(fx: &Fixture, registry: &Registry, tokens: &Tokens, first_jti: u64)
             ..c("validate_cookie (gateway)", false, "GET", "/api/3/action/validate_cookie".into(), &none)
         },
         Case { headers: cookie, ..c("IATI Account page (my organisations)", false, "GET", "/account".into(), &none) },
-        c("CKAN package_show", false, "GET", format!("/api/3/action/package_show?id={dataset_name}"), &none),
-        Case {
+        public(c("CKAN package_show", false, "GET", format!("/api/3/action/package_show?id={dataset_name}"), &none)),
+        public(Case {
             share: 0.25,
             ..c("CKAN package_list limit 1000", false, "GET", "/api/3/action/package_list?limit=1000".into(), &none)
-        },
-        c("CKAN organization_show", false, "GET", format!("/api/3/action/organization_show?id={org_name}"), &none),
-        c("Dashboard org list, page of 50", false, "GET", "/api/reporting-orgs/".into(), &none),
+        }),
+        public(c(
+            "CKAN organization_show",
+            false,
+            "GET",
+            format!("/api/3/action/organization_show?id={org_name}"),
+            &none,
+        )),
+        public(c("Dashboard org list, page of 50", false, "GET", "/api/reporting-orgs/".into(), &none)),
         // Each request a page not rendered yet, as the first read of a page after a
         // change: rendering it and keeping it (another `format` is another page).
         c("Dashboard org list, first read", false, "GET", "/api/reporting-orgs/?format={n}".into(), &none),
-        c("Dashboard org by short name", false, "GET", format!("/api/reporting-orgs/{org_name}/"), &none),
-        c("Dashboard dataset list, page 50", false, "GET", "/api/datasets/?page=50".into(), &none),
-        c(
+        public(c("Dashboard org by short name", false, "GET", format!("/api/reporting-orgs/{org_name}/"), &none)),
+        public(c("Dashboard dataset list, page 50", false, "GET", "/api/datasets/?page=50".into(), &none)),
+        public(c(
             "CKAN organization_list all, 25",
             false,
             "GET",
             "/api/3/action/organization_list?all_fields=true&limit=25".into(),
             &none,
-        ),
-        Case {
+        )),
+        public(Case {
             share: 0.25,
             ..c("CKAN package_search q=water", false, "GET", "/api/3/action/package_search?q=water".into(), &none)
-        },
+        }),
     ]
 }
 
@@ -230,4 +242,45 @@ pub fn fixture(addr: SocketAddr, admin_token: &str, super_token: &str, cookie: &
         validate_body: json!({"api_key": api_key, "api_id": "bench-ds"}).to_string(),
         checks_body: json!({ "checks": checks }).to_string(),
     })
+}
+
+/// How long after a write's answer a public read through the cache shows it, at worst: the
+/// write lands just after the cache fetched the read (its `Age` 0), then `package_show` is
+/// asked through `cache` every 20 ms until it shows the change (a public dataset's URL,
+/// changed through the API; `token`: a superadmin's).
+pub fn staleness(app: SocketAddr, cache: SocketAddr, dataset: &str, token: &str, within: Duration) -> Result<Duration> {
+    let show = format!("/api/3/action/package_show?id={dataset}");
+    let url_of = |a: &crate::load::Answer| -> Result<(String, String)> {
+        let v: Value = serde_json::from_slice(&a.body)?;
+        let id = v["result"]["id"].as_str().context("package_show's id")?.to_string();
+        let url = v["result"]["resources"][0]["url"].as_str().context("package_show's resource url")?.to_string();
+        Ok((id, url))
+    };
+    let mut direct = Conn::open(app)?;
+    let (id, before) = url_of(&direct.send("GET", &show, None, None)?)?;
+    let mut via = Conn::open(cache)?;
+    // Wait for the cache to fetch the answer afresh, so the write comes at the start of its
+    // freshness.
+    let fetched = Instant::now();
+    loop {
+        let a = via.send("GET", &show, None, None)?;
+        anyhow::ensure!(url_of(&a)?.1 == before, "the cache answers another URL");
+        if a.age == Some(0) {
+            break;
+        }
+        anyhow::ensure!(fetched.elapsed() < within, "the cache never fetched {show} afresh");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let after = format!("{before}?changed={}", std::process::id());
+    let body = json!({ "url": after }).to_string();
+    let patched = direct.send("PATCH", &format!("/api/v1/datasets/{id}"), Some(token), Some(&body))?;
+    anyhow::ensure!(patched.status == 200, "PATCH: {} {}", patched.status, String::from_utf8_lossy(&patched.body));
+    let written = Instant::now();
+    while written.elapsed() < within {
+        if url_of(&via.send("GET", &show, None, None)?)?.1 == after {
+            return Ok(written.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    anyhow::bail!("the change did not show through the cache within {within:?}")
 }

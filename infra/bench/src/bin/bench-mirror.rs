@@ -232,7 +232,7 @@ fn main() -> Result<()> {
     if let Some(spin) = spin {
         let dir = data.join("spin");
         prepare(&dir)?;
-        let up = ryd_host::real_spin::up(&spin, &manifest, &dir, env.iter().map(|(k, v)| (k, v)))?;
+        let up = ryd_host::real_spin::up(&spin, &manifest, &dir, env.iter().map(|(k, v)| (k, v)), &[])?;
         cycle(up.addr, "real Spin", &key)?;
     }
     Ok(())

@@ -22,13 +22,15 @@ use ryd_bench::backend::{free_port, listening, Backend, Children};
 use ryd_bench::cpu;
 use ryd_bench::load::{self, run};
 use ryd_bench::registry;
-use ryd_bench::report::{interleaved, per_request, targets, Cell, DASHBOARD_READS, ORG_SHOW};
-use ryd_bench::scenarios::{cases, fixture, scenario, Mint, Tokens};
+use ryd_bench::report::{interleaved, per_request, targets, through_cache, Cell, Through, DASHBOARD_READS, ORG_SHOW};
+use ryd_bench::scenarios::{cases, fixture, scenario, staleness, Mint, Tokens};
 use ryd_host::real_spin;
+use ryd_host::varnish::Varnish;
 use ryd_host::{build, manifest::Manifest, start, HostOptions, RunningHost};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 const ISS: &str = "https://bench-identity.localhost";
 const AUD: &str = "https://registry.iatistandard.org/api/v1";
@@ -70,6 +72,14 @@ fn main() -> Result<()> {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    // The public reads' freshness (the components' environment): short, so that the
+    // staleness figure is measured in seconds; stale-while-revalidate off, so that it is
+    // what a reader may see at most.
+    let max_age: u64 = arg("--cache-max-age").and_then(|n| n.parse().ok()).unwrap_or(5);
+    let guest_env: Vec<(String, String)> = vec![
+        ("RYD_PUBLIC_MAX_AGE".into(), max_age.to_string()),
+        ("RYD_PUBLIC_STALE_WHILE_REVALIDATE".into(), "0".into()),
+    ];
 
     // The project's host on `dir` (the application on `runtime_config`'s state, or its
     // local files), with the floor beside it on a local file.
@@ -84,6 +94,7 @@ fn main() -> Result<()> {
             o.data_dir = Some(dir.join(sub));
             o.env = Some(env.iter().cloned().collect());
             o.runtime_config = config;
+            o.guest_env = guest_env.clone();
             start(&o)
         };
         let app = start_host(&app_manifest, "app", runtime_config)?;
@@ -101,6 +112,7 @@ fn main() -> Result<()> {
             _hosts: vec![app, base],
             _spin: vec![],
             _children: children,
+            cache: None,
         })
     };
     let mut backends = Vec::new();
@@ -113,8 +125,8 @@ fn main() -> Result<()> {
         let dir = data.join("spin");
         prepare(&dir)?;
         let env = env.iter().map(|(k, v)| (k, v));
-        let app = Arc::new(real_spin::up(spin, &app_manifest, &dir.join("app"), env.clone())?);
-        let base = Arc::new(real_spin::up(spin, &base_manifest, &dir.join("base"), env)?);
+        let app = Arc::new(real_spin::up(spin, &app_manifest, &dir.join("app"), env.clone(), &guest_env)?);
+        let base = Arc::new(real_spin::up(spin, &base_manifest, &dir.join("base"), env, &[])?);
         let servers = [app.clone(), base.clone()];
         backends.push(Backend {
             label: "spin",
@@ -125,6 +137,7 @@ fn main() -> Result<()> {
             _hosts: vec![],
             _spin: vec![app, base],
             _children: vec![],
+            cache: None,
         });
     }
     // The host again, its database on a libSQL server (sqld) and its key-value store on
@@ -155,6 +168,17 @@ fn main() -> Result<()> {
             ),
         )?;
         backends.push(host_backend("sqld", &dir, Some(config), vec![Children(vec![sqld, redis])])?);
+    }
+    // Varnish with the deployment's configuration in front of each server's application,
+    // for the public reads measured through it (where Varnish is installed).
+    let vcl = root.join("infra/deploy/varnish/register-your-data.vcl");
+    let varnish_here = std::process::Command::new("varnishd").arg("-V").output().is_ok_and(|o| o.status.success());
+    if varnish_here && !args.iter().any(|a| a == "--no-cache") {
+        for b in &mut backends {
+            b.cache = Some(Varnish::start(&vcl, b.app, &data.join(b.label).join("varnish"))?);
+        }
+    } else {
+        println!("(no shared cache: varnishd is not installed, or --no-cache)");
     }
 
     let key = Arc::new(key);
@@ -203,6 +227,8 @@ fn main() -> Result<()> {
     let mut side_by_side = Vec::new();
     // Per scenario and concurrency, one cell per server.
     let mut results: Vec<(String, usize, Vec<Cell>)> = Vec::new();
+    // The public reads through each server's cache, beside the same reads direct.
+    let mut cached: Vec<(String, usize, Vec<Through>)> = Vec::new();
     for &conc in &levels {
         let mut floor = vec![0.0; backends.len()];
         for (i, first) in cases_by_backend[0].iter().enumerate() {
@@ -270,6 +296,18 @@ fn main() -> Result<()> {
                 .map(|c| (c.statements, c.blocking_calls, c.sqlite_us, c.guest_cpu_us, c.guest_us))
                 .unwrap_or_default();
             println!(" | {hits:>9} {stmts:>5.1} {block:>5.1} {sql_us:>6.0} {cpu_us:>6.0} {guest_us:>6.0}");
+            // The same public read through the shared cache in front of each server.
+            if first.cacheable && backends.iter().any(|b| b.cache.is_some()) {
+                let mut through = Vec::new();
+                for (bi, b) in backends.iter().enumerate() {
+                    let (case, Some(cache)) = (&cases_by_backend[bi][i], &b.cache) else { continue };
+                    let n = ((total as f64 * case.share) as usize).max(conc * 20);
+                    let m = run(cache.addr, &scenario(case, b), conc, n)
+                        .with_context(|| format!("{} through the cache on {}", case.name, b.label))?;
+                    through.push(Through { label: b.label, direct: row[bi].rps, p99: row[bi].p99, cached: m });
+                }
+                cached.push((name.to_string(), conc, through));
+            }
             let cells = row.into_iter().enumerate().map(|(bi, m)| Cell { share: m.rps / floor[bi], m }).collect();
             results.push((name.to_string(), conc, cells));
         }
@@ -312,5 +350,18 @@ fn main() -> Result<()> {
         }
     }
     targets(&results, &paired, &labels);
+    through_cache(&cached, max_age);
+    // Last, as it changes a dataset the scenarios read.
+    for b in &backends {
+        let Some(cache) = &b.cache else { continue };
+        let within = Duration::from_secs(3 * max_age + 10);
+        let seen = staleness(b.app, cache.addr, &registry.dataset_name, &tokens.superadmin, within)
+            .with_context(|| format!("staleness on {}", b.label))?;
+        println!(
+            "staleness ({}): a change showed through the cache {:.2} s after the write's answer (max-age {max_age} s)",
+            b.label,
+            seen.as_secs_f64()
+        );
+    }
     Ok(())
 }
