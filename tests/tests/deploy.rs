@@ -184,7 +184,9 @@ fn the_schema_check_refuses_what_the_api_server_refuses() {
         patch(&mut v);
         spinapp_errors(&api_version, &schema, &v)
     };
-    let cases: [(&str, &dyn Fn(&mut Value)); 6] = [
+    // What the errors must say, and the mistake that makes them.
+    type Mistake<'a> = (&'a str, &'a dyn Fn(&mut Value));
+    let cases: [Mistake; 6] = [
         ("not a field", &|v| v["spec"]["replica"] = json!(2)),
         ("a \"integer\"", &|v| v["spec"]["replicas"] = json!("two")),
         ("out of int32", &|v| v["spec"]["replicas"] = json!(1_u64 << 40)),
