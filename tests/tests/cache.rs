@@ -1,7 +1,7 @@
 //! The public reads through a real shared cache: Varnish (Debian's `varnish`) with the
 //! configuration `infra/deploy/varnish/` ships, in front of the project's host and, from
 //! `tests/spin.rs`, real Spin. Cached answers are the origin's to the byte; a change shows
-//! within the freshness the operator sets (`RYD_PUBLIC_MAX_AGE`, here 2 s); an answer to a
+//! within the freshness the operator sets (`RYD_PUBLIC_MAX_AGE`, here 4 s); an answer to a
 //! token or a session cookie is never served from the cache, nor kept in it.
 
 use ryd_e2e::*;
@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// Seconds a public read stays fresh in these tests (the default is a minute).
-const MAX_AGE: u64 = 2;
+const MAX_AGE: u64 = 4;
 
 fn env() -> std::collections::BTreeMap<String, String> {
     test_env(&[("RYD_PUBLIC_MAX_AGE", &MAX_AGE.to_string()), ("RYD_PUBLIC_STALE_WHILE_REVALIDATE", "0")])
