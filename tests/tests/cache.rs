@@ -24,6 +24,28 @@ fn registry(c: &Client) -> (String, String) {
     (oid, did)
 }
 
+/// A server with the registry, Varnish in front of it, and a client of each.
+struct Cached {
+    /// The origin, its cache, and their clients (`c` asks the origin, `via` the cache);
+    /// both servers live as long as this.
+    _host: Server,
+    cache: ryd_host::varnish::Varnish,
+    c: Client,
+    via: Client,
+    oid: String,
+    did: String,
+}
+
+fn cached(name: &str) -> Cached {
+    let data = data_dir(name);
+    let host = serve!(&data, env());
+    let c = Client::new(&host);
+    let (oid, did) = registry(&c);
+    let cache = varnish(&host, &data);
+    let via = Client::at(&cache.url());
+    Cached { _host: host, cache, c, via, oid, did }
+}
+
 /// Every kind of public read: CKAN's (with and without the locale prefix), the
 /// Dashboard's lists and records, the change feed, the licence list.
 const PUBLIC_READS: &[&str] = &[
@@ -43,12 +65,8 @@ const PUBLIC_READS: &[&str] = &[
 
 #[test]
 fn public_reads_come_from_the_cache_as_the_origin_sent_them() {
-    let data = data_dir("cache-identical");
-    let host = serve!(&data, env());
-    let c = Client::new(&host);
-    registry(&c);
-    let cache = varnish(&host, &data);
-    let via = Client::at(&cache.url());
+    let t = cached("cache-identical");
+    let (c, via, cache) = (&t.c, &t.via, &t.cache);
     // Answers name the address they were asked at (CKAN's `help`): ask the origin as the
     // cache's clients ask it.
     let as_cache = cache.url().trim_start_matches("http://").to_string();
@@ -67,12 +85,8 @@ fn public_reads_come_from_the_cache_as_the_origin_sent_them() {
 
 #[test]
 fn a_change_shows_through_the_cache_within_its_freshness() {
-    let data = data_dir("cache-fresh");
-    let host = serve!(&data, env());
-    let c = Client::new(&host);
-    let (_, did) = registry(&c);
-    let cache = varnish(&host, &data);
-    let via = Client::at(&cache.url());
+    let t = cached("cache-fresh");
+    let (c, via, did) = (&t.c, &t.via, &t.did);
     let get = |path: &str| via.send("GET", path, None, &[], None).json();
     let ckan = |a: Value| a["result"]["resources"][0]["url"].clone();
     let dashboard = |a: Value| a["source_url"].clone();
@@ -106,12 +120,8 @@ fn a_change_shows_through_the_cache_within_its_freshness() {
 
 #[test]
 fn answers_to_a_token_or_a_cookie_never_come_from_the_cache() {
-    let data = data_dir("cache-private");
-    let host = serve!(&data, env());
-    let c = Client::new(&host);
-    let (oid, _) = registry(&c);
-    let cache = varnish(&host, &data);
-    let via = Client::at(&cache.url());
+    let t = cached("cache-private");
+    let (via, oid) = (&t.via, &t.oid);
     let admin = Who::user(1, "Admin");
     let org = format!("/api/v1/reporting-orgs/{oid}");
     for _ in 0..2 {
