@@ -4,6 +4,7 @@
 //! Identity Service's keys, and talks HTTP to it.
 
 mod idp;
+pub mod mail;
 pub use idp::{api_scopes, basic, serve_console, Idp};
 
 use ryd_authz::{jwks_document, SigningKey};
@@ -246,7 +247,7 @@ pub fn free_port() -> u16 {
 /// until the socket listening on that port is its own (Linux's `/proc`), else started
 /// again on another port. A port found free is not reserved: another test's server may
 /// take it before this one binds it, and a connection would then reach that server.
-fn start_on_free_port(what: &str, command: impl Fn(u16) -> Command) -> (std::process::Child, u16) {
+pub fn start_on_free_port(what: &str, command: impl Fn(u16) -> Command) -> (std::process::Child, u16) {
     for _ in 0..5 {
         let port = free_port();
         let mut child = command(port).spawn().unwrap_or_else(|e| panic!("{what} starts: {e}"));
@@ -629,7 +630,7 @@ impl Client {
 }
 
 /// The Python clients the tests drive, as pinned requirements.
-const PYTHON_CLIENTS: &[&str] = &["ckanapi==4.*", "PyJWT[crypto]==2.*"];
+const PYTHON_CLIENTS: &[&str] = &["ckanapi==4.*", "PyJWT[crypto]==2.*", "aiosmtpd==1.*"];
 
 /// Python with the clients the tests drive (`ckanapi`, `PyJWT`): a virtual environment
 /// under `target/py`, made from PyPI on first use, so `cargo test` needs no `pip` step.

@@ -1,9 +1,9 @@
 //! The end-to-end suites once more, on real Spin (`spin up` with the same spin.toml and
 //! `.wasm` files): every endpoint and its refusals, the CKAN API and its callers, the
 //! authorisation service, the Dashboard's read API, IATI Account's validate_cookie and
-//! back-channel logout, and the public reads through Varnish (`spin up --env` gives the
-//! components their freshness). `serve!` starts real Spin for them (their module path starts
-//! with `spin::`). The Spin binary is `RYD_SPIN`, else `../shared/tools/spin/spin`; with
+//! back-channel logout, the public reads through Varnish (`spin up --env` gives the
+//! components their freshness), and the emails the outbox holds. `serve!` starts real Spin
+//! for them (their module path starts with `spin::`). The Spin binary is `RYD_SPIN`, else `../shared/tools/spin/spin`; with
 //! neither, `build.rs` leaves these out and the one test below says so.
 
 #[cfg(real_spin)]
@@ -29,6 +29,10 @@ mod account;
 #[cfg(real_spin)]
 #[path = "cache.rs"]
 mod cache;
+
+#[cfg(real_spin)]
+#[path = "email.rs"]
+mod email;
 
 #[cfg(not(real_spin))]
 #[test]

@@ -7,6 +7,7 @@
 //! `ryd-host up` is the command line.
 
 pub mod build;
+pub mod deliver;
 pub mod dev;
 pub mod dev_idp;
 pub mod import;

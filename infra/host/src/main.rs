@@ -126,6 +126,46 @@ enum Command {
         #[arg(value_name = "DUMP", required = true)]
         files: Vec<PathBuf>,
     },
+    /// Send the outbox's emails over SMTP: the messages every change that must reach someone
+    /// wrote (join requests, approvals, role changes). Any number may run on one database.
+    #[command(
+        after_help = "Examples:\n  ryd-host deliver --smtp smtp://127.0.0.1:1025 --from 'IATI Registry <no-reply@example.org>' --once\n  RYD_SMTP_URL='smtp://user:secret@relay.example.org:587?tls=required' ryd-host deliver --runtime-config-file runtime-config.toml --from no-reply@example.org"
+    )]
+    Deliver {
+        #[command(flatten)]
+        manifest: ManifestArg,
+        #[command(flatten)]
+        state: StateArg,
+        /// The runtime configuration the application runs with (its default database).
+        #[arg(long, value_name = "FILE")]
+        runtime_config_file: Option<PathBuf>,
+        /// The SMTP relay: smtp://user:pass@host:587?tls=required (STARTTLS),
+        /// smtps://user:pass@host:465 (TLS), or smtp://host:port (unencrypted: a relay on
+        /// this machine or a test server only).
+        #[arg(long, env = "RYD_SMTP_URL", value_name = "URL", hide_env_values = true)]
+        smtp: String,
+        /// The sender, `Name <address>` or an address.
+        #[arg(long, env = "RYD_MAIL_FROM", value_name = "MAILBOX")]
+        from: String,
+        /// Drain what is due now, then exit (a scheduler's job, e.g. a Kubernetes CronJob).
+        #[arg(long)]
+        once: bool,
+        /// Between passes, when not --once.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = ryd_host::deliver::parse_duration)]
+        poll: std::time::Duration,
+        /// The first retry's delay; each later one doubles, up to an hour.
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = ryd_host::deliver::parse_duration)]
+        backoff: std::time::Duration,
+        /// Attempts before a message is given up (its reason kept for operators).
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        max_attempts: i64,
+        /// How long a claim holds its messages from other workers.
+        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = ryd_host::deliver::parse_duration)]
+        lease: std::time::Duration,
+        /// Messages claimed at once.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        batch: i64,
+    },
     /// Write a realistic synthetic registry as `ckanapi dump` JSON lines to standard output.
     #[command(after_help = "Example:\n  ryd-host generate --organisations 1600 --datasets 13000 > dump.jsonl")]
     Generate {
@@ -297,6 +337,36 @@ fn run(command: Command) -> Result<()> {
             let report = ryd_host::import::import_files(&dir.join("sqlite_db.db"), &files)?;
             print!("{report}");
             Ok(())
+        }
+        Command::Deliver {
+            manifest,
+            state,
+            runtime_config_file,
+            smtp,
+            from,
+            once,
+            poll,
+            backoff,
+            max_attempts,
+            lease,
+            batch,
+        } => {
+            use ryd_host::deliver;
+            let m = Manifest::load(&manifest.file)?;
+            let dir = state.options(&manifest.file).data_dir(&m);
+            let config = match &runtime_config_file {
+                Some(f) => ryd_host::runtime_config::RuntimeConfig::load(f, &dir)?,
+                None => ryd_host::runtime_config::RuntimeConfig::defaults(&dir),
+            };
+            let sql = deliver::open_default(&config)?;
+            let mailer = deliver::Smtp::new(&smtp, &from)?;
+            let options = deliver::Options { backoff, max_attempts, lease, batch, ..deliver::Options::default() };
+            if once {
+                let pass = deliver::drain(sql.as_ref(), &mailer, &options)?;
+                println!("sent {}, retrying {}, given up {}", pass.sent, pass.retrying, pass.given_up);
+                return Ok(());
+            }
+            deliver::run(sql.as_ref(), &mailer, &options, poll, &|| false)
         }
         Command::Generate { organisations, datasets, seed } => {
             use std::io::Write;

@@ -322,27 +322,34 @@ impl<'a> Ctx<'a> {
             (None, true) => application_name.clone(),
             (None, false) => ryd_store::members::user_name(self.sql(), caller.user_id())?,
         };
-        audit::append(
-            self.sql(),
-            &AuditEvent {
-                id: crate::ids::new_id(),
-                at: self.now(),
-                sub: p.sub.clone(),
-                user_id: caller.user_id().to_string(),
-                user_name,
-                client_id: p.client_id.clone(),
-                application_id,
-                application_name,
-                action: action.into(),
-                target_type: target_type.into(),
-                target_id: target_id.into(),
-                organisation_id: org.map(|o| o.id.clone()).unwrap_or_default(),
-                organisation_name: org.map(|o| o.field("human_readable_name").to_string()).unwrap_or_default(),
-                before: before.map(|v| v.to_string()),
-                after: after.map(|v| v.to_string()),
-            },
-        )?;
-        Ok(())
+        let event = AuditEvent {
+            id: crate::ids::new_id(),
+            at: self.now(),
+            sub: p.sub.clone(),
+            user_id: caller.user_id().to_string(),
+            user_name,
+            client_id: p.client_id.clone(),
+            application_id,
+            application_name,
+            action: action.into(),
+            target_type: target_type.into(),
+            target_id: target_id.into(),
+            organisation_id: org.map(|o| o.id.clone()).unwrap_or_default(),
+            organisation_name: org.map(|o| o.field("human_readable_name").to_string()).unwrap_or_default(),
+            before: before.as_ref().map(Value::to_string),
+            after: after.as_ref().map(Value::to_string),
+        };
+        audit::append(self.sql(), &event)?;
+        // The notices it causes, in the same transaction (the outbox).
+        crate::notify::enqueue(
+            self.ports,
+            &self.req.base_url,
+            self.now_millis,
+            &event,
+            org,
+            before.as_ref(),
+            after.as_ref(),
+        )
     }
 
     /// Runs a write in one transaction, so a failure halfway changes nothing. With an

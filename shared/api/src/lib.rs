@@ -18,6 +18,7 @@ pub mod context;
 pub mod error;
 mod handlers;
 pub mod ids;
+mod notify;
 pub mod openapi;
 pub mod ports;
 pub mod routes;

@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod native;
 pub mod objects;
 pub mod orgs;
+pub mod outbox;
 pub mod page_cache;
 pub mod pipeline;
 pub mod public;

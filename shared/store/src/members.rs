@@ -122,3 +122,27 @@ pub fn add_superadmin(sql: &dyn Sql, user_id: &str, at: &str) -> Result<(), SqlE
     sql.execute("INSERT OR IGNORE INTO superadmins (user_id, created_at) VALUES (?, ?)", &[user_id.into(), at.into()])?;
     Ok(())
 }
+
+/// A known user's (name, email).
+pub fn profile(sql: &dyn Sql, id: &str) -> Result<Option<(String, String)>, SqlError> {
+    Ok(sql.execute("SELECT name, email FROM users WHERE id = ?", &[id.into()])?.first().map(|r| (r.text(0), r.text(1))))
+}
+
+/// (name, email) of every admin of the organisation.
+pub fn admin_profiles(sql: &dyn Sql, org_id: &str) -> Result<Vec<(String, String)>, SqlError> {
+    let rows = sql.execute(
+        "SELECT u.name, u.email FROM roles r JOIN users u ON u.id = r.user_id \
+         WHERE r.organisation_id = ? AND r.role = 'admin' ORDER BY u.name, u.id",
+        &[org_id.into()],
+    )?;
+    Ok(rows.iter().map(|r| (r.text(0), r.text(1))).collect())
+}
+
+/// (name, email) of every known superadmin, by the table or by their last token's role.
+pub fn superadmin_profiles(sql: &dyn Sql) -> Result<Vec<(String, String)>, SqlError> {
+    let rows = sql.execute(
+        "SELECT name, email FROM users WHERE superadmin_role OR id IN (SELECT user_id FROM superadmins) ORDER BY name, id",
+        &[],
+    )?;
+    Ok(rows.iter().map(|r| (r.text(0), r.text(1))).collect())
+}

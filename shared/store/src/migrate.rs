@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_list_pages.sql"),
     include_str!("../migrations/0011_account_sessions.sql"),
     include_str!("../migrations/0012_console.sql"),
+    include_str!("../migrations/0013_outbox.sql"),
 ];
 
 /// The version a fully migrated database has.

@@ -191,6 +191,7 @@ impl World {
             "group_members",
             "group_datasets",
             "group_metadata",
+            "outbox",
         ];
         let mut out = String::new();
         for t in tables {

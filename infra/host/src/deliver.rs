@@ -1,0 +1,327 @@
+//! `ryd-host deliver`: the outbox's email worker (infra/README.md, "Email").
+//!
+//! It claims due messages under a lease ([`ryd_store::outbox::claim`]), sends each over
+//! SMTP, and marks it sent, or failed with its reason: due again after a backoff that
+//! doubles, given up after `max_attempts` or at once on a permanent refusal (SMTP 5xx).
+//! Any number of workers may drain one database: a claim is one statement, so no two
+//! workers hold one message. A worker killed between the relay's "250 OK" and its mark
+//! leaves that one message to be sent again when its lease ends: delivery is at least
+//! once, and the message keeps its `Message-ID` for receivers that deduplicate.
+
+use crate::runtime_config::{Database, RuntimeConfig};
+use anyhow::{anyhow, bail, Context, Result};
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::{Message, SmtpTransport, Transport};
+use ryd_store::native::NativeSql;
+use ryd_store::outbox::{self, NewMessage};
+use ryd_store::{Rows, Sql, SqlError, Value};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The channel this worker drains.
+pub const CHANNEL: &str = "email";
+
+/// How the worker runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// This worker's name in the leases it takes (unique per process).
+    pub owner: String,
+    /// Messages claimed at once.
+    pub batch: i64,
+    /// How long a claim holds its messages: longer than sending a batch can take.
+    pub lease: Duration,
+    /// The first retry's delay; each later one doubles, up to an hour.
+    pub backoff: Duration,
+    /// Attempts before a message is given up.
+    pub max_attempts: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            owner: format!("deliver-{}-{}", std::process::id(), millis_now()),
+            batch: 20,
+            lease: Duration::from_secs(300),
+            backoff: Duration::from_secs(30),
+            max_attempts: 10,
+        }
+    }
+}
+
+/// Why a send failed, and whether trying again could help.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The relay refused for good (SMTP 5xx): trying again cannot help.
+    pub permanent: bool,
+    /// What the relay or the connection said.
+    pub reason: String,
+}
+
+/// Something that sends one message.
+pub trait Mailer {
+    /// Sends `message` (its id as its Message-ID).
+    fn send(&self, message: &NewMessage) -> Result<(), Failure>;
+}
+
+/// An SMTP relay, by URL (lettre's syntax): `smtp://user:pass@host:587?tls=required`
+/// (STARTTLS), `smtps://user:pass@host:465` (TLS), `smtp://host:port` (unencrypted: a relay
+/// on the same machine, or a test server).
+pub struct Smtp {
+    transport: SmtpTransport,
+    from: Mailbox,
+    domain: String,
+}
+
+impl Smtp {
+    /// A relay at `url`, sending as `from` (`IATI Registry <no-reply@example.org>`).
+    pub fn new(url: &str, from: &str) -> Result<Self> {
+        let transport = SmtpTransport::from_url(url)
+            .with_context(|| "the SMTP URL (smtp://[user:pass@]host[:port][?tls=required], or smtps://…)")?
+            .timeout(Some(Duration::from_secs(30)))
+            .build();
+        let from: Mailbox = from.parse().with_context(|| format!("the sender {from:?}"))?;
+        let domain = from.email.domain().to_string();
+        Ok(Smtp { transport, from, domain })
+    }
+
+    /// The message as sent: text and HTML alternatives, headers from values that are
+    /// one line each (ryd-notify makes them so; lettre encodes what is not ASCII).
+    pub fn build(&self, m: &NewMessage) -> Result<Message, Failure> {
+        let permanent = |reason: String| Failure { permanent: true, reason };
+        let to_address = m.recipient.parse().map_err(|e| permanent(format!("recipient {:?}: {e}", m.recipient)))?;
+        let to_name = ryd_notify::one_line(&m.recipient_name);
+        let to = Mailbox::new((!to_name.is_empty()).then_some(to_name), to_address);
+        Message::builder()
+            .message_id(Some(format!("<{}@{}>", m.id, self.domain)))
+            .from(self.from.clone())
+            .to(to)
+            .subject(ryd_notify::one_line(&m.subject))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(m.body_text.clone()))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(m.body_html.clone())),
+            )
+            .map_err(|e| permanent(format!("building the message: {e}")))
+    }
+}
+
+impl Mailer for Smtp {
+    fn send(&self, m: &NewMessage) -> Result<(), Failure> {
+        let message = self.build(m)?;
+        self.transport
+            .send(&message)
+            .map(|_| ())
+            .map_err(|e| Failure { permanent: e.is_permanent(), reason: e.to_string() })
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Messages sent.
+    pub sent: u64,
+    /// Messages that failed and will be tried again.
+    pub retrying: u64,
+    /// Messages given up.
+    pub given_up: u64,
+}
+
+fn millis_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// When attempt `attempts` (1-based) failed at `now`, when the next may be: `backoff`
+/// doubled per attempt, at most an hour.
+pub fn retry_at(now: i64, attempts: i64, backoff: Duration) -> i64 {
+    let base = backoff.as_millis().min(i64::MAX as u128) as i64;
+    let doubled = base.saturating_mul(1_i64 << (attempts - 1).clamp(0, 30));
+    now.saturating_add(doubled.min(3_600_000))
+}
+
+/// Sends every message due now, batch after batch, until none is due.
+pub fn drain(sql: &dyn Sql, mailer: &dyn Mailer, o: &Options) -> Result<Pass> {
+    let mut pass = Pass::default();
+    loop {
+        let now = millis_now();
+        let lease_until = now + o.lease.as_millis() as i64;
+        let held = outbox::claim(sql, CHANNEL, &o.owner, now, lease_until, o.batch).context("claiming messages")?;
+        if held.is_empty() {
+            return Ok(pass);
+        }
+        for c in held {
+            let m = &c.message;
+            match mailer.send(m) {
+                Ok(()) => {
+                    if !outbox::mark_sent(sql, c.seq, &o.owner, millis_now()).context("marking a message sent")? {
+                        eprintln!("deliver: {} was sent after its lease ended (the lease is too short)", m.id);
+                    }
+                    pass.sent += 1;
+                }
+                Err(f) => {
+                    let now = millis_now();
+                    let give_up = f.permanent || c.attempts >= o.max_attempts;
+                    let next = (!give_up).then(|| retry_at(now, c.attempts, o.backoff));
+                    outbox::mark_failed(sql, c.seq, &o.owner, now, &f.reason, next).context("recording a failure")?;
+                    eprintln!(
+                        "deliver: {} ({}) to {}: attempt {} failed: {}{}",
+                        m.id,
+                        m.event,
+                        m.recipient,
+                        c.attempts,
+                        f.reason,
+                        if give_up { " (given up)" } else { "" }
+                    );
+                    if give_up {
+                        pass.given_up += 1;
+                    } else {
+                        pass.retrying += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Drains, then every `poll` drains again, until `stop` says so (checked between passes).
+pub fn run(sql: &dyn Sql, mailer: &dyn Mailer, o: &Options, poll: Duration, stop: &dyn Fn() -> bool) -> Result<()> {
+    loop {
+        let pass = drain(sql, mailer, o)?;
+        if pass != Pass::default() {
+            eprintln!("deliver: sent {}, retrying {}, given up {}", pass.sent, pass.retrying, pass.given_up);
+        }
+        if stop() {
+            return Ok(());
+        }
+        std::thread::sleep(poll);
+    }
+}
+
+/// The application's `default` database as the runtime configuration places it: a local
+/// file (migrated if new, as the first request would) or a libSQL server.
+pub fn open_default(config: &RuntimeConfig) -> Result<Box<dyn Sql>> {
+    match config.databases.get("default") {
+        Some(Database::Local(path)) => {
+            let db = NativeSql::open(path).map_err(|e| anyhow!("{}: {}", path.display(), e.message))?;
+            db.execute("PRAGMA busy_timeout = 5000", &[]).map_err(|e| anyhow!(e.message))?;
+            ryd_store::migrate(&db).map_err(|e| anyhow!("{}: {}", path.display(), e.message))?;
+            Ok(Box::new(db))
+        }
+        Some(Database::LibSql { url, token }) => Ok(Box::new(RemoteSql::connect(url, token)?)),
+        None => bail!("the runtime configuration has no default database"),
+    }
+}
+
+/// [`Sql`] on a libSQL server, each statement one HTTP request, for a worker thread.
+pub struct RemoteSql {
+    runtime: tokio::runtime::Runtime,
+    conn: libsql::Connection,
+}
+
+impl RemoteSql {
+    /// A client of the server at `url`.
+    pub fn connect(url: &str, token: &str) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let conn = runtime.block_on(async {
+            let db = libsql::Builder::new_remote(url.to_string(), token.to_string()).build().await?;
+            db.connect()
+        })?;
+        Ok(RemoteSql { runtime, conn })
+    }
+}
+
+impl Sql for RemoteSql {
+    fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        let params: Vec<libsql::Value> = params
+            .iter()
+            .map(|v| match v {
+                Value::Null => libsql::Value::Null,
+                Value::Integer(n) => libsql::Value::Integer(*n),
+                Value::Real(n) => libsql::Value::Real(*n),
+                Value::Text(s) => libsql::Value::Text(s.clone()),
+                Value::Blob(b) => libsql::Value::Blob(b.clone()),
+            })
+            .collect();
+        let err = |e: libsql::Error| SqlError::from_message(e.to_string());
+        self.runtime.block_on(async {
+            let mut rows = self.conn.query(statement, libsql::params_from_iter(params)).await.map_err(err)?;
+            let count = rows.column_count();
+            let columns = (0..count).map(|i| rows.column_name(i).unwrap_or_default().to_string()).collect();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().await.map_err(err)? {
+                let mut values = Vec::with_capacity(count.max(0) as usize);
+                for i in 0..count {
+                    values.push(match row.get_value(i).map_err(err)? {
+                        libsql::Value::Null => Value::Null,
+                        libsql::Value::Integer(n) => Value::Integer(n),
+                        libsql::Value::Real(n) => Value::Real(n),
+                        libsql::Value::Text(s) => Value::Text(s),
+                        libsql::Value::Blob(b) => Value::Blob(b),
+                    });
+                }
+                out.push(values);
+            }
+            Ok(Rows { columns, rows: out })
+        })
+    }
+
+    fn refuses_settings(&self) -> bool {
+        true
+    }
+}
+
+/// `"200ms"`, `"5s"`, `"2m"`, `"1h"` (the CLI's durations).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().map_err(|_| format!("{s:?}: a number then ms, s, m or h"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(format!("{s:?}: a number then ms, s, m or h")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let b = Duration::from_secs(30);
+        assert_eq!(retry_at(0, 1, b), 30_000);
+        assert_eq!(retry_at(0, 2, b), 60_000);
+        assert_eq!(retry_at(0, 5, b), 480_000);
+        assert_eq!(retry_at(0, 9, b), 3_600_000);
+        assert_eq!(retry_at(0, 60, b), 3_600_000);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn a_name_cannot_add_a_header() {
+        let smtp = Smtp::new("smtp://127.0.0.1:1", "IATI Registry <no-reply@example.org>").unwrap();
+        let m = NewMessage {
+            id: "m1".into(),
+            recipient: "ada@example.org".into(),
+            recipient_name: "Ada\r\nBcc: evil@example.org".into(),
+            subject: "Hi\r\nBcc: evil@example.org".into(),
+            body_text: "text".into(),
+            body_html: "<p>html</p>".into(),
+            ..Default::default()
+        };
+        let raw = String::from_utf8(smtp.build(&m).unwrap().formatted()).unwrap();
+        let headers = raw.split("\r\n\r\n").next().unwrap();
+        assert!(!headers.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{headers}");
+        assert!(headers.contains("Message-ID: <m1@example.org>"), "{headers}");
+        let bad = NewMessage { recipient: "a@example.org\r\nBcc: evil@example.org".into(), ..m };
+        assert!(smtp.build(&bad).is_err_and(|f| f.permanent));
+    }
+}

@@ -1,0 +1,75 @@
+//! The outbox's leases against real SQLite: claims never overlap, a lapsed lease frees its
+//! rows, a lost lease cannot mark, failures retry then give up with their reason.
+
+use ryd_store::migrate;
+use ryd_store::native::NativeSql;
+use ryd_store::outbox::{backlog, claim, enqueue, mark_failed, mark_sent, unsent, Backlog, NewMessage};
+
+fn db_with(n: usize) -> NativeSql {
+    let db = NativeSql::in_memory();
+    migrate(&db).unwrap();
+    for i in 0..n {
+        let m = NewMessage {
+            id: format!("m{i}"),
+            channel: "email".into(),
+            event: "join_requested".into(),
+            recipient: format!("r{i}@example.org"),
+            subject: "s".into(),
+            ..Default::default()
+        };
+        enqueue(&db, &m, 1_000 + i as i64).unwrap();
+    }
+    db
+}
+
+fn ids(c: &[ryd_store::outbox::Claimed]) -> Vec<String> {
+    c.iter().map(|c| c.message.id.clone()).collect()
+}
+
+#[test]
+fn claims_never_overlap_and_a_lapsed_lease_frees_its_rows() {
+    let db = db_with(5);
+    let now = 10_000;
+    let a = claim(&db, "email", "a", now, now + 60_000, 3).unwrap();
+    assert_eq!(ids(&a), ["m0", "m1", "m2"]);
+    let b = claim(&db, "email", "b", now, now + 60_000, 10).unwrap();
+    assert_eq!(ids(&b), ["m3", "m4"]);
+    assert!(claim(&db, "email", "c", now, now + 60_000, 10).unwrap().is_empty());
+    assert!(claim(&db, "webhook", "c", now, now + 60_000, 10).unwrap().is_empty(), "another channel's rows");
+    // b finishes; a dies holding its rows.
+    for c in &b {
+        assert!(mark_sent(&db, c.seq, "b", now + 1).unwrap());
+    }
+    assert!(!mark_sent(&db, a[0].seq, "b", now + 1).unwrap(), "not b's lease");
+    // Until a's lease ends its rows are a's; then they are due again, counted as a second attempt.
+    assert!(claim(&db, "email", "c", now + 59_999, now + 120_000, 10).unwrap().is_empty());
+    let c = claim(&db, "email", "c", now + 60_000, now + 120_000, 10).unwrap();
+    assert_eq!(ids(&c), ["m0", "m1", "m2"]);
+    assert!(c.iter().all(|c| c.attempts == 2));
+    assert!(!mark_sent(&db, c[0].seq, "a", now + 60_001).unwrap(), "a lost its lease: it cannot mark");
+    assert!(mark_sent(&db, c[0].seq, "c", now + 60_001).unwrap());
+    assert!(!mark_sent(&db, c[0].seq, "c", now + 60_002).unwrap(), "sent once");
+    assert_eq!(
+        backlog(&db).unwrap(),
+        Backlog { pending: 2, retrying: 0, given_up: 0, sent: 3, oldest_pending_at: Some(1_001) }
+    );
+}
+
+#[test]
+fn a_failure_waits_its_backoff_and_a_give_up_keeps_its_reason() {
+    let db = db_with(1);
+    let held = claim(&db, "email", "w", 5_000, 65_000, 1).unwrap();
+    assert!(mark_failed(&db, held[0].seq, "w", 5_001, "421 try later", Some(35_000)).unwrap());
+    assert!(claim(&db, "email", "w", 34_999, 95_000, 1).unwrap().is_empty(), "not before its backoff");
+    let again = claim(&db, "email", "w", 35_000, 95_000, 1).unwrap();
+    assert_eq!(again[0].attempts, 2);
+    assert_eq!(backlog(&db).unwrap().retrying, 1);
+    assert!(mark_failed(&db, again[0].seq, "w", 35_001, "550 no such user", None).unwrap());
+    assert!(claim(&db, "email", "w", i64::MAX / 2, i64::MAX / 2, 1).unwrap().is_empty(), "given up for good");
+    let b = backlog(&db).unwrap();
+    assert_eq!((b.pending, b.given_up, b.oldest_pending_at), (0, 1, None));
+    let listed = unsent(&db, 10).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_error.as_deref(), Some("550 no such user"));
+    assert_eq!(listed[0].given_up_at, Some(35_001));
+}
