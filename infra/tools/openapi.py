@@ -85,7 +85,11 @@ S["AccessCheck"] = {"allOf": [{"$ref": "#/components/schemas/BaseResponse"}, {"t
                     "data": {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}}}}]}
 S["Health"] = {"type": "object", "required": ["status", "version", "database"], "properties": {
     "status": {"type": "string", "enum": ["ok", "unavailable"]}, "version": {"type": "string"},
-    "database": {"type": "string", "enum": ["ok", "unavailable"]}}}
+    "database": {"type": "string", "enum": ["ok", "unavailable"]},
+    "outbox": {"type": "object", "required": ["status", "pending", "oldest_pending_seconds"],
+               "description": "Email waiting to be sent; `behind` when the oldest waited longer than RYD_OUTBOX_MAX_AGE (900 s).",
+               "properties": {"status": {"type": "string", "enum": ["ok", "behind"]}, "pending": {"type": "integer"},
+                              "oldest_pending_seconds": {"type": "integer", "nullable": True}}}}}
 
 # The reference's own examples answer `"error": null` on success, but its schemas declare
 # `error` a (non-nullable) object: say what every answer really carries.
@@ -356,12 +360,277 @@ paths["/changes"] = {"get": {"tags": ["Change feed"], "operationId": "changes", 
         "latest": {"type": "string", "description": "The newest change: where a mirror that has just listed everything starts."}}})),
         "400": errors["400"]}}}
 
+# The outbox (infra/README.md, "Email"), for superadmins.
+S["Outbox"] = data({"type": "object", "required": ["pending", "retrying", "given_up", "sent", "oldest_pending_at",
+    "oldest_pending_seconds", "unsent"], "properties": {
+    "pending": {"type": "integer", "description": "Not yet sent nor given up."},
+    "retrying": {"type": "integer", "description": "Of those, failed at least once."},
+    "given_up": {"type": "integer"}, "sent": {"type": "integer"},
+    "oldest_pending_at": {"type": "string", "format": "date-time", "nullable": True},
+    "oldest_pending_seconds": {"type": "integer", "nullable": True},
+    "unsent": {"type": "array", "items": {"type": "object", "required": ["id", "channel", "event", "recipient", "subject",
+        "state", "attempts", "created_at", "next_attempt_at", "given_up_at", "last_error"], "properties": {
+        "id": {"type": "string", "description": "The message's id (its Message-ID)."},
+        "channel": {"type": "string", "enum": ["email"]}, "event": {"type": "string"},
+        "recipient": {"type": "string"}, "subject": {"type": "string"},
+        "state": {"type": "string", "enum": ["pending", "retrying", "given_up"]}, "attempts": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "next_attempt_at": {"type": "string", "format": "date-time", "nullable": True},
+        "given_up_at": {"type": "string", "format": "date-time", "nullable": True},
+        "last_error": {"type": "string", "nullable": True}}}}}})
+paths["/admin/outbox"] = {"get": {"tags": TAG, "operationId": "outbox", "security": user_only,
+    "summary": "The outbox: counts, and the unsent emails oldest first with their attempts and last error (superadmins).",
+    "parameters": [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+    "responses": {**ok({"$ref": "#/components/schemas/Outbox"}), **errors}}}
+
 paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
                                   "responses": ok({"type": "object"})}}
 paths["/health"] = {"servers": [{"url": "/"}], "get": {"tags": ["Miscellaneous"], "operationId": "health",
                     "summary": "200 when the database answers, 503 when not (no token).",
                     "responses": {**ok({"$ref": "#/components/schemas/Health"}), "503": {"description": "Database unavailable.",
                                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}}
+
+ACCOUNT_PATHS = r'''{
+ "/account/backchannel-logout": {
+  "servers": [
+   {
+    "url": "/"
+   }
+  ],
+  "post": {
+   "tags": [
+    "IATI Account"
+   ],
+   "operationId": "backchannel_logout",
+   "summary": "OpenID Connect Back-Channel Logout 1.0: the Identity Service ends a user's sessions here.",
+   "description": "Called by the Identity Service, not by publishing tools. The `logout_token` is a JWT signed with the issuer's keys (`typ` `logout+jwt` when typed), for this console's client (`account_client_id`), with the back-channel logout event, `sid` and/or `sub`, a `jti` accepted once, and no `nonce`. Every IATI Account session with that `sid` (or, with `sub` alone, every session of that subject) ends. Never cached.",
+   "requestBody": {
+    "required": true,
+    "content": {
+     "application/x-www-form-urlencoded": {
+      "schema": {
+       "type": "object",
+       "required": [
+        "logout_token"
+       ],
+       "properties": {
+        "logout_token": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   },
+   "responses": {
+    "200": {
+     "description": "The sessions are ended (an empty body).",
+     "content": {
+      "text/plain": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     }
+    },
+    "400": {
+     "description": "The logout token was refused; `error_description` says why.",
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "error",
+         "error_description"
+        ],
+        "properties": {
+         "error": {
+          "type": "string",
+          "enum": [
+           "invalid_request"
+          ]
+         },
+         "error_description": {
+          "type": "string"
+         }
+        }
+       }
+      }
+     }
+    },
+    "503": {
+     "$ref": "#/components/responses/ServiceUnavailable"
+    }
+   }
+  }
+ },
+ "/account/login": {
+  "servers": [
+   {
+    "url": "/"
+   }
+  ],
+  "get": {
+   "tags": [
+    "IATI Account"
+   ],
+   "operationId": "account_login",
+   "summary": "Starts signing in to IATI Account: the authorization code flow with PKCE, state and nonce, as a confidential client.",
+   "description": "For browsers. The state, PKCE verifier, nonce and return path stay on the server under the id in a short-lived `__Host-` cookie. `return_to` must be a local path; anything else is replaced by `/account`.",
+   "parameters": [
+    {
+     "name": "return_to",
+     "in": "query",
+     "required": false,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "responses": {
+    "302": {
+     "description": "To the Identity Service (with `Set-Cookie: __Host-ryd-login=…`), or after sign-in to the page asked for (with `Set-Cookie: __Host-ryd-session=…`).",
+     "headers": {
+      "Location": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     },
+     "content": {
+      "text/plain": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     }
+    },
+    "400": {
+     "description": "Sign-in refused: an HTML page saying why (the provider's own words escaped), with a link to start again.",
+     "content": {
+      "text/html": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     }
+    },
+    "503": {
+     "description": "The Identity Service did not answer (the error envelope; retry), or IATI Account is not configured here (an HTML page naming the variables to set).",
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/BaseResponse"
+       }
+      },
+      "text/html": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     }
+    }
+   }
+  }
+ },
+ "/account/callback": {
+  "servers": [
+   {
+    "url": "/"
+   }
+  ],
+  "get": {
+   "tags": [
+    "IATI Account"
+   ],
+   "operationId": "account_callback",
+   "summary": "Where the Identity Service sends the browser back: the code is exchanged, the ID token checked, a new session begun.",
+   "description": "Register `https://<host>/account/callback` as the console client's redirect URI. The pending sign-in is used once; `state` must match; the ID token is verified with the issuer's keys and checked as OIDC Core §3.1.3.7 says (iss, aud, azp, exp, iat, nonce). The provider's tokens stay on the server.",
+   "parameters": [
+    {
+     "name": "code",
+     "in": "query",
+     "required": false,
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "state",
+     "in": "query",
+     "required": false,
+     "schema": {
+      "type": "string"
+     }
+    },
+    {
+     "name": "error",
+     "in": "query",
+     "required": false,
+     "schema": {
+      "type": "string"
+     }
+    }
+   ],
+   "responses": {
+    "302": {
+     "description": "To the Identity Service (with `Set-Cookie: __Host-ryd-login=…`), or after sign-in to the page asked for (with `Set-Cookie: __Host-ryd-session=…`).",
+     "headers": {
+      "Location": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     },
+     "content": {
+      "text/plain": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     }
+    },
+    "400": {
+     "description": "Sign-in refused: an HTML page saying why (the provider's own words escaped), with a link to start again.",
+     "content": {
+      "text/html": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     }
+    },
+    "503": {
+     "description": "The Identity Service did not answer (the error envelope; retry), or IATI Account is not configured here (an HTML page naming the variables to set).",
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/BaseResponse"
+       }
+      },
+      "text/html": {
+       "schema": {
+        "type": "string"
+       }
+      }
+     }
+    }
+   }
+  }
+ }
+}'''
+
+# IATI Account's endpoints that other systems call (issue 18; shared/iati-account/README.md), and its
+# session-bound API keys.
+doc["tags"].append({"name": "IATI Account", "description": "The browser console's endpoints that other systems call (issue 18)."})
+S["ApiKey"]["required"].append("session_bound")
+S["ApiKey"]["properties"]["session_bound"] = {"type": "boolean",
+    "description": "Whether the key works only while the IATI Account sign-in that made it lasts."}
+paths["/api-keys"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["session_bound"] = {
+    "type": "boolean", "default": False,
+    "description": "Bind the key to the caller's IATI Account session (the console's API-key page only; a bearer token is refused): it stops validating when that session ends."}
+paths.update(json.loads(ACCOUNT_PATHS))
+
 
 with open(OUT, "w") as f:
     json.dump(doc, f, indent=1, ensure_ascii=False)

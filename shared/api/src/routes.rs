@@ -2,7 +2,7 @@
 
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{api_keys, authz, datasets, groups, misc, orgs, pipeline, scoped_tokens, tools, users};
+use crate::handlers::{api_keys, authz, datasets, groups, misc, orgs, outbox, pipeline, scoped_tokens, tools, users};
 use crate::Reply;
 use ryd_authz::Endpoint;
 
@@ -137,6 +137,7 @@ pub const AUTHZ: Component = Component {
         r("POST", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::create),
         r("DELETE", "/api/v1/api-keys/{key_id}", Token(E::ApiKeys), api_keys::revoke),
         r("POST", "/api/v1/admin/api-keys", Token(E::ImportApiKey), api_keys::import),
+        r("GET", "/api/v1/admin/outbox", Token(E::Outbox), outbox::read),
         r("POST", "/api/3/action/validate_api_key", Token(E::ValidateApiKey), api_keys::validate),
         r("GET", "/api/v1/groups", Token(E::Groups), groups::list),
         r("POST", "/api/v1/groups", Token(E::Groups), groups::create),

@@ -319,6 +319,7 @@ fn every_happy_path_answer_validates_against_the_document() {
             "/api/v1/authz/check".into(),
             Some(json!({"checks": [{"authorisation": "update-dataset", "object": format!("dataset/{d}")}]})),
         ),
+        (&c.superadmin, "GET", "/api/v1/admin/outbox".into(), None),
         (&c.superadmin, "PUT", "/api/v1/admin/revocations/clients/some-app".into(), None),
         (&c.superadmin, "DELETE", "/api/v1/admin/revocations/clients/some-app".into(), None),
         (&c.superadmin, "PUT", format!("/api/v1/admin/revocations/users/{}", c.outsider.uid), None),

@@ -190,3 +190,48 @@ fn a_write_that_rolls_back_leaves_no_message() {
     assert_eq!(r.status, 500, "{}", r.json_body());
     assert_eq!(w.snapshot(), before, "the change, its audit event and its message all rolled back");
 }
+
+#[test]
+fn superadmins_see_the_backlog_and_why_a_message_failed_and_nobody_else_does() {
+    let c = Cast::new();
+    let w = &c.world;
+    let pending = outbox::backlog(&w.ports.sql).unwrap().pending;
+    assert!(pending >= 2, "the cast's join requests wrote messages");
+    // A worker took one and the relay refused it for good.
+    let held = outbox::claim(&w.ports.sql, "email", "w1", T0 * 1000, T0 * 1000 + 60_000, 1).unwrap();
+    outbox::mark_failed(&w.ports.sql, held[0].seq, "w1", T0 * 1000, "550 5.1.1 no such user", None).unwrap();
+    let body = expect(&w.call(Some(&c.superadmin), "GET", "/api/v1/admin/outbox?limit=10", None), 200);
+    let data = &body["data"];
+    assert_eq!((data["pending"].as_i64(), data["given_up"].as_i64()), (Some(pending - 1), Some(1)), "{data}");
+    let unsent = data["unsent"].as_array().unwrap();
+    assert_eq!(unsent.len() as i64, pending);
+    let failed = unsent.iter().find(|m| m["state"] == "given_up").expect("the given-up message listed");
+    assert_eq!(failed["last_error"], "550 5.1.1 no such user");
+    assert_eq!(failed["id"], held[0].message.id.as_str());
+    assert_eq!(failed["next_attempt_at"], serde_json::Value::Null);
+    // Everyone else: refused, and told why.
+    for who in [&c.admin, &c.outsider] {
+        let r = w.call(Some(who), "GET", "/api/v1/admin/outbox", None);
+        let body = expect(&r, 403);
+        assert!(body["error"]["error_msg"].as_str().unwrap().contains("superadmin"), "{body}");
+    }
+    expect(&w.call(Some(&c.superadmin), "GET", "/api/v1/admin/outbox?limit=0", None), 400);
+}
+
+#[test]
+fn health_reports_an_outbox_left_behind() {
+    let c = Cast::new();
+    let w = &c.world;
+    let health = || expect(&w.raw(ryd_api::Request::new("GET", "/health")), 200);
+    let h = health();
+    assert_eq!(h["outbox"]["status"], "ok", "{h}");
+    assert!(h["outbox"]["pending"].as_i64().unwrap() >= 2);
+    // Sixteen minutes later nobody has sent them: behind (the bound is 15 minutes).
+    w.ports.now_ms.set(w.ports.now_ms.get() + 16 * 60 * 1000);
+    let h = health();
+    assert_eq!((h["status"].as_str(), h["outbox"]["status"].as_str()), (Some("ok"), Some("behind")), "{h}");
+    assert!(h["outbox"]["oldest_pending_seconds"].as_i64().unwrap() >= 16 * 60);
+    // The operator's bound, from the component's environment.
+    w.ports.env.borrow_mut().insert("RYD_OUTBOX_MAX_AGE".into(), "3600".into());
+    assert_eq!(health()["outbox"]["status"], "ok");
+}

@@ -75,6 +75,8 @@ pub enum Endpoint {
     Groups,
     /// The data pipeline's facts about datasets' files (superadmins and pipeline clients).
     SetPipelineFacts,
+    /// The outbox's backlog, failures and last errors (superadmins).
+    Outbox,
 }
 
 /// Who may call an endpoint at all, beyond its scopes (checked before the handler runs).
@@ -158,6 +160,7 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
         rule(AuthzToken, RYD, true),
         rule(ApiKeys, RYD, true),
         superadmin(ImportApiKey, RYD, "import an API key for a user"),
+        superadmin(Outbox, RYD, "see the outbox"),
         ScopeRule {
             endpoint: ValidateApiKey,
             scopes: RYD,
@@ -265,7 +268,7 @@ mod tests {
     use super::*;
     use Endpoint::*;
 
-    const ALL: [Endpoint; 36] = [
+    const ALL: [Endpoint; 37] = [
         AccessCheck,
         ListTools,
         UserRoles,
@@ -302,6 +305,7 @@ mod tests {
         ValidateApiKey,
         Groups,
         SetPipelineFacts,
+        Outbox,
     ];
 
     fn s(list: &[&str]) -> Vec<String> {
@@ -371,7 +375,8 @@ mod tests {
                 AuthzToken,
                 ApiKeys,
                 ImportApiKey,
-                Groups
+                Groups,
+                Outbox
             ]
         );
     }

@@ -89,6 +89,38 @@ pub struct OrgRow {
     pub approved: bool,
 }
 
+/// The outbox at a glance (a superadmin's page).
+pub struct OutboxSummary {
+    /// Messages waiting (not sent, not given up).
+    pub pending: i64,
+    /// Of those, how many failed at least once.
+    pub retrying: i64,
+    /// Messages given up.
+    pub given_up: i64,
+    /// Messages sent.
+    pub sent: i64,
+    /// How long the oldest waiting message has waited, in seconds.
+    pub oldest_pending_seconds: Option<i64>,
+}
+
+/// One unsent message.
+pub struct OutboxRow {
+    /// What happened (`join_requested`, …).
+    pub event: String,
+    /// To whom.
+    pub recipient: String,
+    /// Its subject.
+    pub subject: String,
+    /// `pending`, `retrying` or `given_up`.
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// When written.
+    pub created_at: String,
+    /// The last failure's reason, if any.
+    pub last_error: String,
+}
+
 /// What the signed-in user may do on an organisation (from the permission table).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OrgRights {

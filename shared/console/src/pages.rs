@@ -1,7 +1,7 @@
 //! The console's pages. Each takes its [`Frame`] and view data and returns the document.
 
 use crate::parts::{button_form, csrf, document, field};
-use crate::{DatasetPage, Field, FoundOrg, Frame, KeyRow, NewKey, OrgPage, OrgRow};
+use crate::{DatasetPage, Field, FoundOrg, Frame, KeyRow, NewKey, OrgPage, OrgRow, OutboxRow, OutboxSummary};
 use maud::html;
 
 /// The roles an admin may give (value, label), in the permission table's order.
@@ -52,7 +52,10 @@ pub fn home(frame: &Frame, orgs: &[OrgRow], superadmin: bool) -> String {
         html! {
             @if superadmin {
                 p { "As a superadmin you may open any organisation: " a href="/account/find" { "find it by name" } "." }
-                p { a.button href="/account/queue" { "Organisations awaiting approval" } }
+                p {
+                    a.button href="/account/queue" { "Organisations awaiting approval" } " "
+                    a.button href="/account/outbox" { "Email outbox" }
+                }
             } @else if orgs.is_empty() {
                 p { "You are not a member of any organisation yet." }
             }
@@ -286,6 +289,34 @@ pub fn queue(frame: &Frame, orgs: &[OrgRow]) -> String {
                     tbody { @for o in orgs { tr {
                         td { a href={ "/account/orgs/" (o.id) } { (o.name) } } td { (o.short_name) }
                         td { (button_form(frame, &format!("/account/orgs/{}/approve", o.id), "Approve", &[], false)) }
+                    } } }
+                }
+            }
+        },
+    )
+}
+
+/// A superadmin's view of the outbox: the counts, and every unsent message with its
+/// attempts and why it failed (infra/README.md, "Email").
+pub fn outbox(frame: &Frame, summary: &OutboxSummary, rows: &[OutboxRow]) -> String {
+    document(
+        frame,
+        html! {
+            p {
+                (summary.pending) " waiting (" (summary.retrying) " after a failure), "
+                (summary.given_up) " given up, " (summary.sent) " sent."
+                @if let Some(s) = summary.oldest_pending_seconds { " The oldest has waited " (s) " s." }
+            }
+            @if rows.is_empty() { p { "Nothing is waiting." } } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "Written" } th scope="col" { "Event" } th scope="col" { "To" }
+                        th scope="col" { "Subject" } th scope="col" { "State" } th scope="col" { "Attempts" }
+                        th scope="col" { "Last error" }
+                    } }
+                    tbody { @for m in rows { tr {
+                        td { (m.created_at) } td { (m.event) } td { (m.recipient) } td { (m.subject) }
+                        td { (m.state.replace('_', " ")) } td { (m.attempts) } td { (m.last_error) }
                     } } }
                 }
             }

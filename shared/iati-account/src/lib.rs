@@ -52,6 +52,7 @@ pub static PAGES: &[Route<Page>] = &[
     r("POST", "/account/api-keys", Session, pages::create_api_key),
     r("POST", "/account/api-keys/{key_id}/revoke", Session, pages::revoke_api_key),
     r("GET", "/account/queue", Session, pages::queue),
+    r("GET", "/account/outbox", Session, pages::outbox),
 ];
 
 /// Whether `path` is IATI Account's (under any method), as spin.toml routes it.

@@ -750,6 +750,37 @@ pub(crate) fn revoke_api_key(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// `GET /account/queue`: organisations awaiting approval (superadmins).
+/// The email outbox (superadmins; the API refuses anyone else with its own words).
+pub(crate) fn outbox(ctx: &Ctx) -> ApiResult<Reply> {
+    let (_, name, csrf) = me(ctx)?;
+    let v = api(ctx, Call::to(OUTBOX).query("limit", "500"))?;
+    let d = &v["data"];
+    let int = |p: &str| d.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    let summary = view::OutboxSummary {
+        pending: int("/pending"),
+        retrying: int("/retrying"),
+        given_up: int("/given_up"),
+        sent: int("/sent"),
+        oldest_pending_seconds: d["oldest_pending_seconds"].as_i64(),
+    };
+    let rows: Vec<view::OutboxRow> = d["unsent"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| view::OutboxRow {
+            event: text(m, "/event"),
+            recipient: text(m, "/recipient"),
+            subject: text(m, "/subject"),
+            state: text(m, "/state"),
+            attempts: m["attempts"].as_i64().unwrap_or(0),
+            created_at: text(m, "/created_at"),
+            last_error: text(m, "/last_error"),
+        })
+        .collect();
+    let frame = Frame { title: "Email outbox", user: Some(&name), csrf: &csrf, notice: None };
+    Ok(html(200, view::outbox(&frame, &summary, &rows)))
+}
+
 pub(crate) fn queue(ctx: &Ctx) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
     if !ctx.caller()?.superadmin {

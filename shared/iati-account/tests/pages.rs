@@ -374,3 +374,21 @@ fn a_superadmin_approves_from_the_queue_and_opens_any_organisation() {
         "{found}"
     );
 }
+
+#[test]
+fn a_superadmin_sees_the_email_outbox_and_why_a_message_failed() {
+    let c = Cast::new();
+    let w = &c.world;
+    let held = ryd_store::outbox::claim(&w.ports.sql, "email", "w1", T0 * 1000, T0 * 1000 + 60_000, 1).unwrap();
+    ryd_store::outbox::mark_failed(&w.ports.sql, held[0].seq, "w1", T0 * 1000, "550 <no such user>", None).unwrap();
+    let tab = sign_in(w, &c.superadmin);
+    assert!(page(&get(w, Some(&tab), "/account")).contains("href=\"/account/outbox\""));
+    let outbox = page(&get(w, Some(&tab), "/account/outbox"));
+    assert!(outbox.contains("1 given up"), "{outbox}");
+    assert!(outbox.contains("550 &lt;no such user&gt;") && !outbox.contains("<no such user>"), "escaped: {outbox}");
+    assert!(outbox.contains("Approve a new user for your organisation"), "{outbox}");
+    let admin = sign_in(w, &c.admin);
+    let r = get(w, Some(&admin), "/account/outbox");
+    assert_eq!(r.status, 403, "for superadmins only");
+    assert!(page(&r).contains("superadmin"), "{}", page(&r));
+}

@@ -242,3 +242,11 @@ fn entries(sql: &dyn Sql, filter: &str, limit: i64) -> Result<Vec<Entry>, SqlErr
         })
         .collect())
 }
+
+/// (messages pending, when the oldest was written): one statement over the pending rows'
+/// index, cheap enough for every health probe.
+pub fn pending(sql: &dyn Sql) -> Result<(i64, Option<i64>), SqlError> {
+    let rows =
+        sql.execute("SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL", &[])?;
+    Ok(rows.first().map(|r| (r.int(0), r.opt_int(1))).unwrap_or((0, None)))
+}

@@ -4,10 +4,33 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// `GET /health`: never stored (a probe asks about now).
+/// The component's environment variable bounding how old a pending email may be before
+/// `/health` says the outbox is behind (seconds).
+const OUTBOX_MAX_AGE: &str = "RYD_OUTBOX_MAX_AGE";
+const DEFAULT_OUTBOX_MAX_AGE: i64 = 900;
+
 pub(crate) fn health(ctx: &Ctx) -> ApiResult<Reply> {
-    let db = ryd_store::ensure_schema(ctx.sql());
+    let db = ryd_store::ensure_schema(ctx.sql()).and_then(|()| ryd_store::outbox::pending(ctx.sql()));
     let reply = match db {
-        Ok(()) => Reply::bare(200, json!({"status": "ok", "version": crate::VERSION, "database": "ok"})),
+        Ok((pending, oldest)) => {
+            // Email waiting longer than the bound means no worker drains it, or the relay
+            // refuses: reported, not a failure of this instance (probes must not restart it).
+            let bound = ctx
+                .ports
+                .environment(OUTBOX_MAX_AGE)
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(DEFAULT_OUTBOX_MAX_AGE);
+            let age = oldest.map(|t| ((ctx.now_millis - t) / 1000).max(0));
+            let behind = age.is_some_and(|a| a > bound);
+            Reply::bare(
+                200,
+                json!({"status": "ok", "version": crate::VERSION, "database": "ok", "outbox": {
+                    "status": if behind { "behind" } else { "ok" },
+                    "pending": pending,
+                    "oldest_pending_seconds": age,
+                }}),
+            )
+        }
         Err(e) => {
             ctx.ports.log(&format!("health: database unavailable: {e}"));
             let mut reply = Reply::bare(

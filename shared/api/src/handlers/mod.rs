@@ -6,6 +6,7 @@ pub(crate) mod datasets;
 pub(crate) mod groups;
 pub(crate) mod misc;
 pub(crate) mod orgs;
+pub(crate) mod outbox;
 pub(crate) mod pipeline;
 pub(crate) mod scoped_tokens;
 pub(crate) mod tools;
