@@ -382,6 +382,14 @@ paths["/admin/outbox"] = {"get": {"tags": TAG, "operationId": "outbox", "securit
     "summary": "The outbox: counts, and the unsent emails oldest first with their attempts and last error (superadmins).",
     "parameters": [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
     "responses": {**ok({"$ref": "#/components/schemas/Outbox"}), **errors}}}
+paths["/admin/outbox/deliver"] = {"post": {"tags": TAG, "operationId": "deliver_outbox", "security": both,
+    "summary": "Sends up to `limit` due emails through Azure Communication Services Email and marks each sent or failed (superadmins and the clients in outbox_clients; for a scheduler).",
+    "parameters": [{"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}],
+    "responses": {**ok(data({"type": "object", "required": ["sent", "retrying", "given_up", "pending"], "properties": {
+        "sent": {"type": "integer"}, "retrying": {"type": "integer"}, "given_up": {"type": "integer"},
+        "pending": {"type": "integer", "description": "Still waiting after this call (due later, or for the next call)."}}})),
+        **errors, "503": {"description": "Azure Communication Services is not configured here.",
+                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BaseResponse"}}}}}}}
 
 paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
                                   "responses": ok({"type": "object"})}}

@@ -630,9 +630,11 @@ impl Client {
 }
 
 /// The Python clients the tests drive, as pinned requirements.
-const PYTHON_CLIENTS: &[&str] = &["ckanapi==4.*", "PyJWT[crypto]==2.*", "aiosmtpd==1.*"];
+const PYTHON_CLIENTS: &[&str] =
+    &["ckanapi==4.*", "PyJWT[crypto]==2.*", "aiosmtpd==1.*", "azure-communication-email==1.*", "standardwebhooks==1.*"];
 
-/// Python with the clients the tests drive (`ckanapi`, `PyJWT`): a virtual environment
+/// Python with the clients and servers the tests drive (`ckanapi`, `PyJWT`, `aiosmtpd`,
+/// Azure's email SDK, `standardwebhooks`): a virtual environment
 /// under `target/py`, made from PyPI on first use, so `cargo test` needs no `pip` step.
 /// Made in a directory of its own and renamed into place, so a half-made one is never used.
 pub fn python() -> PathBuf {

@@ -143,3 +143,70 @@ pub fn received_ids(sink: &Sink) -> BTreeMap<String, usize> {
     }
     seen
 }
+
+/// A stand-in for Azure Communication Services Email that verifies each request's HMAC
+/// signature with the access key, as ACS does (`tests/acs_receiver.py`): HTTP for the
+/// application, HTTPS for Azure's SDK.
+pub struct AcsReceiver {
+    child: Child,
+    pub http_port: u16,
+    pub https_port: u16,
+    dir: PathBuf,
+}
+
+impl AcsReceiver {
+    pub fn start(dir: &Path, access_key: &str) -> AcsReceiver {
+        std::fs::create_dir_all(dir).expect("the receiver's directory");
+        let (http_port, https_port) = (free_port(), free_port());
+        let child = Command::new(python())
+            .arg(root().join("tests/acs_receiver.py"))
+            .args([http_port.to_string(), https_port.to_string(), access_key.to_string()])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the ACS receiver starts");
+        wait_for(Duration::from_secs(30), "the ACS receiver to listen", || {
+            std::net::TcpStream::connect(("127.0.0.1", http_port)).is_ok()
+                && std::net::TcpStream::connect(("127.0.0.1", https_port)).is_ok()
+        });
+        AcsReceiver { child, http_port, https_port, dir: dir.to_path_buf() }
+    }
+
+    /// What it received, in order: path, headers, body, and whether (and why not) it verified.
+    pub fn requests(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .expect("the receiver's directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| serde_json::from_str(&std::fs::read_to_string(f).expect("a request")).expect("JSON"))
+            .collect()
+    }
+
+    /// Sends `message` (ACS's JSON) with Azure's own SDK to the HTTPS side, signed with `key`;
+    /// what the script printed (`sent`, or `refused: …`).
+    pub fn send_with_azure_sdk(&self, key: &str, message: &Value) -> String {
+        let out = Command::new(python())
+            .arg(root().join("tests/acs_sdk_send.py"))
+            .arg(format!("https://127.0.0.1:{}", self.https_port))
+            .arg(key)
+            .arg(message.to_string())
+            .output()
+            .expect("the SDK's script runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for AcsReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -2,7 +2,8 @@
 //! `.wasm` files): every endpoint and its refusals, the CKAN API and its callers, the
 //! authorisation service, the Dashboard's read API, IATI Account's validate_cookie and
 //! back-channel logout, the public reads through Varnish (`spin up --env` gives the
-//! components their freshness), and the emails the outbox holds. `serve!` starts real Spin
+//! components their freshness), and the emails the outbox holds (over SMTP, and through
+//! Azure Communication Services from the `outbox` component). `serve!` starts real Spin
 //! for them (their module path starts with `spin::`). The Spin binary is `RYD_SPIN`, else `../shared/tools/spin/spin`; with
 //! neither, `build.rs` leaves these out and the one test below says so.
 
@@ -33,6 +34,10 @@ mod cache;
 #[cfg(real_spin)]
 #[path = "email.rs"]
 mod email;
+
+#[cfg(real_spin)]
+#[path = "acs.rs"]
+mod acs;
 
 #[cfg(not(real_spin))]
 #[test]

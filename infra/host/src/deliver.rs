@@ -41,8 +41,8 @@ impl Default for Options {
             owner: format!("deliver-{}-{}", std::process::id(), millis_now()),
             batch: 20,
             lease: Duration::from_secs(300),
-            backoff: Duration::from_secs(30),
-            max_attempts: 10,
+            backoff: Duration::from_millis(outbox::BACKOFF_MS as u64),
+            max_attempts: outbox::MAX_ATTEMPTS,
         }
     }
 }
@@ -129,14 +129,6 @@ fn millis_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// When attempt `attempts` (1-based) failed at `now`, when the next may be: `backoff`
-/// doubled per attempt, at most an hour.
-pub fn retry_at(now: i64, attempts: i64, backoff: Duration) -> i64 {
-    let base = backoff.as_millis().min(i64::MAX as u128) as i64;
-    let doubled = base.saturating_mul(1_i64 << (attempts - 1).clamp(0, 30));
-    now.saturating_add(doubled.min(3_600_000))
-}
-
 /// Sends every message due now, batch after batch, until none is due.
 pub fn drain(sql: &dyn Sql, mailer: &dyn Mailer, o: &Options) -> Result<Pass> {
     let mut pass = Pass::default();
@@ -159,7 +151,7 @@ pub fn drain(sql: &dyn Sql, mailer: &dyn Mailer, o: &Options) -> Result<Pass> {
                 Err(f) => {
                     let now = millis_now();
                     let give_up = f.permanent || c.attempts >= o.max_attempts;
-                    let next = (!give_up).then(|| retry_at(now, c.attempts, o.backoff));
+                    let next = (!give_up).then(|| outbox::retry_at(now, c.attempts, o.backoff.as_millis() as i64));
                     outbox::mark_failed(sql, c.seq, &o.owner, now, &f.reason, next).context("recording a failure")?;
                     eprintln!(
                         "deliver: {} ({}) to {}: attempt {} failed: {}{}",
@@ -285,16 +277,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        let b = Duration::from_secs(30);
-        assert_eq!(retry_at(0, 1, b), 30_000);
-        assert_eq!(retry_at(0, 2, b), 60_000);
-        assert_eq!(retry_at(0, 5, b), 480_000);
-        assert_eq!(retry_at(0, 9, b), 3_600_000);
-        assert_eq!(retry_at(0, 60, b), 3_600_000);
-    }
 
     #[test]
     fn durations() {

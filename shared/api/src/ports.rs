@@ -27,6 +27,9 @@ pub trait Ports {
     /// Outbound HTTPS POST of a form (`application/x-www-form-urlencoded`), with an
     /// `Authorization` header when given: IATI Account's code exchange at the token endpoint.
     fn http_post_form(&self, url: &str, body: &str, authorization: Option<&str>) -> Result<Fetched, String>;
+    /// Outbound HTTPS POST of `body` with `headers` (the ACS Email request the outbox
+    /// component signs).
+    fn http_post(&self, url: &str, headers: &[(String, String)], body: &[u8]) -> Result<Fetched, String>;
     /// One of the component's environment variables (spin.toml's `environment`, `spin up
     /// --env`): given to the instance when it starts, so a read is no host call, unlike
     /// [`Ports::variable`] (Spin resolves those inside `block_in_place`).

@@ -116,6 +116,17 @@ pub const USERS: Component = Component {
     ],
 };
 
+/// The outbox, for operators: its backlog, and sending its due email through Azure
+/// Communication Services (the one component with ACS's host and key).
+pub const OUTBOX: Component = Component {
+    name: "outbox",
+    settings: &["outbox_clients"],
+    routes: &[
+        r("GET", "/api/v1/admin/outbox", Token(E::Outbox), outbox::read),
+        r("POST", "/api/v1/admin/outbox/deliver", Token(E::DeliverOutbox), outbox::deliver),
+    ],
+};
+
 /// Authorisation as a service, revocations, scoped tokens, API keys, groups.
 pub const AUTHZ: Component = Component {
     name: "authz",
@@ -137,7 +148,6 @@ pub const AUTHZ: Component = Component {
         r("POST", "/api/v1/api-keys", Token(E::ApiKeys), api_keys::create),
         r("DELETE", "/api/v1/api-keys/{key_id}", Token(E::ApiKeys), api_keys::revoke),
         r("POST", "/api/v1/admin/api-keys", Token(E::ImportApiKey), api_keys::import),
-        r("GET", "/api/v1/admin/outbox", Token(E::Outbox), outbox::read),
         r("POST", "/api/3/action/validate_api_key", Token(E::ValidateApiKey), api_keys::validate),
         r("GET", "/api/v1/groups", Token(E::Groups), groups::list),
         r("POST", "/api/v1/groups", Token(E::Groups), groups::create),
@@ -152,7 +162,7 @@ pub const AUTHZ: Component = Component {
 };
 
 /// Every component of the Register Your Data API (the CKAN API is `ryd-ckan`).
-pub const COMPONENTS: &[&Component] = &[&REPORTING_ORGS, &DATASETS, &USERS, &AUTHZ];
+pub const COMPONENTS: &[&Component] = &[&REPORTING_ORGS, &DATASETS, &USERS, &AUTHZ, &OUTBOX];
 
 /// Every route with its component, in table order.
 pub fn all() -> impl Iterator<Item = (&'static Component, &'static Route)> {

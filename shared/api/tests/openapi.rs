@@ -210,6 +210,14 @@ fn every_happy_path_answer_validates_against_the_document() {
     let c = Cast::new();
     let w = &c.world;
     let (o, d, t) = (&c.oid, &c.did, &c.tool_id);
+    // Email through Azure Communication Services, answered as ACS answers.
+    w.set_var("acs_endpoint", "https://acs.example.org");
+    w.set_var("acs_access_key", "a2V5");
+    w.set_var("mail_from", "DoNotReply@registry.test");
+    w.ports.posts.borrow_mut().insert(
+        "https://acs.example.org/emails:send?api-version=2025-09-01".into(),
+        (202, r#"{"id":"x","status":"Running"}"#.into()),
+    );
     let key = ryd_authz::SigningKey::generate("EdDSA").unwrap();
     let mut jwk = key.private_jwk();
     jwk["kid"] = json!("a1");
@@ -320,6 +328,7 @@ fn every_happy_path_answer_validates_against_the_document() {
             Some(json!({"checks": [{"authorisation": "update-dataset", "object": format!("dataset/{d}")}]})),
         ),
         (&c.superadmin, "GET", "/api/v1/admin/outbox".into(), None),
+        (&c.superadmin, "POST", "/api/v1/admin/outbox/deliver".into(), None),
         (&c.superadmin, "PUT", "/api/v1/admin/revocations/clients/some-app".into(), None),
         (&c.superadmin, "DELETE", "/api/v1/admin/revocations/clients/some-app".into(), None),
         (&c.superadmin, "PUT", format!("/api/v1/admin/revocations/users/{}", c.outsider.uid), None),

@@ -235,3 +235,74 @@ fn health_reports_an_outbox_left_behind() {
     w.ports.env.borrow_mut().insert("RYD_OUTBOX_MAX_AGE".into(), "3600".into());
     assert_eq!(health()["outbox"]["status"], "ok");
 }
+
+const ACS: &str = "https://acs.example.org";
+const ACS_URL: &str = "https://acs.example.org/emails:send?api-version=2025-09-01";
+
+fn with_acs(w: &World) {
+    w.set_var("acs_endpoint", ACS);
+    w.set_var("acs_access_key", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=");
+    w.set_var("mail_from", "DoNotReply@registry.test");
+}
+
+#[test]
+fn deliver_sends_due_email_through_acs_and_keeps_why_one_failed() {
+    let c = Cast::new();
+    let w = &c.world;
+    let deliver = |who: &Who| w.call(Some(who), "POST", "/api/v1/admin/outbox/deliver?limit=50", None);
+    // Not configured: refused, nothing claimed.
+    let body = expect(&deliver(&c.superadmin), 503);
+    assert!(body["error"]["error_msg"].as_str().unwrap().contains("acs_access_key"), "{body}");
+    assert_eq!(outbox::backlog(&w.ports.sql).unwrap().retrying, 0);
+    with_acs(w);
+    let pending = outbox::backlog(&w.ports.sql).unwrap().pending;
+    // ACS refuses the key: every message kept for later, with the reason.
+    w.ports.posts.borrow_mut().insert(ACS_URL.into(), (401, r#"{"error":{"code":"Denied"}}"#.into()));
+    let body = expect(&deliver(&c.superadmin), 200);
+    assert_eq!((body["data"]["retrying"].as_i64(), body["data"]["sent"].as_i64()), (Some(pending), Some(0)), "{body}");
+    let listed = outbox::unsent(&w.ports.sql, 100).unwrap();
+    assert!(listed.iter().all(|e| e.last_error.as_deref().is_some_and(|r| r.starts_with("ACS answered 401"))));
+    // Fixed, and after the backoff: each sent once, as one signed request.
+    w.ports.posts.borrow_mut().insert(ACS_URL.into(), (202, r#"{"id":"x","status":"Running"}"#.into()));
+    w.ports.posted.borrow_mut().clear();
+    expect(&deliver(&c.superadmin), 200);
+    assert!(w.ports.posted.borrow().is_empty(), "not before the backoff");
+    w.ports.now_ms.set(w.ports.now_ms.get() + 31_000);
+    let body = expect(&deliver(&c.superadmin), 200);
+    assert_eq!((body["data"]["sent"].as_i64(), body["data"]["pending"].as_i64()), (Some(pending), Some(0)), "{body}");
+    let posted = w.ports.posted.borrow().clone();
+    assert_eq!(posted.len() as i64, pending);
+    let (url, sent_body, authorization) = &posted[0];
+    assert_eq!(url, ACS_URL);
+    assert!(authorization
+        .as_deref()
+        .unwrap()
+        .starts_with("HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature="));
+    let sent: serde_json::Value = serde_json::from_str(sent_body).unwrap();
+    assert_eq!(sent["senderAddress"], "DoNotReply@registry.test");
+    assert_eq!(sent["content"]["subject"], "Approve a new user for your organisation");
+    assert_eq!(sent["recipients"]["to"][0]["address"], "admin@example.org");
+    expect(&deliver(&c.superadmin), 200);
+    assert_eq!(w.ports.posted.borrow().len() as i64, pending, "nothing sent twice");
+}
+
+#[test]
+fn a_refusal_for_good_is_given_up_and_only_superadmins_and_listed_clients_deliver() {
+    let c = Cast::new();
+    let w = &c.world;
+    with_acs(w);
+    w.ports.posts.borrow_mut().insert(ACS_URL.into(), (400, r#"{"error":{"code":"BadRequest"}}"#.into()));
+    let before = w.snapshot();
+    for who in [&c.admin, &Who::machine("some-scheduler")] {
+        let r = w.call(Some(who), "POST", "/api/v1/admin/outbox/deliver", None);
+        let body = expect(&r, 403);
+        assert!(body["error"]["error_msg"].as_str().unwrap().contains("outbox_clients"), "{body}");
+    }
+    assert_eq!(w.snapshot(), before, "a refused call claims nothing");
+    w.set_var("outbox_clients", "some-scheduler");
+    let body =
+        expect(&w.call(Some(&Who::machine("some-scheduler")), "POST", "/api/v1/admin/outbox/deliver", None), 200);
+    assert!(body["data"]["given_up"].as_i64().unwrap() >= 1, "{body}");
+    let given_up = outbox::unsent(&w.ports.sql, 100).unwrap();
+    assert!(given_up.iter().any(|e| e.given_up_at.is_some() && e.last_error.as_deref().unwrap().contains("400")));
+}

@@ -77,6 +77,9 @@ pub enum Endpoint {
     SetPipelineFacts,
     /// The outbox's backlog, failures and last errors (superadmins).
     Outbox,
+    /// Sending the outbox's due email through Azure Communication Services (superadmins and
+    /// the scheduler's clients).
+    DeliverOutbox,
 }
 
 /// Who may call an endpoint at all, beyond its scopes (checked before the handler runs).
@@ -180,6 +183,15 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
                 what: "report the pipeline's facts",
             },
         },
+        ScopeRule {
+            endpoint: DeliverOutbox,
+            scopes: RYD,
+            user_tokens_only: false,
+            callers: Callers::SuperadminsOrListedClients {
+                setting: "outbox_clients",
+                what: "deliver the outbox's email",
+            },
+        },
     ]
 };
 
@@ -268,7 +280,7 @@ mod tests {
     use super::*;
     use Endpoint::*;
 
-    const ALL: [Endpoint; 37] = [
+    const ALL: [Endpoint; 38] = [
         AccessCheck,
         ListTools,
         UserRoles,
@@ -306,6 +318,7 @@ mod tests {
         Groups,
         SetPipelineFacts,
         Outbox,
+        DeliverOutbox,
     ];
 
     fn s(list: &[&str]) -> Vec<String> {

@@ -25,5 +25,5 @@ pub(crate) const USER_ROLES: R = lookup(USERS.routes, "GET", "/api/v1/users/{uid
 pub(crate) const LIST_ORG_TOOLS: R = lookup(USERS.routes, "GET", "/api/v1/reporting-orgs/{oid}/tools");
 pub(crate) const LIST_API_KEYS: R = lookup(AUTHZ.routes, "GET", "/api/v1/api-keys");
 pub(crate) const CREATE_API_KEY: R = lookup(AUTHZ.routes, "POST", "/api/v1/api-keys");
-pub(crate) const OUTBOX: R = lookup(AUTHZ.routes, "GET", "/api/v1/admin/outbox");
+pub(crate) const OUTBOX: R = lookup(ryd_api::routes::OUTBOX.routes, "GET", "/api/v1/admin/outbox");
 pub(crate) const REVOKE_API_KEY: R = lookup(AUTHZ.routes, "DELETE", "/api/v1/api-keys/{key_id}");

@@ -11,6 +11,7 @@
 //! Pure: the API resolves the audience to addresses from its store and writes the outbox
 //! in the change's own transaction; delivery workers only send what is written.
 
+pub mod acs;
 mod rules;
 mod templates;
 

@@ -150,6 +150,18 @@ impl Ports for SpinPorts {
         Ok(Fetched { status: *response.status(), body: response.into_body() })
     }
 
+    fn http_post(&self, url: &str, headers: &[(String, String)], body: &[u8]) -> Result<Fetched, String> {
+        let mut builder = Request::builder();
+        builder.method(Method::Post).uri(url);
+        for (name, value) in headers {
+            builder.header(name.as_str(), value.as_str());
+        }
+        builder.body(body.to_vec());
+        let response: Response =
+            spin_sdk::http::run(spin_sdk::http::send(builder.build())).map_err(|e| format!("POST {url}: {e}"))?;
+        Ok(Fetched { status: *response.status(), body: response.into_body() })
+    }
+
     fn now_millis(&self) -> i64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
     }

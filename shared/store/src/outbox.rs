@@ -250,3 +250,16 @@ pub fn pending(sql: &dyn Sql) -> Result<(i64, Option<i64>), SqlError> {
         sql.execute("SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL", &[])?;
     Ok(rows.first().map(|r| (r.int(0), r.opt_int(1))).unwrap_or((0, None)))
 }
+
+/// Attempts before a message is given up, unless a worker is told otherwise.
+pub const MAX_ATTEMPTS: i64 = 10;
+
+/// The first retry's delay, unless a worker is told otherwise (ms).
+pub const BACKOFF_MS: i64 = 30_000;
+
+/// When attempt `attempts` (1-based) failed at `now_ms`, when the next may be: `backoff_ms`
+/// doubled per attempt, at most an hour later.
+pub fn retry_at(now_ms: i64, attempts: i64, backoff_ms: i64) -> i64 {
+    let doubled = backoff_ms.saturating_mul(1_i64 << (attempts - 1).clamp(0, 30));
+    now_ms.saturating_add(doubled.min(3_600_000))
+}

@@ -73,3 +73,13 @@ fn a_failure_waits_its_backoff_and_a_give_up_keeps_its_reason() {
     assert_eq!(listed[0].last_error.as_deref(), Some("550 no such user"));
     assert_eq!(listed[0].given_up_at, Some(35_001));
 }
+
+#[test]
+fn backoff_doubles_up_to_an_hour() {
+    use ryd_store::outbox::retry_at;
+    assert_eq!(retry_at(0, 1, 30_000), 30_000);
+    assert_eq!(retry_at(0, 2, 30_000), 60_000);
+    assert_eq!(retry_at(0, 5, 30_000), 480_000);
+    assert_eq!(retry_at(0, 9, 30_000), 3_600_000);
+    assert_eq!(retry_at(0, 60, 30_000), 3_600_000);
+}

@@ -80,6 +80,15 @@ impl Ports for TestPorts {
             None => Err(format!("connection refused: {url}")),
         }
     }
+    fn http_post(&self, url: &str, headers: &[(String, String)], body: &[u8]) -> Result<Fetched, String> {
+        self.count("http_post");
+        let authorization = headers.iter().find(|(n, _)| n == "authorization").map(|(_, v)| v.clone());
+        self.posted.borrow_mut().push((url.into(), String::from_utf8_lossy(body).into_owned(), authorization));
+        match self.posts.borrow().get(url) {
+            Some((status, body)) => Ok(Fetched { status: *status, body: body.clone().into_bytes() }),
+            None => Err(format!("connection refused: {url}")),
+        }
+    }
     fn now_millis(&self) -> i64 {
         self.now_ms.get()
     }

@@ -47,3 +47,89 @@ pub(crate) fn read(ctx: &Ctx) -> ApiResult<Reply> {
         "unsent": unsent,
     })))
 }
+
+/// Spin variables of the `outbox` component: the ACS resource's endpoint
+/// (`https://<resource>.communication.azure.com`, also its allowed outbound host), its
+/// access key (a secret, read when used), and the verified sender address.
+const ACS_ENDPOINT: &str = "acs_endpoint";
+const ACS_ACCESS_KEY: &str = "acs_access_key";
+const MAIL_FROM: &str = "mail_from";
+
+/// How long a call holds the messages it claimed: longer than its sends can take.
+const LEASE_MS: i64 = 120_000;
+
+/// POST /api/v1/admin/outbox/deliver[?limit=N]: sends up to N (10) due emails through Azure
+/// Communication Services Email, each its own signed request, and marks each sent or
+/// failed (retried with backoff, given up after `MAX_ATTEMPTS` or a refusal for good). For
+/// a scheduler calling every minute or so; calls may overlap (each claims its own
+/// messages). No transaction is open while a request is out.
+pub(crate) fn deliver(ctx: &Ctx) -> ApiResult<Reply> {
+    let limit = match ctx.req.query_param("limit") {
+        None => 10,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=50).contains(n))
+            .ok_or_else(|| ApiError::bad_request("Query parameter `limit` must be 1 to 50."))?,
+    };
+    let (Some(endpoint), Some(key), Some(sender)) =
+        (ctx.ports.variable(ACS_ENDPOINT), ctx.ports.variable(ACS_ACCESS_KEY), ctx.ports.variable(MAIL_FROM))
+    else {
+        return Err(ApiError::new(
+            503,
+            "Azure Communication Services is not configured here: set acs_endpoint, acs_access_key and mail_from.",
+        ));
+    };
+    // A configuration mistake is the operator's: refused before any message is claimed.
+    let probe = ryd_notify::acs::AcsEmail { sender: &sender, to: "", to_name: "", subject: "", text: "", html: "" };
+    ryd_notify::acs::send_request(&endpoint, &key, &probe, 0).map_err(|e| ApiError::new(503, e))?;
+    let sql = ctx.sql();
+    let owner = format!("outbox-{}", crate::ids::new_id());
+    let now = ctx.ports.now_millis();
+    let held = outbox::claim(sql, "email", &owner, now, now + LEASE_MS, limit)?;
+    let (mut sent, mut retrying, mut given_up) = (0, 0, 0);
+    for c in held {
+        let m = &c.message;
+        let email = ryd_notify::acs::AcsEmail {
+            sender: &sender,
+            to: &m.recipient,
+            to_name: &m.recipient_name,
+            subject: &m.subject,
+            text: &m.body_text,
+            html: &m.body_html,
+        };
+        let outcome = ryd_notify::acs::send_request(&endpoint, &key, &email, ctx.ports.now_millis())
+            .map_err(|e| (true, e))
+            .and_then(|r| ctx.ports.http_post(&r.url, &r.headers, &r.body).map_err(|e| (true, e)))
+            .and_then(|answer| match answer.status {
+                200..=299 => Ok(()),
+                status => Err((
+                    ryd_notify::acs::retryable(status),
+                    format!(
+                        "ACS answered {status}: {}",
+                        String::from_utf8_lossy(&answer.body).chars().take(300).collect::<String>()
+                    ),
+                )),
+            });
+        let now = ctx.ports.now_millis();
+        match outcome {
+            Ok(()) => {
+                outbox::mark_sent(sql, c.seq, &owner, now)?;
+                sent += 1;
+            }
+            Err((may_retry, reason)) => {
+                let give_up = !may_retry || c.attempts >= outbox::MAX_ATTEMPTS;
+                let next = (!give_up).then(|| outbox::retry_at(now, c.attempts, outbox::BACKOFF_MS));
+                outbox::mark_failed(sql, c.seq, &owner, now, &reason, next)?;
+                ctx.ports.log(&format!("outbox: {} ({}) to {}: {reason}", m.id, m.event, m.recipient));
+                if give_up {
+                    given_up += 1;
+                } else {
+                    retrying += 1;
+                }
+            }
+        }
+    }
+    let (pending, _) = outbox::pending(sql)?;
+    Ok(Reply::ok(json!({"sent": sent, "retrying": retrying, "given_up": given_up, "pending": pending})))
+}
