@@ -390,6 +390,44 @@ paths["/admin/outbox/deliver"] = {"post": {"tags": TAG, "operationId": "deliver_
         "pending": {"type": "integer", "description": "Still waiting after this call (due later, or for the next call)."}}})),
         **errors, "503": {"description": "Azure Communication Services is not configured here.",
                           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BaseResponse"}}}}}}}
+# Webhooks (infra/README.md, "Webhooks"): an organisation's admins register endpoints.
+wid = {"name": "wid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+oid_param = {"name": "oid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+S["Webhook"] = {"type": "object", "required": ["id", "url", "events", "created_at", "created_by", "failures", "enabled",
+    "disabled_at", "disabled_reason"], "properties": {
+    "id": {"type": "string", "format": "uuid"}, "url": {"type": "string"},
+    "events": {"type": "array", "items": {"type": "string"}, "description": "`*`, `<kind>.*` or `<kind>.<event>`; kinds: dataset, organisation (created, updated, hidden, deleted: the change feed's), membership (join_requested, join_approved, join_refused, role_changed, removed)."},
+    "created_at": {"type": "string", "format": "date-time"}, "created_by": {"type": "string"},
+    "failures": {"type": "integer", "description": "Failed deliveries in a row; at 10 the endpoint is disabled."},
+    "enabled": {"type": "boolean"}, "disabled_at": {"type": "string", "format": "date-time", "nullable": True},
+    "disabled_reason": {"type": "string", "nullable": True},
+    "secret": {"type": "string", "description": "The signing secret (whsec_…): only in the answer that creates it."}}}
+webhook_body = body({"type": "object", "properties": {"url": {"type": "string", "description": "https, not loopback nor a private address."},
+    "events": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 20}}})
+org_admin = [{"openIdConnect": ["ryd"]}]
+paths["/reporting-orgs/{oid}/webhooks"] = {
+    "get": {"tags": ["Reporting Orgs"], "operationId": "list_webhooks", "security": org_admin, "parameters": [oid_param],
+            "summary": "The organisation's webhooks (its admins).",
+            "responses": {**ok({"type": "object", "properties": {"status": {"type": "string"},
+                "error": {"type": "object", "nullable": True},
+                "data": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}}}), **errors}},
+    "post": {"tags": ["Reporting Orgs"], "operationId": "create_webhook", "security": org_admin, "parameters": [oid_param],
+             "summary": "Registers an endpoint; the answer holds its signing secret, shown once. Deliveries are signed as the Standard Webhooks specification says.",
+             "requestBody": webhook_body,
+             "responses": {**ok(data({"$ref": "#/components/schemas/Webhook"}), "201", "Created."), **errors}}}
+paths["/reporting-orgs/{oid}/webhooks/{wid}"] = {
+    "patch": {"tags": ["Reporting Orgs"], "operationId": "update_webhook", "security": org_admin, "parameters": [oid_param, wid],
+              "summary": "Changes an endpoint's URL or events, and enables it again if it was disabled.", "requestBody": webhook_body,
+              "responses": {**ok(data({"$ref": "#/components/schemas/Webhook"})), **errors}},
+    "delete": {"tags": ["Reporting Orgs"], "operationId": "delete_webhook", "security": org_admin, "parameters": [oid_param, wid],
+               "summary": "Deletes an endpoint; what it had not received is given up.", "responses": {**ok(data({"nullable": True})), **errors}}}
+paths["/reporting-orgs/{oid}/webhooks/{wid}/secret"] = {"post": {"tags": ["Reporting Orgs"], "operationId": "rotate_webhook_secret",
+    "security": org_admin, "parameters": [oid_param, wid],
+    "summary": "A new signing secret, shown once; the old one keeps signing beside it for a day.",
+    "responses": {**ok(data({"type": "object", "required": ["id", "secret", "previous_secret_valid_until"], "properties": {
+        "id": {"type": "string"}, "secret": {"type": "string"}, "previous_secret_valid_until": {"type": "string", "format": "date-time"}}})), **errors}}}
+paths["/admin/outbox/deliver"]["post"]["parameters"].append({"name": "channel", "in": "query", "required": False,
+    "schema": {"type": "string", "enum": ["email", "webhook"], "default": "email"}})
 
 paths["/openapi.json"] = {"get": {"tags": ["Miscellaneous"], "operationId": "openapi", "summary": "This document.",
                                   "responses": ok({"type": "object"})}}

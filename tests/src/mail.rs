@@ -210,3 +210,55 @@ impl Drop for AcsReceiver {
         let _ = self.child.wait();
     }
 }
+
+/// A tool's webhook endpoint that checks every delivery with the Standard Webhooks reference
+/// library (`tests/webhook_receiver.py`) against the secrets it is given.
+pub struct WebhookReceiver {
+    child: Child,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl WebhookReceiver {
+    pub fn start(dir: &Path) -> WebhookReceiver {
+        std::fs::create_dir_all(dir).expect("the receiver's directory");
+        let python = python();
+        let (child, port) = start_on_free_port("the webhook receiver (the tests' Python)", |port| {
+            let mut cmd = Command::new(&python);
+            cmd.arg(root().join("tests/webhook_receiver.py")).arg(port.to_string()).arg(dir).stdout(Stdio::null());
+            cmd
+        });
+        WebhookReceiver { child, port, dir: dir.to_path_buf() }
+    }
+
+    /// The secrets deliveries are checked against, by name.
+    pub fn trust(&self, secrets: &[(&str, &str)]) {
+        let map: serde_json::Map<String, Value> =
+            secrets.iter().map(|(n, s)| (n.to_string(), Value::from(*s))).collect();
+        std::fs::write(self.dir.join("secrets.json"), Value::Object(map).to_string()).expect("secrets written");
+    }
+
+    /// What it received, in order: headers, body, and the names of the secrets it verified with.
+    pub fn deliveries(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .expect("the receiver's directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.') || n == "secrets.json")
+            })
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| serde_json::from_str(&std::fs::read_to_string(f).expect("a delivery")).expect("JSON"))
+            .collect()
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -3,7 +3,7 @@
 //! authorisation service, the Dashboard's read API, IATI Account's validate_cookie and
 //! back-channel logout, the public reads through Varnish (`spin up --env` gives the
 //! components their freshness), and the emails the outbox holds (over SMTP, and through
-//! Azure Communication Services from the `outbox` component). `serve!` starts real Spin
+//! Azure Communication Services from the `outbox` component) and its signed webhooks. `serve!` starts real Spin
 //! for them (their module path starts with `spin::`). The Spin binary is `RYD_SPIN`, else `../shared/tools/spin/spin`; with
 //! neither, `build.rs` leaves these out and the one test below says so.
 
@@ -38,6 +38,10 @@ mod email;
 #[cfg(real_spin)]
 #[path = "acs.rs"]
 mod acs;
+
+#[cfg(real_spin)]
+#[path = "webhooks.rs"]
+mod webhooks;
 
 #[cfg(not(real_spin))]
 #[test]

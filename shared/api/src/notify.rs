@@ -7,7 +7,7 @@ use crate::ports::Ports;
 use ryd_notify::{notices, render, Audience, Change, Facts, Org, Person};
 use ryd_store::audit::AuditEvent;
 use ryd_store::orgs::Organisation;
-use ryd_store::{members, outbox};
+use ryd_store::{members, outbox, webhooks};
 use serde_json::Value;
 
 /// Spin variables: IATI Account's public origin for links (default: the origin the
@@ -43,6 +43,14 @@ pub(crate) fn enqueue(
         return Ok(());
     }
     let sql = ports.sql();
+    // Tools hear membership events too (their organisation's webhooks that asked).
+    if let (Some(user_id), Some((notice, _))) = (member, wanted.first()) {
+        let role = |v: Option<&Value>| v.and_then(|v| v.get("role")).cloned().unwrap_or(Value::Null);
+        let data = serde_json::json!({"organisation_id": org.id, "user_id": user_id, "role": role(after), "old_role": role(before)});
+        let event_type = format!("membership.{}", notice.as_str());
+        let at = crate::time::rfc3339(now_ms);
+        webhooks::enqueue_event(sql, &org.id, "membership", &event_type, &data.to_string(), &at, now_ms)?;
+    }
     let person_id = member.unwrap_or(&event.user_id);
     let (person_name, person_email) = members::profile(sql, person_id)?.unwrap_or_default();
     let origin = ports.variable(ACCOUNT_ORIGIN).unwrap_or_else(|| request_origin.to_string());

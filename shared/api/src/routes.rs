@@ -2,7 +2,9 @@
 
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::{api_keys, authz, datasets, groups, misc, orgs, outbox, pipeline, scoped_tokens, tools, users};
+use crate::handlers::{
+    api_keys, authz, datasets, groups, misc, orgs, outbox, pipeline, scoped_tokens, tools, users, webhooks,
+};
 use crate::Reply;
 use ryd_authz::Endpoint;
 
@@ -116,14 +118,20 @@ pub const USERS: Component = Component {
     ],
 };
 
-/// The outbox, for operators: its backlog, and sending its due email through Azure
-/// Communication Services (the one component with ACS's host and key).
+/// The outbox: its backlog for operators, organisations' webhooks, and sending what it
+/// holds (email through Azure Communication Services, webhooks to their endpoints): the
+/// one component with outbound hosts beyond the Identity Service.
 pub const OUTBOX: Component = Component {
     name: "outbox",
     settings: &["outbox_clients"],
     routes: &[
         r("GET", "/api/v1/admin/outbox", Token(E::Outbox), outbox::read),
         r("POST", "/api/v1/admin/outbox/deliver", Token(E::DeliverOutbox), outbox::deliver),
+        r("GET", "/api/v1/reporting-orgs/{oid}/webhooks", Token(E::Webhooks), webhooks::list),
+        r("POST", "/api/v1/reporting-orgs/{oid}/webhooks", Token(E::Webhooks), webhooks::create),
+        r("PATCH", "/api/v1/reporting-orgs/{oid}/webhooks/{wid}", Token(E::Webhooks), webhooks::update),
+        r("DELETE", "/api/v1/reporting-orgs/{oid}/webhooks/{wid}", Token(E::Webhooks), webhooks::delete),
+        r("POST", "/api/v1/reporting-orgs/{oid}/webhooks/{wid}/secret", Token(E::Webhooks), webhooks::rotate),
     ],
 };
 

@@ -218,6 +218,12 @@ fn every_happy_path_answer_validates_against_the_document() {
         "https://acs.example.org/emails:send?api-version=2025-09-01".into(),
         (202, r#"{"id":"x","status":"Running"}"#.into()),
     );
+    let hooks = format!("/api/v1/reporting-orgs/{o}/webhooks");
+    let hook_body = json!({"url": "https://tools.example.org/ryd", "events": ["dataset.*"]});
+    let hook = expect(&w.call(Some(&c.admin), "POST", &hooks, Some(hook_body.clone())), 201)["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let key = ryd_authz::SigningKey::generate("EdDSA").unwrap();
     let mut jwk = key.private_jwk();
     jwk["kid"] = json!("a1");
@@ -329,6 +335,11 @@ fn every_happy_path_answer_validates_against_the_document() {
         ),
         (&c.superadmin, "GET", "/api/v1/admin/outbox".into(), None),
         (&c.superadmin, "POST", "/api/v1/admin/outbox/deliver".into(), None),
+        (&c.admin, "GET", hooks.clone(), None),
+        (&c.admin, "POST", hooks.clone(), Some(hook_body.clone())),
+        (&c.admin, "PATCH", format!("{hooks}/{hook}"), Some(json!({"events": ["*"]}))),
+        (&c.admin, "POST", format!("{hooks}/{hook}/secret"), None),
+        (&c.admin, "DELETE", format!("{hooks}/{hook}"), None),
         (&c.superadmin, "PUT", "/api/v1/admin/revocations/clients/some-app".into(), None),
         (&c.superadmin, "DELETE", "/api/v1/admin/revocations/clients/some-app".into(), None),
         (&c.superadmin, "PUT", format!("/api/v1/admin/revocations/users/{}", c.outsider.uid), None),

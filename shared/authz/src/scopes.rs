@@ -80,6 +80,8 @@ pub enum Endpoint {
     /// Sending the outbox's due email through Azure Communication Services (superadmins and
     /// the scheduler's clients).
     DeliverOutbox,
+    /// An organisation's webhooks (its admins, checked by the handler on the organisation).
+    Webhooks,
 }
 
 /// Who may call an endpoint at all, beyond its scopes (checked before the handler runs).
@@ -183,6 +185,7 @@ pub const SCOPE_TABLE: &[ScopeRule] = {
                 what: "report the pipeline's facts",
             },
         },
+        rule(Webhooks, RYD, true),
         ScopeRule {
             endpoint: DeliverOutbox,
             scopes: RYD,
@@ -280,7 +283,7 @@ mod tests {
     use super::*;
     use Endpoint::*;
 
-    const ALL: [Endpoint; 38] = [
+    const ALL: [Endpoint; 39] = [
         AccessCheck,
         ListTools,
         UserRoles,
@@ -319,6 +322,7 @@ mod tests {
         SetPipelineFacts,
         Outbox,
         DeliverOutbox,
+        Webhooks,
     ];
 
     fn s(list: &[&str]) -> Vec<String> {
@@ -389,7 +393,8 @@ mod tests {
                 ApiKeys,
                 ImportApiKey,
                 Groups,
-                Outbox
+                Outbox,
+                Webhooks
             ]
         );
     }

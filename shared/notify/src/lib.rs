@@ -14,6 +14,7 @@
 pub mod acs;
 mod rules;
 mod templates;
+pub mod webhook;
 
 pub use rules::{notices, Audience, Change, Notice, Rule, RULES};
 pub use templates::{render, Email, Facts, Org, Person};

@@ -28,6 +28,7 @@ pub mod sessions;
 pub mod sql;
 pub mod tokens;
 pub mod tools;
+pub mod webhooks;
 
 pub use migrate::{analyse, current_row, ensure_schema, migrate, SCHEMA_VERSION, VERSION_COLUMN};
 pub use sql::{transaction, Row, Rows, Sql, SqlError, SqlErrorKind, Value};

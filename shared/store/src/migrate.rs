@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_account_sessions.sql"),
     include_str!("../migrations/0012_console.sql"),
     include_str!("../migrations/0013_outbox.sql"),
+    include_str!("../migrations/0014_webhooks.sql"),
 ];
 
 /// The version a fully migrated database has.

@@ -83,3 +83,127 @@ fn backoff_doubles_up_to_an_hour() {
     assert_eq!(retry_at(0, 9, 30_000), 3_600_000);
     assert_eq!(retry_at(0, 60, 30_000), 3_600_000);
 }
+
+mod webhooks {
+    use ryd_store::native::NativeSql;
+    use ryd_store::webhooks::{self, Webhook};
+    use ryd_store::{migrate, Sql};
+
+    fn db() -> NativeSql {
+        let db = NativeSql::in_memory();
+        migrate(&db).unwrap();
+        db.execute(
+            "INSERT INTO organisations (id, short_name, human_readable_name, registry_approved, created_date) VALUES ('o1', 'one', 'One', 1, 'now')",
+            &[],
+        )
+        .unwrap();
+        db
+    }
+
+    fn hook(db: &NativeSql, id: &str, events: &str) {
+        let w = Webhook {
+            id: id.into(),
+            organisation_id: "o1".into(),
+            url: "https://tool.example.org/hook".into(),
+            events: events.into(),
+            created_at: 1,
+            created_by: "u1".into(),
+            failures: 0,
+            disabled_at: None,
+            disabled_reason: None,
+        };
+        webhooks::insert(db, &w, "whsec_c2VjcmV0").unwrap();
+    }
+
+    fn heard(db: &NativeSql) -> Vec<(String, String)> {
+        db.execute("SELECT recipient, event FROM outbox WHERE channel = 'webhook' ORDER BY seq", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.text(0), r.text(1)))
+            .collect()
+    }
+
+    fn pair(a: &str, b: &str) -> (String, String) {
+        (a.into(), b.into())
+    }
+
+    #[test]
+    fn the_trigger_holds_the_same_condition_as_the_store() {
+        let migration = include_str!("../migrations/0014_webhooks.sql");
+        assert!(migration.contains(&webhooks::matches("NEW.kind || '.' || NEW.change", "NEW.kind")));
+    }
+
+    #[test]
+    fn each_endpoint_hears_what_it_asked_for_of_its_own_organisation() {
+        let db = db();
+        hook(&db, "all", "*");
+        hook(&db, "datasets", "dataset.*");
+        hook(&db, "created", "organisation.created membership.join_requested");
+        db.execute(
+            "INSERT INTO public_changes (kind, id, name, change, version, at) VALUES ('organisation', 'o1', 'one', 'updated', 2, 'now')",
+            &[],
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO public_changes (kind, id, name, change, version, at) VALUES ('organisation', 'o2', 'two', 'created', 1, 'now')",
+            &[],
+        )
+        .unwrap();
+        webhooks::enqueue_event(&db, "o1", "membership", "membership.join_requested", r#"{"user_id":"u2"}"#, "now", 5)
+            .unwrap();
+        assert_eq!(
+            heard(&db),
+            vec![
+                pair("all", "organisation.updated"),
+                pair("all", "membership.join_requested"),
+                pair("created", "membership.join_requested")
+            ]
+        );
+        let payload = db
+            .execute("SELECT body_text FROM outbox WHERE event = 'membership.join_requested' LIMIT 1", &[])
+            .unwrap()
+            .first()
+            .unwrap()
+            .text(0);
+        let v: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(v["data"]["user_id"], "u2");
+        assert_eq!(v["type"], "membership.join_requested");
+    }
+
+    #[test]
+    fn repeated_failures_disable_an_endpoint_and_give_up_its_messages() {
+        let db = db();
+        hook(&db, "h", "*");
+        webhooks::enqueue_event(&db, "o1", "membership", "membership.removed", "{}", "now", 5).unwrap();
+        for n in 1..=4 {
+            assert!(!webhooks::failed(&db, "h", "HTTP 500", 5, 10 + n).unwrap());
+        }
+        webhooks::succeeded(&db, "h").unwrap();
+        for n in 1..=4 {
+            assert!(!webhooks::failed(&db, "h", "HTTP 500", 5, 20 + n).unwrap(), "counted afresh after a success");
+        }
+        assert!(webhooks::failed(&db, "h", "HTTP 410", 5, 30).unwrap());
+        let w = webhooks::get(&db, "o1", "h").unwrap().unwrap();
+        assert_eq!(w.disabled_at, Some(30));
+        assert!(w.disabled_reason.unwrap().contains("HTTP 410"));
+        assert!(webhooks::target(&db, "h", 31).unwrap().is_none(), "a disabled endpoint is sent nothing");
+        let given_up = db.execute("SELECT count(*) FROM outbox WHERE given_up_at IS NOT NULL", &[]).unwrap();
+        assert_eq!(given_up.first().unwrap().int(0), 1);
+        webhooks::enqueue_event(&db, "o1", "membership", "membership.removed", "{}", "now", 40).unwrap();
+        assert_eq!(heard(&db).len(), 1, "nor written for");
+        // Enabled again by its admin.
+        assert!(webhooks::update(&db, "o1", "h", "https://tool.example.org/v2", "*").unwrap());
+        assert_eq!(webhooks::target(&db, "h", 41).unwrap().unwrap().0, "https://tool.example.org/v2");
+    }
+
+    #[test]
+    fn a_rotated_secret_signs_beside_the_new_one_until_it_lapses() {
+        let db = db();
+        hook(&db, "h", "*");
+        assert!(webhooks::rotate(&db, "o1", "h", "whsec_bmV3", 1_000).unwrap());
+        let (_, secrets) = webhooks::target(&db, "h", 999).unwrap().unwrap();
+        assert_eq!(secrets, vec!["whsec_bmV3".to_string(), "whsec_c2VjcmV0".to_string()]);
+        let (_, secrets) = webhooks::target(&db, "h", 1_000).unwrap().unwrap();
+        assert_eq!(secrets, vec!["whsec_bmV3".to_string()]);
+    }
+}

@@ -11,3 +11,4 @@ pub(crate) mod pipeline;
 pub(crate) mod scoped_tokens;
 pub(crate) mod tools;
 pub(crate) mod users;
+pub(crate) mod webhooks;

@@ -3,7 +3,7 @@
 use crate::context::{Ctx, Reply};
 use crate::error::{ApiError, ApiResult};
 use crate::time::rfc3339;
-use ryd_store::outbox;
+use ryd_store::{outbox, webhooks};
 use serde_json::{json, Value};
 
 /// How many unsent messages one answer lists at most.
@@ -58,11 +58,18 @@ const MAIL_FROM: &str = "mail_from";
 /// How long a call holds the messages it claimed: longer than its sends can take.
 const LEASE_MS: i64 = 120_000;
 
-/// POST /api/v1/admin/outbox/deliver[?limit=N]: sends up to N (10) due emails through Azure
-/// Communication Services Email, each its own signed request, and marks each sent or
-/// failed (retried with backoff, given up after `MAX_ATTEMPTS` or a refusal for good). For
-/// a scheduler calling every minute or so; calls may overlap (each claims its own
-/// messages). No transaction is open while a request is out.
+/// How one message went: delivered, or why not and whether another try could help.
+type Sent = Result<(), (bool, String)>;
+
+/// Failed deliveries in a row after which a webhook endpoint is disabled.
+const WEBHOOK_FAILURES_BEFORE_DISABLE: i64 = 10;
+
+/// POST /api/v1/admin/outbox/deliver[?channel=email|webhook][&limit=N]: sends up to N (10)
+/// due messages of the channel, each its own request: email through Azure Communication
+/// Services Email, webhooks to their endpoints signed as Standard Webhooks says. Each is
+/// marked sent or failed (retried with backoff, given up after `MAX_ATTEMPTS` or a refusal
+/// for good). For a scheduler calling every minute or so; calls may overlap (each claims
+/// its own messages). No transaction is open while a request is out.
 pub(crate) fn deliver(ctx: &Ctx) -> ApiResult<Reply> {
     let limit = match ctx.req.query_param("limit") {
         None => 10,
@@ -72,53 +79,37 @@ pub(crate) fn deliver(ctx: &Ctx) -> ApiResult<Reply> {
             .filter(|n| (1..=50).contains(n))
             .ok_or_else(|| ApiError::bad_request("Query parameter `limit` must be 1 to 50."))?,
     };
-    let (Some(endpoint), Some(key), Some(sender)) =
-        (ctx.ports.variable(ACS_ENDPOINT), ctx.ports.variable(ACS_ACCESS_KEY), ctx.ports.variable(MAIL_FROM))
-    else {
-        return Err(ApiError::new(
-            503,
-            "Azure Communication Services is not configured here: set acs_endpoint, acs_access_key and mail_from.",
-        ));
+    let channel = ctx.req.query_param("channel").unwrap_or_else(|| "email".into());
+    let sender: Box<dyn Fn(&outbox::Claimed) -> Sent + '_> = match channel.as_str() {
+        "email" => Box::new(acs_sender(ctx)?),
+        "webhook" => Box::new(|c: &outbox::Claimed| send_webhook(ctx, c)),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "Query parameter `channel` must be email or webhook, got {other:?}."
+            )))
+        }
     };
-    // A configuration mistake is the operator's: refused before any message is claimed.
-    let probe = ryd_notify::acs::AcsEmail { sender: &sender, to: "", to_name: "", subject: "", text: "", html: "" };
-    ryd_notify::acs::send_request(&endpoint, &key, &probe, 0).map_err(|e| ApiError::new(503, e))?;
     let sql = ctx.sql();
     let owner = format!("outbox-{}", crate::ids::new_id());
     let now = ctx.ports.now_millis();
-    let held = outbox::claim(sql, "email", &owner, now, now + LEASE_MS, limit)?;
+    let held = outbox::claim(sql, &channel, &owner, now, now + LEASE_MS, limit)?;
     let (mut sent, mut retrying, mut given_up) = (0, 0, 0);
     for c in held {
         let m = &c.message;
-        let email = ryd_notify::acs::AcsEmail {
-            sender: &sender,
-            to: &m.recipient,
-            to_name: &m.recipient_name,
-            subject: &m.subject,
-            text: &m.body_text,
-            html: &m.body_html,
-        };
-        let outcome = ryd_notify::acs::send_request(&endpoint, &key, &email, ctx.ports.now_millis())
-            .map_err(|e| (true, e))
-            .and_then(|r| ctx.ports.http_post(&r.url, &r.headers, &r.body).map_err(|e| (true, e)))
-            .and_then(|answer| match answer.status {
-                200..=299 => Ok(()),
-                status => Err((
-                    ryd_notify::acs::retryable(status),
-                    format!(
-                        "ACS answered {status}: {}",
-                        String::from_utf8_lossy(&answer.body).chars().take(300).collect::<String>()
-                    ),
-                )),
-            });
+        let outcome = sender(&c);
         let now = ctx.ports.now_millis();
         match outcome {
             Ok(()) => {
                 outbox::mark_sent(sql, c.seq, &owner, now)?;
+                if channel == "webhook" {
+                    webhooks::succeeded(sql, &m.recipient)?;
+                }
                 sent += 1;
             }
             Err((may_retry, reason)) => {
-                let give_up = !may_retry || c.attempts >= outbox::MAX_ATTEMPTS;
+                let disabled = channel == "webhook"
+                    && webhooks::failed(sql, &m.recipient, &reason, WEBHOOK_FAILURES_BEFORE_DISABLE, now)?;
+                let give_up = disabled || !may_retry || c.attempts >= outbox::MAX_ATTEMPTS;
                 let next = (!give_up).then(|| outbox::retry_at(now, c.attempts, outbox::BACKOFF_MS));
                 outbox::mark_failed(sql, c.seq, &owner, now, &reason, next)?;
                 ctx.ports.log(&format!("outbox: {} ({}) to {}: {reason}", m.id, m.event, m.recipient));
@@ -132,4 +123,66 @@ pub(crate) fn deliver(ctx: &Ctx) -> ApiResult<Reply> {
     }
     let (pending, _) = outbox::pending(sql)?;
     Ok(Reply::ok(json!({"sent": sent, "retrying": retrying, "given_up": given_up, "pending": pending})))
+}
+
+/// Sends one email through ACS, once its configuration is known to be whole (a mistake
+/// there is the operator's: refused before any message is claimed).
+fn acs_sender<'a>(ctx: &'a Ctx<'a>) -> ApiResult<impl Fn(&outbox::Claimed) -> Sent + 'a> {
+    let (Some(endpoint), Some(key), Some(sender)) =
+        (ctx.ports.variable(ACS_ENDPOINT), ctx.ports.variable(ACS_ACCESS_KEY), ctx.ports.variable(MAIL_FROM))
+    else {
+        return Err(ApiError::new(
+            503,
+            "Azure Communication Services is not configured here: set acs_endpoint, acs_access_key and mail_from.",
+        ));
+    };
+    let probe = ryd_notify::acs::AcsEmail { sender: &sender, to: "", to_name: "", subject: "", text: "", html: "" };
+    ryd_notify::acs::send_request(&endpoint, &key, &probe, 0).map_err(|e| ApiError::new(503, e))?;
+    Ok(move |c: &outbox::Claimed| {
+        let m = &c.message;
+        let email = ryd_notify::acs::AcsEmail {
+            sender: &sender,
+            to: &m.recipient,
+            to_name: &m.recipient_name,
+            subject: &m.subject,
+            text: &m.body_text,
+            html: &m.body_html,
+        };
+        let r =
+            ryd_notify::acs::send_request(&endpoint, &key, &email, ctx.ports.now_millis()).map_err(|e| (true, e))?;
+        answered(ctx.ports.http_post(&r.url, &r.headers, &r.body), "ACS", ryd_notify::acs::retryable)
+    })
+}
+
+/// Sends one webhook message to its endpoint, signed with each secret in force.
+fn send_webhook(ctx: &Ctx, c: &outbox::Claimed) -> Sent {
+    let m = &c.message;
+    let now = ctx.ports.now_millis();
+    let Some((url, secrets)) = webhooks::target(ctx.sql(), &m.recipient, now).map_err(|e| (true, e.message))? else {
+        return Err((false, "the endpoint is disabled or deleted".into()));
+    };
+    // Checked again: the rule may have tightened since the endpoint was registered.
+    ryd_notify::webhook::check_url(&url, super::webhooks::loopback_allowed(ctx))
+        .map_err(|e| (false, format!("url {e}")))?;
+    let body = m.body_text.as_bytes();
+    let headers = ryd_notify::webhook::headers(&m.id, now / 1000, body, &secrets).map_err(|e| (false, e))?;
+    // A receiver that cannot take it now may later: any answer but 2xx is retried.
+    answered(ctx.ports.http_post(&url, &headers, body), "the endpoint", |_| true)
+}
+
+/// A 2xx is delivered; anything else failed, retryable as `retryable` says of its status
+/// (a request that did not complete always is).
+fn answered(result: Result<crate::ports::Fetched, String>, who: &str, retryable: fn(u16) -> bool) -> Sent {
+    match result {
+        Ok(a) if (200..300).contains(&a.status) => Ok(()),
+        Ok(a) => Err((
+            retryable(a.status),
+            format!(
+                "{who} answered {}: {}",
+                a.status,
+                String::from_utf8_lossy(&a.body).chars().take(300).collect::<String>()
+            ),
+        )),
+        Err(e) => Err((true, e)),
+    }
 }
