@@ -328,6 +328,7 @@ fn stat4_samples_are_dropped_by_analyse_and_by_migration_7() {
     db.execute("DROP INDEX api_keys_by_session", &[]).unwrap();
     db.execute("ALTER TABLE api_keys DROP COLUMN session_hash", &[]).unwrap();
     db.execute("DROP TABLE outbox", &[]).unwrap();
+    db.execute("DROP TABLE webhooks", &[]).unwrap();
     migrate(&db).unwrap();
     assert!(!stat4(&db));
     assert!(!db.execute("SELECT 1 FROM sqlite_stat1", &[]).unwrap().is_empty(), "stat1 stays");
