@@ -121,6 +121,30 @@ pub struct OutboxRow {
     pub last_error: String,
 }
 
+/// One of an organisation's webhook endpoints.
+pub struct WebhookRow {
+    /// Its id.
+    pub id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// What it hears, space-separated.
+    pub events: String,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// Failed deliveries in a row.
+    pub failures: i64,
+    /// Why it was disabled (`""`: it was not).
+    pub disabled_reason: String,
+}
+
+/// A secret shown once (a new webhook's, or a rotated one's).
+pub struct ShownSecret<'a> {
+    /// What it belongs to.
+    pub label: &'a str,
+    /// The secret.
+    pub secret: &'a str,
+}
+
 /// What the signed-in user may do on an organisation (from the permission table).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OrgRights {

@@ -1,7 +1,10 @@
 //! The console's pages. Each takes its [`Frame`] and view data and returns the document.
 
 use crate::parts::{button_form, csrf, document, field};
-use crate::{DatasetPage, Field, FoundOrg, Frame, KeyRow, NewKey, OrgPage, OrgRow, OutboxRow, OutboxSummary};
+use crate::{
+    DatasetPage, Field, FoundOrg, Frame, KeyRow, NewKey, OrgPage, OrgRow, OutboxRow, OutboxSummary, ShownSecret,
+    WebhookRow,
+};
 use maud::html;
 
 /// The roles an admin may give (value, label), in the permission table's order.
@@ -151,6 +154,7 @@ pub fn org(frame: &Frame, p: &OrgPage) -> String {
                 } } }
             }
             @if r.manage_people {
+                p { a href={ "/account/orgs/" (p.id) "/webhooks" } { "Webhooks for tools" } }
                 h2 { "Requests to join" }
                 @if p.pending.is_empty() { p { "No one is waiting." } } @else {
                     table {
@@ -273,6 +277,54 @@ pub fn api_keys(frame: &Frame, keys: &[KeyRow], new_key: Option<&NewKey>) -> Str
                     label { input type="checkbox" name="session_bound" value="yes" checked; " Stop working when I sign out (or this sign-in ends)" }
                 }
                 button type="submit" { "Create the key" }
+            }
+        },
+    )
+}
+
+/// An organisation's webhooks (its admins): the endpoints, a secret shown once after it
+/// is made, and the form to add one. Signing and events: shared/api/README.md, "Webhooks".
+pub fn webhooks(frame: &Frame, oid: &str, org_name: &str, hooks: &[WebhookRow], shown: Option<&ShownSecret>) -> String {
+    let base = format!("/account/orgs/{oid}/webhooks");
+    document(
+        frame,
+        html! {
+            p { a href={ "/account/orgs/" (oid) } { "Back to " (org_name) } }
+            @if let Some(s) = shown {
+                div.notice.done role="status" {
+                    p { "The signing secret of " strong { (s.label) } ". Copy it now: it is not shown again." }
+                    p.secret { (s.secret) }
+                }
+            }
+            p { "Tools hear this organisation's changes at these addresses, each delivery signed as the Standard Webhooks specification says." }
+            @if hooks.is_empty() { p { "No webhooks yet." } } @else {
+                table {
+                    thead { tr { th scope="col" { "Address" } th scope="col" { "Events" } th scope="col" { "Status" } th scope="col" { "" } } }
+                    tbody { @for h in hooks { tr {
+                        td { code { (h.url) } } td { (h.events) }
+                        td {
+                            @if h.enabled { "on" @if h.failures > 0 { " (" (h.failures) " failed in a row)" } }
+                            @else { "disabled: " (h.disabled_reason) }
+                        }
+                        td {
+                            @if !h.enabled { (button_form(frame, &format!("{base}/{}/enable", h.id), "Enable again", &[], false)) " " }
+                            (button_form(frame, &format!("{base}/{}/secret", h.id), "New secret", &[], false)) " "
+                            (button_form(frame, &format!("{base}/{}/delete", h.id), "Delete", &[], true))
+                        }
+                    } } }
+                }
+            }
+            h2 { "Add a webhook" }
+            form method="post" action=(base) {
+                (csrf(frame.csrf))
+                div.field { label for="hook-url" { "Address (https)" } input id="hook-url" name="url" type="url" required; }
+                fieldset {
+                    legend { "Events" }
+                    @for (value, label) in [("dataset.*", "Public datasets"), ("organisation.*", "The organisation's public record"), ("membership.*", "Membership (requests, decisions, roles)")] {
+                        label { input type="checkbox" name="events" value=(value) checked; " " (label) } br;
+                    }
+                }
+                button type="submit" { "Add the webhook" }
             }
         },
     )

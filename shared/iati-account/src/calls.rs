@@ -25,5 +25,15 @@ pub(crate) const USER_ROLES: R = lookup(USERS.routes, "GET", "/api/v1/users/{uid
 pub(crate) const LIST_ORG_TOOLS: R = lookup(USERS.routes, "GET", "/api/v1/reporting-orgs/{oid}/tools");
 pub(crate) const LIST_API_KEYS: R = lookup(AUTHZ.routes, "GET", "/api/v1/api-keys");
 pub(crate) const CREATE_API_KEY: R = lookup(AUTHZ.routes, "POST", "/api/v1/api-keys");
+pub(crate) const LIST_WEBHOOKS: R =
+    lookup(ryd_api::routes::OUTBOX.routes, "GET", "/api/v1/reporting-orgs/{oid}/webhooks");
+pub(crate) const CREATE_WEBHOOK: R =
+    lookup(ryd_api::routes::OUTBOX.routes, "POST", "/api/v1/reporting-orgs/{oid}/webhooks");
+pub(crate) const UPDATE_WEBHOOK: R =
+    lookup(ryd_api::routes::OUTBOX.routes, "PATCH", "/api/v1/reporting-orgs/{oid}/webhooks/{wid}");
+pub(crate) const DELETE_WEBHOOK: R =
+    lookup(ryd_api::routes::OUTBOX.routes, "DELETE", "/api/v1/reporting-orgs/{oid}/webhooks/{wid}");
+pub(crate) const ROTATE_WEBHOOK_SECRET: R =
+    lookup(ryd_api::routes::OUTBOX.routes, "POST", "/api/v1/reporting-orgs/{oid}/webhooks/{wid}/secret");
 pub(crate) const OUTBOX: R = lookup(ryd_api::routes::OUTBOX.routes, "GET", "/api/v1/admin/outbox");
 pub(crate) const REVOKE_API_KEY: R = lookup(AUTHZ.routes, "DELETE", "/api/v1/api-keys/{key_id}");

@@ -75,6 +75,8 @@ const DONE: &[(&str, &str)] = &[
     ("dataset-saved", "The dataset was saved."),
     ("dataset-deleted", "The dataset was deleted."),
     ("key-revoked", "The key was revoked; it stops working at once."),
+    ("webhook-enabled", "The webhook is on again."),
+    ("webhook-deleted", "The webhook was deleted; what it had not received is given up."),
 ];
 
 /// Answers a console route: the session from the cookie, the CSRF checks on a POST, then
@@ -749,8 +751,92 @@ pub(crate) fn revoke_api_key(ctx: &Ctx) -> ApiResult<Reply> {
     Ok(see_other("/account/api-keys?done=key-revoked"))
 }
 
-/// `GET /account/queue`: organisations awaiting approval (superadmins).
-/// The email outbox (superadmins; the API refuses anyone else with its own words).
+/// An organisation's webhooks page, with a secret to show once and the refusal it answers.
+fn webhooks_page(
+    ctx: &Ctx,
+    oid: &str,
+    shown: Option<&view::ShownSecret>,
+    refused: Option<&ApiError>,
+) -> ApiResult<Reply> {
+    let (_, name, csrf) = me(ctx)?;
+    let org = api(ctx, Call::to(READ_ORG).arg(oid))?;
+    let org_name = text(&org, "/data/metadata/human_readable_name");
+    let v = api(ctx, Call::to(LIST_WEBHOOKS).arg(oid))?;
+    let hooks: Vec<view::WebhookRow> = v["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| view::WebhookRow {
+            id: text(h, "/id"),
+            url: text(h, "/url"),
+            events: h["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
+            enabled: h["enabled"].as_bool().unwrap_or(false),
+            failures: h["failures"].as_i64().unwrap_or(0),
+            disabled_reason: text(h, "/disabled_reason"),
+        })
+        .collect();
+    let problems = refused.map(refused_fields).unwrap_or_default();
+    let notice = notice(ctx, refused, &problems);
+    let title = format!("Webhooks of {org_name}");
+    let frame = Frame { title: &title, user: Some(&name), csrf: &csrf, notice };
+    Ok(html(status(refused), view::webhooks(&frame, oid, &org_name, &hooks, shown)))
+}
+
+/// `GET /account/orgs/{oid}/webhooks` (its admins; the API refuses anyone else).
+pub(crate) fn webhooks(ctx: &Ctx) -> ApiResult<Reply> {
+    webhooks_page(ctx, &ctx.id_param("oid")?, None, None)
+}
+
+/// `POST /account/orgs/{oid}/webhooks` (`url`, `events` repeated): the secret is on this
+/// answer only.
+pub(crate) fn create_webhook(ctx: &Ctx) -> ApiResult<Reply> {
+    let oid = ctx.id_param("oid")?;
+    let submitted = form(ctx);
+    let events: Vec<Value> =
+        submitted.iter().filter(|(k, _)| k == "events").map(|(_, v)| Value::from(v.as_str())).collect();
+    let body = json!({"url": form_value(&submitted, "url").unwrap_or_default(), "events": events});
+    match api(ctx, Call::to(CREATE_WEBHOOK).arg(&oid).body(body)) {
+        Ok(v) => {
+            let (url, secret) = (text(&v, "/data/url"), text(&v, "/data/secret"));
+            webhooks_page(ctx, &oid, Some(&view::ShownSecret { label: &url, secret: &secret }), None)
+        }
+        Err(e) if e.status < 500 => webhooks_page(ctx, &oid, None, Some(&e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST …/webhooks/{wid}/secret`: a new secret, on this answer only.
+pub(crate) fn rotate_webhook_secret(ctx: &Ctx) -> ApiResult<Reply> {
+    let (oid, wid) = (ctx.id_param("oid")?, ctx.id_param("wid")?);
+    let v = api(ctx, Call::to(ROTATE_WEBHOOK_SECRET).arg(&oid).arg(&wid))?;
+    let secret = text(&v, "/data/secret");
+    let label =
+        format!("the webhook (the old secret still signs until {})", text(&v, "/data/previous_secret_valid_until"));
+    webhooks_page(ctx, &oid, Some(&view::ShownSecret { label: &label, secret: &secret }), None)
+}
+
+/// `POST …/webhooks/{wid}/enable`: on again after it was disabled.
+pub(crate) fn enable_webhook(ctx: &Ctx) -> ApiResult<Reply> {
+    let (oid, wid) = (ctx.id_param("oid")?, ctx.id_param("wid")?);
+    api(ctx, Call::to(UPDATE_WEBHOOK).arg(&oid).arg(&wid).body(json!({})))?;
+    Ok(see_other(&format!("/account/orgs/{oid}/webhooks?done=webhook-enabled")))
+}
+
+/// `POST …/webhooks/{wid}/delete`.
+pub(crate) fn delete_webhook(ctx: &Ctx) -> ApiResult<Reply> {
+    let (oid, wid) = (ctx.id_param("oid")?, ctx.id_param("wid")?);
+    api(ctx, Call::to(DELETE_WEBHOOK).arg(&oid).arg(&wid))?;
+    Ok(see_other(&format!("/account/orgs/{oid}/webhooks?done=webhook-deleted")))
+}
+
+/// `GET /account/outbox`: the email outbox (superadmins; the API refuses anyone else with
+/// its own words).
 pub(crate) fn outbox(ctx: &Ctx) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
     let v = api(ctx, Call::to(OUTBOX).query("limit", "500"))?;
@@ -781,6 +867,7 @@ pub(crate) fn outbox(ctx: &Ctx) -> ApiResult<Reply> {
     Ok(html(200, view::outbox(&frame, &summary, &rows)))
 }
 
+/// `GET /account/queue`: organisations awaiting approval (superadmins).
 pub(crate) fn queue(ctx: &Ctx) -> ApiResult<Reply> {
     let (_, name, csrf) = me(ctx)?;
     if !ctx.caller()?.superadmin {

@@ -392,3 +392,41 @@ fn a_superadmin_sees_the_email_outbox_and_why_a_message_failed() {
     assert_eq!(r.status, 403, "for superadmins only");
     assert!(page(&r).contains("superadmin"), "{}", page(&r));
 }
+
+#[test]
+fn an_admin_adds_a_webhook_sees_its_secret_once_and_deletes_it() {
+    let c = Cast::new();
+    let w = &c.world;
+    let tab = sign_in(w, &c.admin);
+    let base = format!("/account/orgs/{}/webhooks", c.oid);
+    assert!(page(&get(w, Some(&tab), &format!("/account/orgs/{}", c.oid))).contains(&format!("href=\"{base}\"")));
+    let r = post(
+        w,
+        &tab,
+        &base,
+        &[("url", "https://tools.example.org/ryd?a=1&b=<2>"), ("events", "dataset.*"), ("events", "membership.*")],
+    );
+    let shown = page(&r);
+    assert_eq!(r.status, 200, "{shown}");
+    assert!(shown.contains("whsec_") && shown.contains("not shown again"), "{shown}");
+    assert!(shown.contains("https://tools.example.org/ryd?a=1&amp;b=&lt;2&gt;"), "escaped: {shown}");
+    let again = page(&get(w, Some(&tab), &base));
+    assert!(!again.contains("whsec_"), "the secret is shown once: {again}");
+    assert!(again.contains("dataset.* membership.*"), "{again}");
+    // A refusal is the API's, on the page, with the field at fault; nothing made.
+    let before = w.snapshot();
+    let r = post(w, &tab, &base, &[("url", "http://10.0.0.1/x"), ("events", "dataset.*")]);
+    assert_eq!(r.status, 400);
+    assert!(page(&r).contains("url"), "{}", page(&r));
+    assert_eq!(w.snapshot(), before);
+    // Editors may not.
+    let editor = sign_in(w, &c.editor);
+    assert!(!page(&get(w, Some(&editor), &format!("/account/orgs/{}", c.oid))).contains(&format!("href=\"{base}\"")));
+    assert_eq!(get(w, Some(&editor), &base).status, 403);
+    // Deleted.
+    let listed = api(w, &c.admin, "GET", &format!("/api/v1/reporting-orgs/{}/webhooks", c.oid), None);
+    let wid = listed["data"][0]["id"].as_str().unwrap().to_string();
+    let to = see_other(&post(w, &tab, &format!("{base}/{wid}/delete"), &[]));
+    assert!(page(&get(w, Some(&tab), &to)).contains("The webhook was deleted"));
+    assert!(!page(&get(w, Some(&tab), &base)).contains("tools.example.org"));
+}
