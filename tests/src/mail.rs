@@ -55,19 +55,7 @@ impl Sink {
 
     /// What it accepted, in order.
     pub fn messages(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .expect("the sink's directory")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.extension().is_some_and(|x| x == "json")
-                    && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|f| serde_json::from_str(&std::fs::read_to_string(f).expect("a message")).expect("JSON"))
-            .collect()
+        records(&self.dir)
     }
 }
 
@@ -76,6 +64,22 @@ impl Drop for Sink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What a test server recorded in `dir`, oldest first: its JSON files named by the time
+/// they were written (`<nanoseconds>….json`; a file being written starts with a dot, and
+/// `secrets.json` is the webhook receiver's input).
+fn records(dir: &Path) -> Vec<Value> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("the server's directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.') || n == "secrets.json")
+        })
+        .collect();
+    files.sort();
+    files.iter().map(|f| serde_json::from_str(&std::fs::read_to_string(f).expect("a record")).expect("JSON")).collect()
 }
 
 pub fn wait_for(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
@@ -174,19 +178,7 @@ impl AcsReceiver {
 
     /// What it received, in order: path, headers, body, and whether (and why not) it verified.
     pub fn requests(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .expect("the receiver's directory")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.extension().is_some_and(|x| x == "json")
-                    && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|f| serde_json::from_str(&std::fs::read_to_string(f).expect("a request")).expect("JSON"))
-            .collect()
+        records(&self.dir)
     }
 
     /// Sends `message` (ACS's JSON) with Azure's own SDK to the HTTPS side, signed with `key`;
@@ -240,19 +232,7 @@ impl WebhookReceiver {
 
     /// What it received, in order: headers, body, and the names of the secrets it verified with.
     pub fn deliveries(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .expect("the receiver's directory")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.extension().is_some_and(|x| x == "json")
-                    && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.') || n == "secrets.json")
-            })
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|f| serde_json::from_str(&std::fs::read_to_string(f).expect("a delivery")).expect("JSON"))
-            .collect()
+        records(&self.dir)
     }
 }
 
