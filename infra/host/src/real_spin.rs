@@ -70,8 +70,24 @@ pub fn up<'a>(
     env: impl IntoIterator<Item = (&'a String, &'a String)>,
     guest_env: &[(String, String)],
 ) -> Result<SpinProcess> {
+    up_with(spin, manifest, state, None, env, guest_env)
+}
+
+/// [`up`] with Spin's runtime configuration (`--runtime-config-file`: libSQL, Redis).
+pub fn up_with<'a>(
+    spin: &Path,
+    manifest: &Path,
+    state: &Path,
+    runtime_config: Option<&Path>,
+    env: impl IntoIterator<Item = (&'a String, &'a String)>,
+    guest_env: &[(String, String)],
+) -> Result<SpinProcess> {
     let mut cmd = Command::new(spin);
-    cmd.args(["up", "--quiet", "-f"])
+    cmd.arg("up");
+    if let Some(file) = runtime_config {
+        cmd.arg("--runtime-config-file").arg(file);
+    }
+    cmd.args(["--quiet", "-f"])
         .arg(manifest)
         .args(["--listen", "127.0.0.1:0"])
         .arg("--state-dir")
