@@ -472,7 +472,7 @@ fn the_readme_cli_commands_resolve() {
         cargo().args(["run", "--release", "--quiet", "-p", "ryd-host", "--", "help"]).output().expect("cargo runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("Usage: ryd-host <COMMAND>"), "cargo run -p ryd-host did not reach the CLI:\n{text}");
-    for command in ["up", "build", "token", "imports", "import", "generate"] {
+    for command in ["up", "build", "token", "imports", "import", "generate", "deliver"] {
         assert!(text.lines().any(|l| l.trim_start().starts_with(command)), "no `{command}` in:\n{text}");
     }
     // `cargo up` is ryd-up, which checks the prerequisites, then runs the host's

@@ -192,6 +192,13 @@ pub fn run(sql: &dyn Sql, mailer: &dyn Mailer, o: &Options, poll: Duration, stop
 pub fn open_default(config: &RuntimeConfig) -> Result<Box<dyn Sql>> {
     match config.databases.get("default") {
         Some(Database::Local(path)) => {
+            // A worker pointed at the wrong place must say so, not drain a new empty file.
+            if !path.is_file() {
+                bail!(
+                    "no database at {}: run the application first, or give its --state-dir or --runtime-config-file",
+                    path.display()
+                );
+            }
             let db = NativeSql::open(path).map_err(|e| anyhow!("{}: {}", path.display(), e.message))?;
             db.execute("PRAGMA busy_timeout = 5000", &[]).map_err(|e| anyhow!(e.message))?;
             ryd_store::migrate(&db).map_err(|e| anyhow!("{}: {}", path.display(), e.message))?;

@@ -358,8 +358,9 @@ fn run(command: Command) -> Result<()> {
                 Some(f) => ryd_host::runtime_config::RuntimeConfig::load(f, &dir)?,
                 None => ryd_host::runtime_config::RuntimeConfig::defaults(&dir),
             };
-            let sql = deliver::open_default(&config)?;
+            // The settings first: a mistake there is said before anything is opened.
             let mailer = deliver::Smtp::new(&smtp, &from)?;
+            let sql = deliver::open_default(&config)?;
             let options = deliver::Options { backoff, max_attempts, lease, batch, ..deliver::Options::default() };
             if once {
                 let pass = deliver::drain(sql.as_ref(), &mailer, &options)?;

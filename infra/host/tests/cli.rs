@@ -32,6 +32,21 @@ fn every_command_has_help_naming_its_options() {
         ("imports", &["<COMPONENT_WASM>"]),
         ("import", &["--file", "--state-dir", "<DUMP>"]),
         ("generate", &["--organisations", "--datasets", "--seed"]),
+        (
+            "deliver",
+            &[
+                "--runtime-config-file",
+                "--smtp",
+                "RYD_SMTP_URL",
+                "--from",
+                "--once",
+                "--poll",
+                "--backoff",
+                "--max-attempts",
+                "--lease",
+                "--batch",
+            ],
+        ),
     ];
     for (command, options) in commands {
         assert!(top.contains(command), "`ryd-host --help` does not list {command}:\n{top}");
@@ -70,5 +85,32 @@ fn a_failing_command_says_why_in_one_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: ") && err.contains("bad.json: neither JSON nor JSON lines"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn deliver_says_in_one_line_what_is_wrong_with_its_settings() {
+    let dir = std::env::temp_dir().join(format!("ryd-deliver-cli-{}", std::process::id()));
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spin.toml");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ryd-host"))
+            .args(["deliver", "-f", manifest, "--state-dir"])
+            .arg(&dir)
+            .args(args)
+            .env_remove("RYD_SMTP_URL")
+            .env_remove("RYD_MAIL_FROM")
+            .output()
+            .expect("ryd-host runs");
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).trim().to_string()
+    };
+    let e = run(&["--smtp", "smtp://127.0.0.1:1", "--from", "not an address", "--once"]);
+    assert!(e.starts_with("error: the sender \"not an address\""), "{e}");
+    let e = run(&["--smtp", "ftp://relay", "--from", "a@example.org", "--once"]);
+    assert!(e.starts_with("error: the SMTP URL"), "{e}");
+    let e = run(&["--from", "a@example.org"]);
+    assert!(e.contains("--smtp"), "{e}");
+    let e = run(&["--smtp", "smtp://127.0.0.1:1", "--from", "a@example.org", "--once"]);
+    assert!(e.starts_with("error: no database at"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
