@@ -400,6 +400,21 @@ fn the_pipelines_facts_reach_ckan_and_the_dashboard_as_they_commit_and_only_the_
     .expect(404);
     let facts = c.call(&bot, "PUT", &path, Some(json!({}))).expect(200);
     assert_eq!(facts["data"]["facts"]["language"], "fr", "no refused request changed anything");
+
+    // The organisation's record with `show_stats`: what the facts say of its public datasets.
+    let record = |q: &str| c.send("GET", &format!("/api/reporting-orgs/kenya-aid/{q}"), None, &[], None);
+    assert!(record("").expect(200).get("stats").is_none(), "stats only when asked");
+    let with = record("?show_stats=true").expect(200);
+    assert_eq!(
+        with["stats"],
+        json!({"datasets": 2, "activity_files": 1, "organisation_files": 1, "activities": 13, "file_size": 2048,
+               "not_reported": 0, "latest_data_updated": "2025-09-02 12:38:34", "versions": {"2.03": 1}, "validation": {}}),
+        "{with}"
+    );
+    assert_eq!(record("?show_stats=1&show_stats_large=true").expect(200)["stats"], with["stats"]);
+    let refused = record("?show_stats=perhaps");
+    refused.expect(400);
+    assert_eq!(refused.json(), json!({"show_stats": ["Must be a valid boolean."]}));
     assert_eq!(
         host.sql_int(&format!(
             "SELECT count(*) FROM audit_events WHERE action = 'set_pipeline_facts' AND target_id = '{did}'"

@@ -97,6 +97,17 @@ pub(crate) fn uuid(text: &str) -> Option<String> {
     Some(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
 }
 
+/// A boolean query parameter as DRF's `BooleanField` reads one (absent: false).
+pub(crate) fn boolean(req: &ryd_http::Request, name: &str) -> Result<bool, Error> {
+    let pairs = req.query_pairs();
+    let Some(value) = last_values(&pairs).get(name).map(|v| v.to_ascii_lowercase()) else { return Ok(false) };
+    match value.as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        _ => Err(Error::Filters(vec![(name.into(), "Must be a valid boolean.".into())])),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

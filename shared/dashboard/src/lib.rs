@@ -23,13 +23,16 @@ use ryd_http::{Request, Response};
 use ryd_store::changes::AtChange;
 use ryd_store::Sql;
 
+/// How a resource answers one record: the request (for its options), the key.
+type RecordFn = fn(&Request, &dyn Sql, &str) -> Result<AtChange<String>, Error>;
+
 /// One resource of the API: its path segment, its list and its record.
 struct Resource {
     segment: &'static str,
     /// The list's own query parameters (a list with others is rendered, never kept).
     params: &'static [&'static str],
     list: fn(&Request, &dyn Sql) -> Result<String, Error>,
-    record: fn(&dyn Sql, &str) -> Result<AtChange<String>, Error>,
+    record: RecordFn,
 }
 
 const RESOURCES: &[Resource] = &[
@@ -153,7 +156,7 @@ fn route(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Result<Answer, Err
         // A record carries the registry's newest change it saw, read in its one statement:
         // an unchanged record answers 304 after that statement alone.
         Some(key) => {
-            let found = (resource.record)(sql, key)?;
+            let found = (resource.record)(req, sql, key)?;
             let etag = ryd_store::changes::etag_at(found.seq);
             if none_match_hits(req, &etag) {
                 return Ok(Answer::NotModified(etag));

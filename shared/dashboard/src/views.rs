@@ -40,10 +40,13 @@ fn key(k: &str) -> String {
     filters::uuid(k).unwrap_or_else(|| k.to_string())
 }
 
-pub(crate) fn org_record(sql: &dyn Sql, k: &str) -> Result<AtChange<String>, Error> {
-    dashboard::org(sql, &key(k))?.ok_or(Error::NotFound)
+/// A reporting organisation; with `show_stats` (or `show_stats_large`, which adds nothing
+/// here: the keys it adds live are not among the pipeline's facts) its `stats`.
+pub(crate) fn org_record(req: &Request, sql: &dyn Sql, k: &str) -> Result<AtChange<String>, Error> {
+    let stats = filters::boolean(req, "show_stats")? | filters::boolean(req, "show_stats_large")?;
+    dashboard::org(sql, &key(k), stats)?.ok_or(Error::NotFound)
 }
 
-pub(crate) fn dataset_record(sql: &dyn Sql, k: &str) -> Result<AtChange<String>, Error> {
+pub(crate) fn dataset_record(_req: &Request, sql: &dyn Sql, k: &str) -> Result<AtChange<String>, Error> {
     dashboard::dataset(sql, &key(k))?.ok_or(Error::NotFound)
 }

@@ -25,6 +25,24 @@ const ORG_JSON: &str = "json_object(\
     'reporting_source_type', CASE o.reporting_source_type WHEN 'primary_source' THEN 'primary-source' \
         WHEN 'secondary_source' THEN 'secondary-source' END, \
     'website', NULLIF(o.website, ''))";
+/// An organisation's `stats` (`show_stats`): what the pipeline's facts say of its public
+/// datasets, in the same statement as the record (shared/dashboard/README.md, "stats").
+const ORG_STATS: &str = "(SELECT json_object(\
+    'datasets', count(*), \
+    'activity_files', coalesce(sum(p.filetype = 'activity'), 0), \
+    'organisation_files', coalesce(sum(p.filetype = 'organisation'), 0), \
+    'activities', coalesce(sum(CASE WHEN p.filetype = 'activity' THEN p.activity_count END), 0), \
+    'file_size', coalesce(sum(p.resource_size), 0), \
+    'not_reported', coalesce(sum(p.dataset_id IS NULL), 0), \
+    'latest_data_updated', max(p.data_updated), \
+    'versions', json((SELECT json_group_object(v, n) FROM (SELECT p2.iati_version AS v, count(*) AS n FROM datasets d2 \
+        JOIN dataset_pipeline p2 ON p2.dataset_id = d2.id WHERE d2.organisation_id = o.id AND d2.listed \
+        AND p2.iati_version IS NOT NULL GROUP BY p2.iati_version))), \
+    'validation', json((SELECT json_group_object(v, n) FROM (SELECT p3.validation_status AS v, count(*) AS n FROM datasets d3 \
+        JOIN dataset_pipeline p3 ON p3.dataset_id = d3.id WHERE d3.organisation_id = o.id AND d3.listed \
+        AND p3.validation_status IS NOT NULL GROUP BY p3.validation_status)))) \
+    FROM datasets d LEFT JOIN dataset_pipeline p ON p.dataset_id = d.id WHERE d.organisation_id = o.id AND d.listed)";
+
 /// The Dashboard's order: by name as people read it (upper and lower case together, as the
 /// live service's database collation orders them), ties by id so that pages are stable.
 /// `organisations_approved_by_title` serves it: a page reads fifty rows, not all of them.
@@ -161,10 +179,12 @@ pub fn orgs(sql: &dyn Sql, f: &OrgFilter, limit: i64, offset: i64) -> Result<Pag
 }
 
 /// A visible organisation by short name or id, as JSON text.
-pub fn org(sql: &dyn Sql, key: &str) -> Result<Option<AtChange<String>>, SqlError> {
+pub fn org(sql: &dyn Sql, key: &str, with_stats: bool) -> Result<Option<AtChange<String>>, SqlError> {
     let by_key = id_or_name("o", "organisations", "?1");
+    let record =
+        if with_stats { format!("json_set({ORG_JSON}, '$.stats', json({ORG_STATS}))") } else { ORG_JSON.into() };
     let q = format!(
-        "SELECT {ORG_JSON}, {LATEST_COLUMN}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1"
+        "SELECT {record}, {LATEST_COLUMN}, {VERSION_COLUMN} FROM organisations o WHERE {by_key} AND {ORG_VISIBLE} LIMIT 1"
     );
     crate::current_row(sql, &q, &[key.into()], |r| AtChange { value: r.text(0), seq: r.int(1) })
 }

@@ -426,7 +426,7 @@ fn public_reads_check_the_schema_in_their_own_statement() {
     // A fresh database: each read fails on the missing tables, migrates, and reads again.
     let version = |db: &NativeSql| db.execute("PRAGMA user_version", &[]).unwrap().first().unwrap().int(0);
     let fresh = NativeSql::in_memory();
-    assert_eq!(dashboard::org(&fresh, "aid").unwrap(), None);
+    assert_eq!(dashboard::org(&fresh, "aid", false).unwrap(), None);
     assert_eq!(version(&fresh), SCHEMA_VERSION);
     let fresh = NativeSql::in_memory();
     assert_eq!(page_cache::lookup(&fresh, "k").unwrap(), page_cache::Lookup { seq: 0, body: None });
@@ -446,7 +446,7 @@ fn public_reads_check_the_schema_in_their_own_statement() {
     let db = db();
     orgs::insert(&db, &orgs::Organisation { registry_approved: true, ..org("a", "aid", "Aid") }).unwrap();
     let counting = Counting { db: &db, statements: 0.into() };
-    let found = dashboard::org(&counting, "aid").unwrap().unwrap();
+    let found = dashboard::org(&counting, "aid", false).unwrap().unwrap();
     assert!(found.value.contains(r#""short_name":"aid""#), "{}", found.value);
     // With the registry's newest change, read in the same statement (the record's tag).
     assert_eq!(found.seq, changes::latest(&db).unwrap());
@@ -457,6 +457,6 @@ fn public_reads_check_the_schema_in_their_own_statement() {
     assert_eq!(counting.statements.get(), 3);
     changes::etag(&counting).unwrap();
     assert_eq!(counting.statements.get(), 4);
-    assert_eq!(dashboard::org(&counting, "nobody").unwrap(), None);
+    assert_eq!(dashboard::org(&counting, "nobody", false).unwrap(), None);
     assert_eq!(counting.statements.get(), 6);
 }
