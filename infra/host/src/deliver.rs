@@ -47,14 +47,7 @@ impl Default for Options {
     }
 }
 
-/// Why a send failed, and whether trying again could help.
-#[derive(Debug, Clone)]
-pub struct Failure {
-    /// The relay refused for good (SMTP 5xx): trying again cannot help.
-    pub permanent: bool,
-    /// What the relay or the connection said.
-    pub reason: String,
-}
+pub use ryd_store::outbox::Failure;
 
 /// Something that sends one message.
 pub trait Mailer {
@@ -131,45 +124,34 @@ fn millis_now() -> i64 {
 
 /// Sends every message due now, batch after batch, until none is due.
 pub fn drain(sql: &dyn Sql, mailer: &dyn Mailer, o: &Options) -> Result<Pass> {
+    let d = outbox::Delivery {
+        channel: CHANNEL,
+        owner: &o.owner,
+        batch: o.batch,
+        lease_ms: o.lease.as_millis() as i64,
+        backoff_ms: o.backoff.as_millis() as i64,
+        max_attempts: o.max_attempts,
+    };
     let mut pass = Pass::default();
     loop {
-        let now = millis_now();
-        let lease_until = now + o.lease.as_millis() as i64;
-        let held = outbox::claim(sql, CHANNEL, &o.owner, now, lease_until, o.batch).context("claiming messages")?;
-        if held.is_empty() {
+        let b = outbox::deliver_batch(sql, &d, &millis_now, &mut |c| mailer.send(&c.message))
+            .context("delivering a batch")?;
+        for f in &b.failures {
+            let gave_up = if f.given_up { " (given up)" } else { "" };
+            eprintln!(
+                "deliver: {} ({}) to {}: attempt {} failed: {}{gave_up}",
+                f.id, f.event, f.recipient, f.attempts, f.reason
+            );
+        }
+        if b.late > 0 {
+            eprintln!("deliver: {} sent after their lease ended (the lease is too short)", b.late);
+        }
+        if b.claimed == 0 {
             return Ok(pass);
         }
-        for c in held {
-            let m = &c.message;
-            match mailer.send(m) {
-                Ok(()) => {
-                    if !outbox::mark_sent(sql, c.seq, &o.owner, millis_now()).context("marking a message sent")? {
-                        eprintln!("deliver: {} was sent after its lease ended (the lease is too short)", m.id);
-                    }
-                    pass.sent += 1;
-                }
-                Err(f) => {
-                    let now = millis_now();
-                    let give_up = f.permanent || c.attempts >= o.max_attempts;
-                    let next = (!give_up).then(|| outbox::retry_at(now, c.attempts, o.backoff.as_millis() as i64));
-                    outbox::mark_failed(sql, c.seq, &o.owner, now, &f.reason, next).context("recording a failure")?;
-                    eprintln!(
-                        "deliver: {} ({}) to {}: attempt {} failed: {}{}",
-                        m.id,
-                        m.event,
-                        m.recipient,
-                        c.attempts,
-                        f.reason,
-                        if give_up { " (given up)" } else { "" }
-                    );
-                    if give_up {
-                        pass.given_up += 1;
-                    } else {
-                        pass.retrying += 1;
-                    }
-                }
-            }
-        }
+        pass.sent += b.sent;
+        pass.retrying += b.retrying;
+        pass.given_up += b.given_up;
     }
 }
 
@@ -229,37 +211,33 @@ impl RemoteSql {
 
 impl Sql for RemoteSql {
     fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
-        let params: Vec<libsql::Value> = params
-            .iter()
-            .map(|v| match v {
-                Value::Null => libsql::Value::Null,
-                Value::Integer(n) => libsql::Value::Integer(*n),
-                Value::Real(n) => libsql::Value::Real(*n),
-                Value::Text(s) => libsql::Value::Text(s.clone()),
-                Value::Blob(b) => libsql::Value::Blob(b.clone()),
-            })
-            .collect();
-        let err = |e: libsql::Error| SqlError::from_message(e.to_string());
-        self.runtime.block_on(async {
-            let mut rows = self.conn.query(statement, libsql::params_from_iter(params)).await.map_err(err)?;
-            let count = rows.column_count();
-            let columns = (0..count).map(|i| rows.column_name(i).unwrap_or_default().to_string()).collect();
-            let mut out = Vec::new();
-            while let Some(row) = rows.next().await.map_err(err)? {
-                let mut values = Vec::with_capacity(count.max(0) as usize);
-                for i in 0..count {
-                    values.push(match row.get_value(i).map_err(err)? {
+        let params = params.iter().map(|v| match v {
+            Value::Null => libsql::Value::Null,
+            Value::Integer(n) => libsql::Value::Integer(*n),
+            Value::Real(n) => libsql::Value::Real(*n),
+            Value::Text(s) => libsql::Value::Text(s.clone()),
+            Value::Blob(b) => libsql::Value::Blob(b.clone()),
+        });
+        let (columns, rows) = self
+            .runtime
+            .block_on(crate::spin::query_libsql(&self.conn, statement, params))
+            .map_err(|e| SqlError::from_message(e.to_string()))?;
+        let rows = rows
+            .into_iter()
+            .map(|values| {
+                values
+                    .into_iter()
+                    .map(|v| match v {
                         libsql::Value::Null => Value::Null,
                         libsql::Value::Integer(n) => Value::Integer(n),
                         libsql::Value::Real(n) => Value::Real(n),
                         libsql::Value::Text(s) => Value::Text(s),
                         libsql::Value::Blob(b) => Value::Blob(b),
-                    });
-                }
-                out.push(values);
-            }
-            Ok(Rows { columns, rows: out })
-        })
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Rows { columns, rows })
     }
 
     fn refuses_settings(&self) -> bool {

@@ -254,34 +254,46 @@ async fn execute_remote(
     statement: &str,
     parameters: Vec<sqlite::Value>,
 ) -> Result<sqlite::QueryResult, sqlite::Error> {
-    let params: Vec<libsql::Value> = parameters
+    let params = parameters.into_iter().map(|v| match v {
+        sqlite::Value::Integer(n) => libsql::Value::Integer(n),
+        sqlite::Value::Real(n) => libsql::Value::Real(n),
+        sqlite::Value::Text(s) => libsql::Value::Text(s),
+        sqlite::Value::Blob(b) => libsql::Value::Blob(b),
+        sqlite::Value::Null => libsql::Value::Null,
+    });
+    let (columns, rows) = query_libsql(conn, statement, params).await.map_err(io)?;
+    let rows = rows
         .into_iter()
-        .map(|v| match v {
-            sqlite::Value::Integer(n) => libsql::Value::Integer(n),
-            sqlite::Value::Real(n) => libsql::Value::Real(n),
-            sqlite::Value::Text(s) => libsql::Value::Text(s),
-            sqlite::Value::Blob(b) => libsql::Value::Blob(b),
-            sqlite::Value::Null => libsql::Value::Null,
+        .map(|values| sqlite::RowResult {
+            values: values
+                .into_iter()
+                .map(|v| match v {
+                    libsql::Value::Integer(n) => sqlite::Value::Integer(n),
+                    libsql::Value::Real(n) => sqlite::Value::Real(n),
+                    libsql::Value::Text(s) => sqlite::Value::Text(s),
+                    libsql::Value::Blob(b) => sqlite::Value::Blob(b),
+                    libsql::Value::Null => sqlite::Value::Null,
+                })
+                .collect(),
         })
         .collect();
-    let mut rows = conn.query(statement, libsql::params_from_iter(params)).await.map_err(io)?;
+    Ok(sqlite::QueryResult { columns, rows })
+}
+
+/// One statement on a libSQL server: its column names and every row, read whole.
+pub(crate) async fn query_libsql(
+    conn: &libsql::Connection,
+    statement: &str,
+    params: impl IntoIterator<Item = libsql::Value>,
+) -> Result<(Vec<String>, Vec<Vec<libsql::Value>>), libsql::Error> {
+    let mut rows = conn.query(statement, libsql::params_from_iter(params)).await?;
     let count = rows.column_count();
     let columns = (0..count).map(|i| rows.column_name(i).unwrap_or_default().to_string()).collect();
     let mut out = Vec::new();
-    while let Some(row) = rows.next().await.map_err(io)? {
-        let mut values = Vec::with_capacity(count.max(0) as usize);
-        for i in 0..count {
-            values.push(match row.get_value(i).map_err(io)? {
-                libsql::Value::Integer(n) => sqlite::Value::Integer(n),
-                libsql::Value::Real(n) => sqlite::Value::Real(n),
-                libsql::Value::Text(s) => sqlite::Value::Text(s),
-                libsql::Value::Blob(b) => sqlite::Value::Blob(b),
-                libsql::Value::Null => sqlite::Value::Null,
-            });
-        }
-        out.push(sqlite::RowResult { values });
+    while let Some(row) = rows.next().await? {
+        out.push((0..count).map(|i| row.get_value(i)).collect::<Result<Vec<_>, _>>()?);
     }
-    Ok(sqlite::QueryResult { columns, rows: out })
+    Ok((columns, out))
 }
 
 fn other(e: impl std::fmt::Display) -> kv::Error {

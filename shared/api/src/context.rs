@@ -232,17 +232,22 @@ impl<'a> Ctx<'a> {
 
     /// `page` (≥ 1) and `page_size` (1–500, default 100).
     pub fn paging(&self) -> ApiResult<(i64, i64)> {
-        let int = |name: &str, default: i64, min: i64, max: i64| -> ApiResult<i64> {
-            match self.req.query_param(name) {
-                None => Ok(default),
-                Some(v) => v.trim().parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "Query parameter `{name}` must be an integer from {min} to {max}, got {v:?}."
-                    ))
-                }),
-            }
-        };
-        Ok((int("page", 1, 1, i64::MAX / 1000)?, int("page_size", 100, 1, 500)?))
+        Ok((self.int_param("page", 1, 1..=i64::MAX / 1000)?, self.int_param("page_size", 100, 1..=500)?))
+    }
+
+    /// An integer query parameter within `range`, `default` when absent, else a `400`
+    /// naming it and its bounds.
+    pub fn int_param(&self, name: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> ApiResult<i64> {
+        match self.req.query_param(name) {
+            None => Ok(default),
+            Some(v) => v.trim().parse::<i64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "Query parameter `{name}` must be an integer from {} to {}, got {v:?}.",
+                    range.start(),
+                    range.end()
+                ))
+            }),
+        }
     }
 
     /// The `include_actions` query parameter (`yes`/`no`), or a `400`.

@@ -244,11 +244,14 @@ fn entries(sql: &dyn Sql, filter: &str, limit: i64) -> Result<Vec<Entry>, SqlErr
 }
 
 /// (messages pending, when the oldest was written): one statement over the pending rows'
-/// index, cheap enough for every health probe.
+/// index, which checks the schema too ([`crate::current_row`]): cheap enough for every
+/// health probe.
 pub fn pending(sql: &dyn Sql) -> Result<(i64, Option<i64>), SqlError> {
-    let rows =
-        sql.execute("SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL", &[])?;
-    Ok(rows.first().map(|r| (r.int(0), r.opt_int(1))).unwrap_or((0, None)))
+    let q = format!(
+        "SELECT count(*), min(created_at), {} FROM outbox WHERE sent_at IS NULL AND given_up_at IS NULL",
+        crate::VERSION_COLUMN
+    );
+    Ok(crate::current_row(sql, &q, &[], |r| (r.int(0), r.opt_int(1)))?.unwrap_or((0, None)))
 }
 
 /// Attempts before a message is given up, unless a worker is told otherwise.
@@ -262,4 +265,111 @@ pub const BACKOFF_MS: i64 = 30_000;
 pub fn retry_at(now_ms: i64, attempts: i64, backoff_ms: i64) -> i64 {
     let doubled = backoff_ms.saturating_mul(1_i64 << (attempts - 1).clamp(0, 30));
     now_ms.saturating_add(doubled.min(3_600_000))
+}
+
+/// Why a send failed, and whether trying again could help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Refused for good (an SMTP 5xx, an ACS 400, a disabled endpoint): no retry.
+    pub permanent: bool,
+    /// What the receiver or the connection said.
+    pub reason: String,
+}
+
+/// How a worker drains one channel.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// The channel (`email`, `webhook`).
+    pub channel: &'a str,
+    /// This worker's name in the leases it takes (unique per worker).
+    pub owner: &'a str,
+    /// Messages claimed at once.
+    pub batch: i64,
+    /// How long a claim holds its messages: longer than sending a batch can take (ms).
+    pub lease_ms: i64,
+    /// The first retry's delay; each later one doubles, up to an hour (ms).
+    pub backoff_ms: i64,
+    /// Attempts before a message is given up.
+    pub max_attempts: i64,
+}
+
+/// One failed attempt, for the worker's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The message's id.
+    pub id: String,
+    /// What happened.
+    pub event: String,
+    /// The recipient.
+    pub recipient: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    /// Why it failed.
+    pub reason: String,
+    /// Whether the message was given up.
+    pub given_up: bool,
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// Messages claimed.
+    pub claimed: u64,
+    /// Messages sent.
+    pub sent: u64,
+    /// Messages that failed and will be tried again.
+    pub retrying: u64,
+    /// Messages given up.
+    pub given_up: u64,
+    /// Sent after the lease ended (another worker may send them again: the lease is too
+    /// short for the batch).
+    pub late: u64,
+    /// Each failed attempt.
+    pub failures: Vec<Attempt>,
+}
+
+/// Claims one batch of due messages and hands each to `send`, marking it sent, or failed:
+/// due again after the backoff, given up on a permanent failure or the last attempt. No
+/// transaction is open while `send` runs; `now` is read after each send, so a slow send
+/// does not mark with a stale time.
+pub fn deliver_batch(
+    sql: &dyn Sql,
+    d: &Delivery<'_>,
+    now: &dyn Fn() -> i64,
+    send: &mut dyn FnMut(&Claimed) -> Result<(), Failure>,
+) -> Result<Batch, SqlError> {
+    let start = now();
+    let held = claim(sql, d.channel, d.owner, start, start + d.lease_ms, d.batch)?;
+    let mut b = Batch { claimed: held.len() as u64, ..Batch::default() };
+    for c in held {
+        match send(&c) {
+            Ok(()) => {
+                if !mark_sent(sql, c.seq, d.owner, now())? {
+                    b.late += 1;
+                }
+                b.sent += 1;
+            }
+            Err(f) => {
+                let at = now();
+                let given_up = f.permanent || c.attempts >= d.max_attempts;
+                let next = (!given_up).then(|| retry_at(at, c.attempts, d.backoff_ms));
+                mark_failed(sql, c.seq, d.owner, at, &f.reason, next)?;
+                if given_up {
+                    b.given_up += 1;
+                } else {
+                    b.retrying += 1;
+                }
+                let m = c.message;
+                b.failures.push(Attempt {
+                    id: m.id,
+                    event: m.event,
+                    recipient: m.recipient,
+                    attempts: c.attempts,
+                    reason: f.reason,
+                    given_up,
+                });
+            }
+        }
+    }
+    Ok(b)
 }

@@ -84,6 +84,60 @@ fn backoff_doubles_up_to_an_hour() {
     assert_eq!(retry_at(0, 60, 30_000), 3_600_000);
 }
 
+#[test]
+fn one_batch_marks_each_as_its_send_went() {
+    use ryd_store::outbox::{deliver_batch, Delivery, Failure};
+    let db = db_with(4);
+    let d = Delivery { channel: "email", owner: "w", batch: 3, lease_ms: 60_000, backoff_ms: 30_000, max_attempts: 2 };
+    let clock = std::cell::Cell::new(10_000);
+    let now = || clock.get();
+    let mut send = |c: &ryd_store::outbox::Claimed| match c.message.id.as_str() {
+        "m0" => Ok(()),
+        "m1" => Err(Failure { permanent: false, reason: "421 busy".into() }),
+        _ => Err(Failure { permanent: true, reason: "550 no such user".into() }),
+    };
+    let b = deliver_batch(&db, &d, &now, &mut send).unwrap();
+    assert_eq!((b.claimed, b.sent, b.retrying, b.given_up, b.late), (3, 1, 1, 1, 0));
+    assert_eq!(
+        b.failures.iter().map(|f| (f.id.as_str(), f.given_up)).collect::<Vec<_>>(),
+        [("m1", false), ("m2", true)]
+    );
+    // m1 waits its backoff; m3 (beyond the batch) is next.
+    let b = deliver_batch(&db, &d, &now, &mut send).unwrap();
+    assert_eq!((b.claimed, b.given_up), (1, 1));
+    assert_eq!(b.failures[0].id, "m3");
+    assert_eq!(deliver_batch(&db, &d, &now, &mut send).unwrap().claimed, 0, "nothing due");
+    // Its second attempt is its last (max_attempts 2): given up though the failure may pass.
+    clock.set(10_000 + 30_000);
+    let b = deliver_batch(&db, &d, &now, &mut send).unwrap();
+    assert_eq!(
+        b.failures.iter().map(|f| (f.id.as_str(), f.attempts, f.given_up)).collect::<Vec<_>>(),
+        [("m1", 2, true)]
+    );
+    assert_eq!(
+        backlog(&db).unwrap(),
+        Backlog { pending: 0, retrying: 0, given_up: 3, sent: 1, oldest_pending_at: None }
+    );
+}
+
+#[test]
+fn a_send_that_outlives_its_lease_is_counted_late() {
+    use ryd_store::outbox::{deliver_batch, Delivery};
+    let db = db_with(1);
+    let d =
+        Delivery { channel: "email", owner: "slow", batch: 1, lease_ms: 1_000, backoff_ms: 30_000, max_attempts: 10 };
+    let clock = std::cell::Cell::new(5_000);
+    let now = || clock.get();
+    let b = deliver_batch(&db, &d, &now, &mut |_| {
+        // Another worker takes the row once the lease has ended, before this send returns.
+        clock.set(6_000);
+        assert_eq!(claim(&db, "email", "other", 6_000, 66_000, 1).unwrap().len(), 1);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((b.sent, b.late), (1, 1));
+}
+
 mod webhooks {
     use ryd_store::native::NativeSql;
     use ryd_store::webhooks::{self, Webhook};

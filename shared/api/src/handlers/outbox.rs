@@ -12,14 +12,7 @@ const MAX_LISTED: i64 = 1000;
 /// GET /api/v1/admin/outbox[?limit=N]: the counts, and the unsent messages (pending,
 /// retrying, given up) oldest first, each with its attempts and last error.
 pub(crate) fn read(ctx: &Ctx) -> ApiResult<Reply> {
-    let limit = match ctx.req.query_param("limit") {
-        None => 100,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=MAX_LISTED).contains(n))
-            .ok_or_else(|| ApiError::bad_request(format!("Query parameter `limit` must be 1 to {MAX_LISTED}.")))?,
-    };
+    let limit = ctx.int_param("limit", 100, 1..=MAX_LISTED)?;
     let b = outbox::backlog(ctx.sql())?;
     let unsent: Vec<Value> = outbox::unsent(ctx.sql(), limit)?
         .into_iter()
@@ -59,7 +52,11 @@ const MAIL_FROM: &str = "mail_from";
 const LEASE_MS: i64 = 120_000;
 
 /// How one message went: delivered, or why not and whether another try could help.
-type Sent = Result<(), (bool, String)>;
+type Sent = Result<(), outbox::Failure>;
+
+fn failed(retryable: bool, reason: impl Into<String>) -> outbox::Failure {
+    outbox::Failure { permanent: !retryable, reason: reason.into() }
+}
 
 /// Failed deliveries in a row after which a webhook endpoint is disabled.
 const WEBHOOK_FAILURES_BEFORE_DISABLE: i64 = 10;
@@ -71,63 +68,37 @@ const WEBHOOK_FAILURES_BEFORE_DISABLE: i64 = 10;
 /// for good). For a scheduler calling every minute or so; calls may overlap (each claims
 /// its own messages). No transaction is open while a request is out.
 pub(crate) fn deliver(ctx: &Ctx) -> ApiResult<Reply> {
-    let limit = match ctx.req.query_param("limit") {
-        None => 10,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=50).contains(n))
-            .ok_or_else(|| ApiError::bad_request("Query parameter `limit` must be 1 to 50."))?,
-    };
+    let limit = ctx.int_param("limit", 10, 1..=50)?;
     let channel = ctx.req.query_param("channel").unwrap_or_else(|| "email".into());
-    let sender: Box<dyn Fn(&outbox::Claimed) -> Sent + '_> = match channel.as_str() {
+    let mut send: Box<dyn FnMut(&outbox::Claimed) -> Sent + '_> = match channel.as_str() {
         "email" => Box::new(acs_sender(ctx)?),
-        "webhook" => Box::new(|c: &outbox::Claimed| send_webhook(ctx, c)),
+        "webhook" => Box::new(|c: &outbox::Claimed| counted(ctx, c, send_webhook(ctx, c))),
         other => {
             return Err(ApiError::bad_request(format!(
                 "Query parameter `channel` must be email or webhook, got {other:?}."
             )))
         }
     };
-    let sql = ctx.sql();
     let owner = format!("outbox-{}", crate::ids::new_id());
-    let now = ctx.ports.now_millis();
-    let held = outbox::claim(sql, &channel, &owner, now, now + LEASE_MS, limit)?;
-    let (mut sent, mut retrying, mut given_up) = (0, 0, 0);
-    for c in held {
-        let m = &c.message;
-        let outcome = sender(&c);
-        let now = ctx.ports.now_millis();
-        match outcome {
-            Ok(()) => {
-                outbox::mark_sent(sql, c.seq, &owner, now)?;
-                if channel == "webhook" {
-                    webhooks::succeeded(sql, &m.recipient)?;
-                }
-                sent += 1;
-            }
-            Err((may_retry, reason)) => {
-                let disabled = channel == "webhook"
-                    && webhooks::failed(sql, &m.recipient, &reason, WEBHOOK_FAILURES_BEFORE_DISABLE, now)?;
-                let give_up = disabled || !may_retry || c.attempts >= outbox::MAX_ATTEMPTS;
-                let next = (!give_up).then(|| outbox::retry_at(now, c.attempts, outbox::BACKOFF_MS));
-                outbox::mark_failed(sql, c.seq, &owner, now, &reason, next)?;
-                ctx.ports.log(&format!("outbox: {} ({}) to {}: {reason}", m.id, m.event, m.recipient));
-                if give_up {
-                    given_up += 1;
-                } else {
-                    retrying += 1;
-                }
-            }
-        }
+    let d = outbox::Delivery {
+        channel: &channel,
+        owner: &owner,
+        batch: limit,
+        lease_ms: LEASE_MS,
+        backoff_ms: outbox::BACKOFF_MS,
+        max_attempts: outbox::MAX_ATTEMPTS,
+    };
+    let b = outbox::deliver_batch(ctx.sql(), &d, &|| ctx.ports.now_millis(), &mut *send)?;
+    for f in &b.failures {
+        ctx.ports.log(&format!("outbox: {} ({}) to {}: {}", f.id, f.event, f.recipient, f.reason));
     }
-    let (pending, _) = outbox::pending(sql)?;
-    Ok(Reply::ok(json!({"sent": sent, "retrying": retrying, "given_up": given_up, "pending": pending})))
+    let (pending, _) = outbox::pending(ctx.sql())?;
+    Ok(Reply::ok(json!({"sent": b.sent, "retrying": b.retrying, "given_up": b.given_up, "pending": pending})))
 }
 
 /// Sends one email through ACS, once its configuration is known to be whole (a mistake
 /// there is the operator's: refused before any message is claimed).
-fn acs_sender<'a>(ctx: &'a Ctx<'a>) -> ApiResult<impl Fn(&outbox::Claimed) -> Sent + 'a> {
+fn acs_sender<'a>(ctx: &'a Ctx<'a>) -> ApiResult<impl FnMut(&outbox::Claimed) -> Sent + 'a> {
     let (Some(endpoint), Some(key), Some(sender)) =
         (ctx.ports.variable(ACS_ENDPOINT), ctx.ports.variable(ACS_ACCESS_KEY), ctx.ports.variable(MAIL_FROM))
     else {
@@ -148,24 +119,40 @@ fn acs_sender<'a>(ctx: &'a Ctx<'a>) -> ApiResult<impl Fn(&outbox::Claimed) -> Se
             text: &m.body_text,
             html: &m.body_html,
         };
-        let r =
-            ryd_notify::acs::send_request(&endpoint, &key, &email, ctx.ports.now_millis()).map_err(|e| (true, e))?;
+        let r = ryd_notify::acs::send_request(&endpoint, &key, &email, ctx.ports.now_millis())
+            .map_err(|e| failed(true, e))?;
         answered(ctx.ports.http_post(&r.url, &r.headers, &r.body), "ACS", ryd_notify::acs::retryable)
     })
+}
+
+/// Counts a webhook send against its endpoint: a success clears the failures in a row; a
+/// failure adds one, and the one that disables the endpoint gives its message up.
+fn counted(ctx: &Ctx, c: &outbox::Claimed, sent: Sent) -> Sent {
+    let endpoint = &c.message.recipient;
+    match sent {
+        Ok(()) => webhooks::succeeded(ctx.sql(), endpoint).map_err(|e| failed(true, e.message)),
+        Err(f) => {
+            let now = ctx.ports.now_millis();
+            let disabled = webhooks::failed(ctx.sql(), endpoint, &f.reason, WEBHOOK_FAILURES_BEFORE_DISABLE, now)
+                .map_err(|e| failed(true, e.message))?;
+            Err(outbox::Failure { permanent: f.permanent || disabled, ..f })
+        }
+    }
 }
 
 /// Sends one webhook message to its endpoint, signed with each secret in force.
 fn send_webhook(ctx: &Ctx, c: &outbox::Claimed) -> Sent {
     let m = &c.message;
     let now = ctx.ports.now_millis();
-    let Some((url, secrets)) = webhooks::target(ctx.sql(), &m.recipient, now).map_err(|e| (true, e.message))? else {
-        return Err((false, "the endpoint is disabled or deleted".into()));
+    let Some((url, secrets)) = webhooks::target(ctx.sql(), &m.recipient, now).map_err(|e| failed(true, e.message))?
+    else {
+        return Err(failed(false, "the endpoint is disabled or deleted"));
     };
     // Checked again: the rule may have tightened since the endpoint was registered.
     ryd_notify::webhook::check_url(&url, super::webhooks::loopback_allowed(ctx))
-        .map_err(|e| (false, format!("url {e}")))?;
+        .map_err(|e| failed(false, format!("url {e}")))?;
     let body = m.body_text.as_bytes();
-    let headers = ryd_notify::webhook::headers(&m.id, now / 1000, body, &secrets).map_err(|e| (false, e))?;
+    let headers = ryd_notify::webhook::headers(&m.id, now / 1000, body, &secrets).map_err(|e| failed(false, e))?;
     // A receiver that cannot take it now may later: any answer but 2xx is retried.
     answered(ctx.ports.http_post(&url, &headers, body), "the endpoint", |_| true)
 }
@@ -175,7 +162,7 @@ fn send_webhook(ctx: &Ctx, c: &outbox::Claimed) -> Sent {
 fn answered(result: Result<crate::ports::Fetched, String>, who: &str, retryable: fn(u16) -> bool) -> Sent {
     match result {
         Ok(a) if (200..300).contains(&a.status) => Ok(()),
-        Ok(a) => Err((
+        Ok(a) => Err(failed(
             retryable(a.status),
             format!(
                 "{who} answered {}: {}",
@@ -183,6 +170,6 @@ fn answered(result: Result<crate::ports::Fetched, String>, who: &str, retryable:
                 String::from_utf8_lossy(&a.body).chars().take(300).collect::<String>()
             ),
         )),
-        Err(e) => Err((true, e)),
+        Err(e) => Err(failed(true, e)),
     }
 }
