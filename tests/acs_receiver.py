@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from http_body import read_body
+
 
 def verify(method, path, headers, body, key):
     digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
@@ -59,17 +61,7 @@ def verify(method, path, headers, body, key):
 def handler(listener, key, directory):
     class H(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
-            if self.headers.get("transfer-encoding", "").lower() == "chunked":
-                body = b""
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0], 16)
-                    if size == 0:
-                        self.rfile.readline()
-                        break
-                    body += self.rfile.read(size)
-                    self.rfile.readline()
-            else:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            body = read_body(self)
             headers = {k.lower(): v for k, v in self.headers.items()}
             reason = verify("POST", self.path, headers, body, key)
             try:

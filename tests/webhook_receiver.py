@@ -13,6 +13,8 @@ import time
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from http_body import read_body
+
 
 def main():
     port, directory = int(sys.argv[1]), sys.argv[2]
@@ -20,17 +22,7 @@ def main():
 
     class H(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
-            if self.headers.get("transfer-encoding", "").lower() == "chunked":
-                body = b""
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0], 16)
-                    if size == 0:
-                        self.rfile.readline()
-                        break
-                    body += self.rfile.read(size)
-                    self.rfile.readline()
-            else:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            body = read_body(self)
             headers = {k.lower(): v for k, v in self.headers.items()}
             try:
                 with open(os.path.join(directory, "secrets.json")) as f:
