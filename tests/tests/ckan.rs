@@ -360,3 +360,37 @@ fn package_search_takes_a_metadata_modified_range_as_solr_writes_it() {
     let body = refused.expect(400);
     assert_eq!(body["error"]["__type"], "Search Query Error", "{body}");
 }
+
+#[test]
+fn package_list_answers_every_name_of_a_long_registry() {
+    let data = data_dir("ckan-long-list");
+    let dump = data.join("dump.jsonl");
+    let lines: Vec<String> = ryd_ckan::synthetic::registry(30, 2_500, 11).map(|v| v.to_string()).collect();
+    std::fs::write(&dump, lines.join("\n")).unwrap();
+    ryd_host::import::import_files(&data.join("sqlite_db.db"), &[dump.to_string_lossy().into_owned()]).unwrap();
+    let all: Vec<String> = {
+        let db = rusqlite::Connection::open(data.join("sqlite_db.db")).unwrap();
+        let mut q = db.prepare("SELECT short_name FROM datasets WHERE listed ORDER BY short_name").unwrap();
+        q.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(all.len() > 2_000, "{}", all.len());
+    let host = serve!(&data, test_env(&[]));
+    let c = Client::new(&host);
+    let names = |path: &str| -> Vec<String> {
+        let a = c.send("GET", path, None, &[], None);
+        let body = a.expect(200);
+        assert_eq!(body["success"], true, "{path}");
+        serde_json::from_value(body["result"].clone()).unwrap()
+    };
+    // CKAN 2.11: no limit (or 0) is every name; a limit is that many, uncapped.
+    let everything = c.send("GET", "/api/3/action/package_list", None, &[], None);
+    assert_eq!(everything.header("transfer-encoding"), Some("chunked"), "{:?}", everything.headers);
+    assert!(everything.header("etag").is_some());
+    assert_eq!(names("/api/3/action/package_list"), all);
+    assert_eq!(names("/en/api/action/package_list?limit=0"), all);
+    assert_eq!(names("/api/3/action/package_list?limit=1800&offset=100"), all[100..1900]);
+    // Conditional as before: the entity tag read before the first page.
+    let tag = everything.header("etag").unwrap().to_string();
+    let again = c.send("GET", "/api/3/action/package_list", None, &[("if-none-match", &tag)], None);
+    assert_eq!(again.status, 304);
+}

@@ -4,6 +4,6 @@
 
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
-fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    ryd_spin_adapter::serve_ckan(req)
+fn handle(req: spin_sdk::http::Request, out: spin_sdk::http::ResponseOutparam) {
+    ryd_spin_adapter::serve_ckan(req, out)
 }

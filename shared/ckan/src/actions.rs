@@ -18,6 +18,8 @@ pub enum Flavour {
 pub(crate) enum Answer {
     /// Inside CKAN's `{"help", "success", "result"}`.
     Ckan(Value),
+    /// Dataset names inside CKAN's envelope, as many as asked, page by page.
+    Names(NameList),
     /// A body of its own (IATI's limited layer).
     Raw(Value),
 }
@@ -179,18 +181,26 @@ fn help_show(ctx: &Ctx) -> Result<Answer, CkanError> {
         .ok_or_else(|| CkanError::NotFound(format!("Action function not found: {name}")))
 }
 
-/// `rows`/`limit` clamped to 1000, as CKAN does.
+/// `rows` clamped to 1000, as CKAN does (and IATI's limited layer's `limit`).
 const MAX_ROWS: i64 = 1000;
 
+/// Names read per statement when a list is long: one page's walk of the name index.
+pub(crate) const NAMES_PAGE: i64 = 1000;
+
+/// A list of dataset names: the first page, read; the rest read as the answer is written.
+pub(crate) struct NameList {
+    /// The first page.
+    pub first: Vec<String>,
+    /// How many more may follow (`None`: to the end), when the first page was full.
+    pub left: Option<Option<i64>>,
+}
+
 fn package_list(ctx: &Ctx) -> Result<Answer, CkanError> {
-    let limit = ctx
-        .params
-        .natural("limit")?
-        .unwrap_or(if ctx.flavour == Flavour::Limited { 100 } else { MAX_ROWS })
-        .min(MAX_ROWS);
+    let limit = ctx.params.natural("limit")?;
     let offset = ctx.params.natural("offset")?.unwrap_or(0);
-    let names = public::dataset_names(ctx.sql, limit, offset)?;
     if ctx.flavour == Flavour::Limited {
+        let limit = limit.unwrap_or(100).min(MAX_ROWS);
+        let names = public::dataset_names(ctx.sql, limit, offset)?;
         let count = public::search(ctx.sql, &Filter::default(), public::Sort::NameAsc, 0, 0)?.count;
         let link = |o: i64| Value::String(format!("{}{}?limit={limit}&offset={o}", ctx.base, ctx.path));
         return Ok(Answer::Raw(json!({
@@ -200,7 +210,13 @@ fn package_list(ctx: &Ctx) -> Result<Answer, CkanError> {
             "result": names,
         })));
     }
-    Ok(Answer::Ckan(json!(names)))
+    // CKAN 2.11 answers every name when `limit` is absent or 0, and caps no `limit`.
+    let wanted = limit.filter(|&n| n > 0);
+    let page = wanted.map_or(NAMES_PAGE, |n| n.min(NAMES_PAGE));
+    let first = public::dataset_names(ctx.sql, page, offset)?;
+    let left = wanted.map(|n| n - page);
+    let more = first.len() as i64 == page && left != Some(0);
+    Ok(Answer::Names(NameList { first, left: more.then_some(left) }))
 }
 
 fn package_show(ctx: &Ctx) -> Result<Answer, CkanError> {

@@ -12,6 +12,7 @@ mod search;
 mod views;
 
 use ryd_http::cache::Freshness;
+use ryd_http::stream::Answer;
 use ryd_http::{Request, Response};
 use ryd_store::Sql;
 use serde_json::json;
@@ -20,20 +21,38 @@ pub use actions::Flavour;
 pub use error::CkanError;
 pub use params::Params;
 
-/// Answers one request; `log` receives internal errors. Every answer is a public read,
-/// kept by caches for `fresh` (`validate_cookie`'s excepted: it is about a session).
+/// Answers one request, held whole (tests and tools; [`handle_streamed`] is what serves).
 pub fn handle(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str), fresh: &Freshness) -> Response {
-    let mut response = answer(req, sql, log);
-    // A public, read-only API: any web page may read it.
-    response.set_header("access-control-allow-origin", "*");
-    fresh.mark(&mut response);
-    response
+    let answer = handle_streamed(req, sql, log, fresh);
+    let head = answer.head.clone();
+    answer.collect().unwrap_or_else(|e| {
+        log(&format!("ckan: reading a long answer: {e}"));
+        let mut r = Response::json(503, &json!({"success": false, "error": CkanError::Unavailable(e).body()}));
+        r.headers.extend(head.headers.into_iter().filter(|(n, _)| n == "access-control-allow-origin"));
+        r
+    })
 }
 
-fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
+/// Answers one request; `log` receives internal errors. Every answer is a public read,
+/// kept by caches for `fresh` (`validate_cookie`'s excepted: it is about a session). A
+/// long list's head leaves before its later pages are read ([`ryd_http::stream`]).
+pub fn handle_streamed<'a>(
+    req: &Request,
+    sql: &'a dyn Sql,
+    log: &dyn Fn(&str),
+    fresh: &Freshness,
+) -> ryd_http::stream::Answer<'a> {
+    let mut answer = answer(req, sql, log);
+    // A public, read-only API: any web page may read it.
+    answer.head.set_header("access-control-allow-origin", "*");
+    fresh.mark(&mut answer.head);
+    answer
+}
+
+fn answer<'a>(req: &Request, sql: &'a dyn Sql, log: &dyn Fn(&str)) -> Answer<'a> {
     let Some(path) = without_locale(req.path.trim_end_matches('/')) else {
         let body = json!({"success": false, "error": {"__type": "Not Found Error", "message": "Not found"}});
-        return Response::json(404, &body);
+        return Answer::whole(Response::json(404, &body));
     };
     let (flavour, action) =
         if let Some(a) = path.strip_prefix("/api/3/action/").or_else(|| path.strip_prefix("/api/action/")) {
@@ -63,7 +82,7 @@ fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
     });
     let not_modified = |tag: &str| req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, tag));
     if let Some(tag) = etag.as_deref().filter(|t| not_modified(t)) {
-        return Response::not_modified(tag);
+        return Answer::whole(Response::not_modified(tag));
     }
     let cookie = req.header("cookie");
     let result =
@@ -78,13 +97,14 @@ fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
     });
     if let (Some(tag), Ok(_)) = (etag.as_deref(), &result) {
         if not_modified(tag) {
-            return Response::not_modified(tag);
+            return Answer::whole(Response::not_modified(tag));
         }
     }
-    let mut response = match result {
+    let mut answer = Answer::whole(match result {
         Ok(actions::Answer::Ckan(result)) => {
             Response::json(200, &json!({"help": help, "success": true, "result": result}))
         }
+        Ok(actions::Answer::Names(list)) => return tagged(names(&help, list, sql), etag),
         Ok(actions::Answer::Raw(body)) => Response::json(200, &body),
         Err(e) => {
             if let CkanError::Internal(m) | CkanError::Unavailable(m) = &e {
@@ -96,15 +116,62 @@ fn answer(req: &Request, sql: &dyn Sql, log: &dyn Fn(&str)) -> Response {
             }
             r
         }
-    };
-    if let (Some(tag), 200) = (etag, response.status) {
-        response.set_header("etag", tag);
-    }
+    });
     if action == "validate_cookie" {
         // Whose session it is: never kept by a cache between the gateway and us.
-        response.set_header("cache-control", "no-store");
+        answer.head.set_header("cache-control", "no-store");
     }
-    response
+    tagged(answer, etag)
+}
+
+/// The answer with its entity tag, when it has one and succeeded.
+fn tagged(mut answer: Answer<'_>, etag: Option<String>) -> Answer<'_> {
+    if let (Some(tag), 200) = (etag, answer.head.status) {
+        answer.head.set_header("etag", tag);
+    }
+    answer
+}
+
+/// What closes a list of names in CKAN's envelope.
+const END: &[u8] = br#"],"success":true}"#;
+
+/// Dataset names in CKAN's envelope: the first page in the head, each later page read
+/// (one statement, from the last name on) when the one before has left. The entity tag
+/// was read before the first page, so a change made while the list streams is never
+/// hidden from the next conditional request, whether or not this list shows it.
+fn names<'a>(help: &str, list: actions::NameList, sql: &'a dyn Sql) -> Answer<'a> {
+    let quoted = |names: &[String]| {
+        names.iter().map(|n| serde_json::Value::String(n.clone()).to_string()).collect::<Vec<_>>().join(",")
+    };
+    let help = serde_json::Value::String(help.to_string());
+    let mut head = Response::json(200, &json!(null));
+    // As every other answer here is written: compact, keys in order.
+    head.body = format!(r#"{{"help":{help},"result":[{}"#, quoted(&list.first)).into_bytes();
+    let Some(mut left) = list.left else {
+        head.body.extend_from_slice(END);
+        return Answer::whole(head);
+    };
+    let mut last = list.first.last().cloned();
+    let mut done = false;
+    let pages = std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let page = left.map_or(actions::NAMES_PAGE, |n| n.min(actions::NAMES_PAGE));
+        let names = match ryd_store::public::dataset_names_after(sql, last.as_deref(), page) {
+            Ok(names) => names,
+            Err(e) => {
+                done = true;
+                return Some(Err(format!("package_list after {last:?}: {}", e.message)));
+            }
+        };
+        left = left.map(|n| n - names.len() as i64);
+        done = (names.len() as i64) < page || left == Some(0);
+        last = names.last().cloned().or(last.take());
+        (!names.is_empty()).then(|| Ok(format!(",{}", quoted(&names)).into_bytes()))
+    });
+    let end = std::iter::once(Ok(END.to_vec()));
+    Answer { head, rest: Some(Box::new(pages.fuse().chain(end))) }
 }
 
 /// The path without a locale prefix: CKAN routes its actions under one too (`/en/api/3/

@@ -4,6 +4,7 @@
 //! links none.
 
 pub mod cache;
+pub mod stream;
 
 /// An incoming request. Header names are lower-case.
 #[derive(Debug, Clone, Default)]

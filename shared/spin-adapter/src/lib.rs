@@ -186,12 +186,57 @@ pub fn serve_account(req: Request) -> Response {
     to_spin_response(ryd_iati_account::serve(&api_req, &SpinPorts::default()))
 }
 
-/// The same for the CKAN-compatible API, which needs SQLite only.
+/// The same for the CKAN-compatible API, which needs SQLite only. Its long lists leave
+/// page by page ([`send_streamed`]).
 #[cfg(feature = "ckan")]
-pub fn serve_ckan(req: Request) -> Response {
+pub fn serve_ckan(req: Request, out: spin_sdk::http::ResponseOutparam) {
     let api_req = to_api_request(req);
     let sql = SpinSql::default();
-    to_spin_response(ryd_ckan::handle(&api_req, &sql, &|m| eprintln!("{m}"), &freshness()))
+    send_streamed(ryd_ckan::handle_streamed(&api_req, &sql, &|m| eprintln!("{m}"), &freshness()), out);
+}
+
+/// Writes an answer as its parts are read: the head at once, each later part when the one
+/// before has been written. A part that fails ends the body without finishing it, so the
+/// client sees the answer cut (wasi:http: an outgoing body dropped unfinished is an error),
+/// never a short one passed as whole.
+#[cfg(feature = "ckan")]
+fn send_streamed(answer: ryd_http::stream::Answer<'_>, out: spin_sdk::http::ResponseOutparam) {
+    use spin_sdk::http::{Fields, OutgoingBody, OutgoingResponse};
+    let ryd_http::stream::Answer { head, rest } = answer;
+    let entries: Vec<(String, Vec<u8>)> = head.headers.into_iter().map(|(n, v)| (n, v.into_bytes())).collect();
+    let (status, fields) = match Fields::from_list(&entries) {
+        Ok(fields) => (head.status, fields),
+        Err(e) => {
+            eprintln!("answer headers refused: {e:?}");
+            (500, Fields::new())
+        }
+    };
+    let response = OutgoingResponse::new(fields);
+    let _ = response.set_status_code(status);
+    let Ok(body) = response.body() else {
+        eprintln!("answer body unavailable");
+        return;
+    };
+    out.set(response);
+    let Ok(stream) = body.write() else {
+        eprintln!("answer body not writable");
+        return;
+    };
+    let parts = std::iter::once(Ok(head.body)).chain(rest.into_iter().flatten());
+    for part in parts {
+        let written = part.and_then(|bytes| {
+            // wasi:io allows at most 4096 bytes per blocking write.
+            bytes.chunks(4096).try_for_each(|c| stream.blocking_write_and_flush(c).map_err(|e| format!("{e:?}")))
+        });
+        if let Err(e) = written {
+            eprintln!("answer cut: {e}");
+            return;
+        }
+    }
+    drop(stream);
+    if let Err(e) = OutgoingBody::finish(body, None) {
+        eprintln!("finishing the answer: {e:?}");
+    }
 }
 
 /// The same for the Dashboard's read API, which needs SQLite only.
@@ -241,6 +286,7 @@ fn to_api_request(req: Request) -> ryd_http::Request {
     }
 }
 
+#[cfg(any(feature = "api", feature = "dashboard"))]
 fn to_spin_response(answer: ryd_http::Response) -> Response {
     let mut builder = Response::builder();
     builder.status(answer.status);

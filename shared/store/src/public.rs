@@ -177,6 +177,37 @@ pub fn dataset_names(sql: &dyn Sql, limit: i64, offset: i64) -> Result<Vec<Strin
     Ok(sql.execute(&q, &[limit.into(), offset.into()])?.iter().map(|r| r.text(0)).collect())
 }
 
+/// The next `limit` public dataset names after `after` (from the first when `None`), in
+/// name order: one step into the `listed` name index per page, however deep the page.
+pub fn dataset_names_after(sql: &dyn Sql, after: Option<&str>, limit: i64) -> Result<Vec<String>, SqlError> {
+    let q = format!(
+        "SELECT d.short_name FROM datasets d INDEXED BY datasets_listed_by_name WHERE {PUBLIC} AND d.short_name > ?1 \
+         ORDER BY d.short_name LIMIT ?2"
+    );
+    Ok(sql.execute(&q, &[after.unwrap_or("").into(), limit.into()])?.iter().map(|r| r.text(0)).collect())
+}
+
+/// The next `limit` public datasets after the one named `after`, in name order, as
+/// [`dataset`] reads them (the registry's dump, page by page).
+pub fn datasets_after(sql: &dyn Sql, after: Option<&str>, limit: i64) -> Result<Vec<PublicDataset>, SqlError> {
+    let q = format!(
+        "SELECT {DATASET_COLUMNS}, {ORG_COLUMNS_UNCOUNTED} FROM (SELECT d.rowid AS rid FROM datasets d INDEXED BY datasets_listed_by_name \
+         WHERE {PUBLIC} AND d.short_name > ?1 ORDER BY d.short_name LIMIT ?2) AS page JOIN datasets d ON d.rowid = page.rid \
+         JOIN organisations o ON o.id = d.organisation_id{PIPELINE} ORDER BY d.short_name"
+    );
+    Ok(sql.execute(&q, &[after.unwrap_or("").into(), limit.into()])?.iter().map(dataset_from).collect())
+}
+
+/// The next `limit` visible organisations after the one named `after`, in name order,
+/// each with its public dataset count.
+pub fn orgs_after(sql: &dyn Sql, after: Option<&str>, limit: i64) -> Result<Vec<PublicOrg>, SqlError> {
+    let q = format!(
+        "SELECT {ORG_COLUMNS} FROM organisations o INDEXED BY organisations_approved_by_name WHERE {ORG_VISIBLE} \
+         AND o.short_name > ?1 ORDER BY o.short_name LIMIT ?2"
+    );
+    Ok(sql.execute(&q, &[after.unwrap_or("").into(), limit.into()])?.iter().map(|r| org_from(&r, 0)).collect())
+}
+
 /// `fq` terms, each a set of accepted values (OR within a field, AND across fields).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
