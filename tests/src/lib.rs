@@ -540,6 +540,19 @@ pub struct Answer {
     pub text: String,
 }
 
+/// An answer whose body is kept as bytes.
+pub struct Bytes {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Bytes {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
 impl Answer {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
@@ -623,8 +636,23 @@ impl Client {
         let status = resp.status().as_u16();
         let headers =
             resp.headers().iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string())).collect();
-        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        // Whole registries are read here too: past ureq's 10 MB default.
+        let text = resp.body_mut().with_config().limit(1 << 32).read_to_string().unwrap_or_default();
         Answer { status, headers, text }
+    }
+
+    /// A GET whose body is bytes (a compressed answer), as sent.
+    pub fn send_bytes(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Bytes {
+        let mut req = ureq::http::Request::builder().method(method).uri(format!("{}{}", self.base, path));
+        for (n, v) in headers {
+            req = req.header(*n, *v);
+        }
+        let req = req.body(String::new()).expect("a request");
+        let mut resp = self.agent.run(req).unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let headers =
+            resp.headers().iter().map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+        let body = resp.body_mut().with_config().limit(1 << 32).read_to_vec().unwrap_or_else(|e| panic!("{path}: {e}"));
+        Bytes { status: resp.status().as_u16(), headers, body }
     }
 
     /// An organisation made through the API by `who` (who becomes its admin); its id.

@@ -61,6 +61,7 @@ const PUBLIC_READS: &[&str] = &[
     "/api/datasets/cached-ds/",
     "/api/v1/changes",
     "/api/v1/licences",
+    "/api/registry.jsonl",
 ];
 
 #[test]

@@ -362,7 +362,7 @@ fn package_search_takes_a_metadata_modified_range_as_solr_writes_it() {
 }
 
 #[test]
-fn package_list_answers_every_name_of_a_long_registry() {
+fn every_name_and_the_whole_registry_of_a_long_registry() {
     let data = data_dir("ckan-long-list");
     let dump = data.join("dump.jsonl");
     let lines: Vec<String> = ryd_ckan::synthetic::registry(30, 2_500, 11).map(|v| v.to_string()).collect();
@@ -392,5 +392,28 @@ fn package_list_answers_every_name_of_a_long_registry() {
     // Conditional as before: the entity tag read before the first page.
     let tag = everything.header("etag").unwrap().to_string();
     let again = c.send("GET", "/api/3/action/package_list", None, &[("if-none-match", &tag)], None);
+    assert_eq!(again.status, 304);
+
+    // The whole registry in one read, gzip-compressed as it leaves: every public dataset
+    // as package_show shapes it, after the change feed's cursor.
+    let zipped = c.send_bytes("GET", "/api/registry.jsonl", &[("accept-encoding", "gzip")]);
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert_eq!(zipped.header("transfer-encoding"), Some("chunked"));
+    let mut plain = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&zipped.body[..]), &mut plain).unwrap();
+    let lines: Vec<Value> = plain.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["type"], "registry_dump");
+    let feed = c.send("GET", "/api/v1/changes", None, &[], None).expect(200);
+    assert_eq!(lines[0]["latest"], feed["data"]["latest"], "the cursor a mirror follows the feed from");
+    let dumped: Vec<&str> =
+        lines[1..].iter().filter(|l| l["is_organization"] != true).map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(dumped, all);
+    let shown = c.send("GET", &format!("/api/3/action/package_show?id={}", all[1234]), None, &[], None).expect(200);
+    assert_eq!(lines.iter().find(|l| l["name"] == all[1234].as_str()), Some(&shown["result"]));
+    let plain_answer = c.send("GET", "/api/registry.jsonl", None, &[], None);
+    assert_eq!(plain_answer.text, plain, "the same lines uncompressed");
+    let tag = zipped.header("etag").unwrap().to_string();
+    let again = c.send("GET", "/api/registry.jsonl", None, &[("if-none-match", &tag)], None);
     assert_eq!(again.status, 304);
 }

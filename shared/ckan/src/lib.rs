@@ -6,6 +6,7 @@
 //! Only public data: live, public datasets of live, approved organisations.
 
 mod actions;
+pub mod dump;
 mod error;
 mod params;
 mod search;
@@ -50,6 +51,9 @@ pub fn handle_streamed<'a>(
 }
 
 fn answer<'a>(req: &Request, sql: &'a dyn Sql, log: &dyn Fn(&str)) -> Answer<'a> {
+    if req.path == dump::PATH {
+        return registry_dump(req, sql, log);
+    }
     let Some(path) = without_locale(req.path.trim_end_matches('/')) else {
         let body = json!({"success": false, "error": {"__type": "Not Found Error", "message": "Not found"}});
         return Answer::whole(Response::json(404, &body));
@@ -122,6 +126,29 @@ fn answer<'a>(req: &Request, sql: &'a dyn Sql, log: &dyn Fn(&str)) -> Answer<'a>
         answer.head.set_header("cache-control", "no-store");
     }
     tagged(answer, etag)
+}
+
+/// The whole registry ([`dump`]): a read, so only `GET` and `HEAD`.
+fn registry_dump<'a>(req: &Request, sql: &'a dyn Sql, log: &dyn Fn(&str)) -> Answer<'a> {
+    if req.method != "GET" && req.method != "HEAD" {
+        let mut r = Response::json(
+            405,
+            &json!({"success": false, "error": {"__type": "Method Not Allowed", "message": "The registry dump is read with GET."}}),
+        );
+        r.set_header("allow", "GET, HEAD");
+        return Answer::whole(r);
+    }
+    dump::answer(req, sql).unwrap_or_else(|e| {
+        let e = CkanError::from(e);
+        if let CkanError::Internal(m) | CkanError::Unavailable(m) = &e {
+            log(&format!("registry dump: {m}"));
+        }
+        let mut r = Response::json(e.status(), &json!({"success": false, "error": e.body()}));
+        if matches!(e, CkanError::Unavailable(_)) {
+            r.set_header("retry-after", "1");
+        }
+        Answer::whole(r)
+    })
 }
 
 /// The answer with its entity tag, when it has one and succeeded.

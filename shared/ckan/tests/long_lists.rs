@@ -119,3 +119,77 @@ impl Sql for Counting<'_> {
         self.db.execute(statement, params)
     }
 }
+
+fn lines(body: &[u8]) -> Vec<Json> {
+    std::str::from_utf8(body).unwrap().lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+}
+
+#[test]
+fn the_registry_dump_is_every_public_record_as_its_show_action_shapes_it() {
+    let db = registry(1_300);
+    let r = get(&db, "/api/registry.jsonl");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/x-ndjson"));
+    let etag = r.header("etag").unwrap().to_string();
+    let lines = lines(&r.body);
+    let header = &lines[0];
+    assert_eq!(header["type"], "registry_dump");
+    let newest = ryd_store::changes::newest(&db).unwrap();
+    assert_eq!(header["latest"], ryd_store::changes::cursor(newest));
+    let orgs: Vec<&Json> = lines[1..].iter().filter(|l| l["is_organization"] == true).collect();
+    let datasets: Vec<&Json> = lines[1..].iter().filter(|l| l["is_organization"] != true).collect();
+    assert_eq!(orgs.len() + datasets.len() + 1, lines.len());
+    let org_names: Vec<String> = serde_json::from_value(
+        serde_json::from_slice::<Json>(&get(&db, "/api/3/action/organization_list").body).unwrap()["result"].clone(),
+    )
+    .unwrap();
+    assert_eq!(orgs.iter().map(|o| o["name"].as_str().unwrap()).collect::<Vec<_>>(), org_names);
+    assert_eq!(datasets.iter().map(|d| d["name"].as_str().unwrap().to_string()).collect::<Vec<_>>(), all_names(&db));
+    // Each record is its show action's result, field for field.
+    for d in datasets.iter().step_by(97) {
+        let shown: Json = serde_json::from_slice(
+            &get(&db, &format!("/api/3/action/package_show?id={}", d["name"].as_str().unwrap())).body,
+        )
+        .unwrap();
+        assert_eq!(&shown["result"], *d);
+    }
+    for o in orgs.iter().step_by(7) {
+        let shown: Json = serde_json::from_slice(
+            &get(&db, &format!("/api/3/action/organization_show?id={}", o["name"].as_str().unwrap())).body,
+        )
+        .unwrap();
+        assert_eq!(&shown["result"], *o);
+    }
+    // Conditional: an unchanged registry answers 304 after one statement.
+    let counted = Counting { db: &db, statements: Cell::new(0), fail_at: None };
+    let mut req = Request::new("GET", "/api/registry.jsonl");
+    req.headers.push(("if-none-match".into(), etag.clone()));
+    let again = ryd_ckan::handle(&req, &counted, &|_| {}, &Default::default());
+    assert_eq!((again.status, counted.statements.get()), (304, 1));
+    // Compressed as it goes where the client accepts gzip: the same lines.
+    let mut req = Request::new("GET", "/api/registry.jsonl");
+    req.headers.push(("accept-encoding".into(), "gzip".into()));
+    let zipped = ryd_ckan::handle(&req, &db, &|_| {}, &Default::default());
+    assert_eq!((zipped.header("content-encoding"), zipped.header("vary")), (Some("gzip"), Some("Accept-Encoding")));
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped.body[..]), &mut plain).unwrap();
+    assert_eq!(plain, r.body);
+    assert!(zipped.body.len() * 4 < r.body.len(), "{} of {}", zipped.body.len(), r.body.len());
+}
+
+#[test]
+fn a_dump_loads_into_an_empty_registry_as_the_same_registry() {
+    let db = registry(1_300);
+    let dump = get(&db, "/api/registry.jsonl");
+    let records = lines(&dump.body);
+    let copy = NativeSql::in_memory();
+    ryd_store::migrate(&copy).unwrap();
+    let mut report = Default::default();
+    ryd_ckan::import::import(&copy, &records.iter().collect::<Vec<_>>(), &mut report).unwrap();
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    for path in ["/api/3/action/package_list", "/api/3/action/organization_list?all_fields=true&limit=1000"] {
+        assert_eq!(get(&copy, path).body, get(&db, path).body, "{path}");
+    }
+    // The copy's own dump holds the same records (its header names its own feed).
+    assert_eq!(lines(&get(&copy, "/api/registry.jsonl").body)[1..], records[1..]);
+}

@@ -13,14 +13,7 @@ use serde_json::{json, Value};
 pub(crate) const DEFAULT_LIMIT: i64 = 100;
 pub(crate) const MAX_LIMIT: i64 = 1000;
 
-/// Cursors are opaque to clients; today `v1-` and the seq in hex.
-fn cursor(seq: i64) -> String {
-    format!("v1-{seq:x}")
-}
-
-fn seq_of(cursor: &str) -> Option<i64> {
-    cursor.strip_prefix("v1-").and_then(|hex| i64::from_str_radix(hex, 16).ok()).filter(|n| *n >= 0)
-}
+use ryd_store::changes::{cursor, seq_of};
 
 fn failed(status: u16, message: &str) -> Response {
     Response::json(

@@ -117,8 +117,25 @@ pub fn latest(sql: &dyn Sql) -> Result<i64, SqlError> {
 /// change commits, so a conditional read of an unchanged registry costs this one SELECT,
 /// which checks the schema too ([`crate::current_row`]).
 pub fn etag(sql: &dyn Sql) -> Result<String, SqlError> {
+    newest(sql).map(etag_at)
+}
+
+/// The newest change's seq, in one statement that checks the schema too (what [`etag`]
+/// tags, and where a dump's reader continues from).
+pub fn newest(sql: &dyn Sql) -> Result<i64, SqlError> {
     let q = format!("SELECT coalesce(max(seq), 0), {} FROM public_changes", crate::VERSION_COLUMN);
-    Ok(etag_at(crate::current_row(sql, &q, &[], |r| r.int(0))?.unwrap_or(0)))
+    Ok(crate::current_row(sql, &q, &[], |r| r.int(0))?.unwrap_or(0))
+}
+
+/// The change feed's cursor for change `seq`: opaque to clients; today `v1-` and the seq
+/// in hex.
+pub fn cursor(seq: i64) -> String {
+    format!("v1-{seq:x}")
+}
+
+/// The change a cursor of ours names; `None` for anything we did not give.
+pub fn seq_of(cursor: &str) -> Option<i64> {
+    cursor.strip_prefix("v1-").and_then(|hex| i64::from_str_radix(hex, 16).ok()).filter(|n| *n >= 0)
 }
 
 /// The newest change's seq as a column: a record's read that selects it (before
