@@ -112,3 +112,39 @@ pub fn prepare(registry: &Registry, dir: &Path) -> Result<()> {
     floor.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER); INSERT INTO t VALUES (1, 42);")?;
     Ok(())
 }
+
+/// A synthetic registry of `datasets` datasets (and an eighth as many organisations, at
+/// most 160,000): generated and imported once into `target/bench-ckan/<datasets>/`, whose
+/// `sqlite_db.db` it is (a server's data directory); migrated when an older schema made it.
+/// With the import's summary (its rows/s) when this call imported it.
+pub fn sized(root: &Path, datasets: u64) -> Result<(PathBuf, Option<String>)> {
+    let orgs = (datasets / 8).clamp(10, 160_000);
+    let data = root.join(format!("target/bench-ckan/{datasets}"));
+    let marker = data.join("imported");
+    let mut imported = None;
+    if !marker.exists() {
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data)?;
+        let dump = data.join("dump.jsonl");
+        {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&dump)?);
+            for r in ryd_ckan::synthetic::registry(orgs, datasets, 42) {
+                writeln!(out, "{r}")?;
+            }
+        }
+        let summary =
+            ryd_host::import::import_files(&data.join("sqlite_db.db"), &[dump.to_string_lossy().into_owned()])?;
+        std::fs::remove_file(&dump).ok();
+        std::fs::write(&marker, format!("{summary}"))?;
+        imported = Some(format!("import of {datasets}: {summary}"));
+    }
+    // A registry imported by an older schema is migrated here, not in a request.
+    use ryd_store::Sql;
+    let db = ryd_store::native::NativeSql::open(&data.join("sqlite_db.db"))?;
+    let before = db.execute("PRAGMA user_version", &[])?.first().map(|r| r.int(0)).unwrap_or(0);
+    if before < ryd_store::SCHEMA_VERSION {
+        ryd_store::migrate(&db)?;
+        ryd_store::analyse(&db)?;
+    }
+    Ok((data, imported))
+}

@@ -50,8 +50,10 @@ impl<'a> Answer<'a> {
 }
 
 fn gz() -> GzEncoder<Vec<u8>> {
-    // Level 6 (zlib's default): most of best's ratio at a third of its time.
-    GzEncoder::new(Vec::new(), Compression::default())
+    // Level 1: a long answer is compressed on the request's path, once per freshness when
+    // a cache keeps it; on the registry dump, 5× faster than zlib's default level 6 for
+    // 1.7× its bytes (still a thirteenth of the plain text; infra/README.md, "Benchmarks").
+    GzEncoder::new(Vec::new(), Compression::fast())
 }
 
 /// Whether `Accept-Encoding` names gzip with a weight above zero (RFC 9110 §12.5.3).

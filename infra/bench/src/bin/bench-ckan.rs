@@ -28,35 +28,9 @@ fn main() -> Result<()> {
     println!("package_search through the host, {requests} requests per cell, keep-alive over loopback");
     println!("{:>9} {:<44} {:>5} {:>8} {:>8} {:>8}", "datasets", "query", "conc", "req/s", "p50 ms", "p99 ms");
     for size in sizes {
-        let orgs = (size / 8).clamp(10, 160_000);
-        let data = root.join(format!("target/bench-ckan/{size}"));
-        let marker = data.join("imported");
-        if !marker.exists() {
-            let _ = std::fs::remove_dir_all(&data);
-            std::fs::create_dir_all(&data)?;
-            let dump = data.join("dump.jsonl");
-            {
-                use std::io::Write;
-                let mut out = std::io::BufWriter::new(std::fs::File::create(&dump)?);
-                for r in ryd_ckan::synthetic::registry(orgs, size, 42) {
-                    writeln!(out, "{r}")?;
-                }
-            }
-            let summary =
-                ryd_host::import::import_files(&data.join("sqlite_db.db"), &[dump.to_string_lossy().into_owned()])?;
-            print!("import of {size}: {summary}");
-            std::fs::remove_file(&dump).ok();
-            std::fs::write(&marker, format!("{summary}"))?;
-        }
-        {
-            // A registry imported by an older schema is migrated here, not in a request.
-            use ryd_store::Sql;
-            let db = ryd_store::native::NativeSql::open(&data.join("sqlite_db.db"))?;
-            let before = db.execute("PRAGMA user_version", &[])?.first().map(|r| r.int(0)).unwrap_or(0);
-            if before < ryd_store::SCHEMA_VERSION {
-                ryd_store::migrate(&db)?;
-                ryd_store::analyse(&db)?;
-            }
+        let (data, imported) = ryd_bench::registry::sized(&root, size)?;
+        if let Some(summary) = imported {
+            print!("{summary}");
         }
         let mut o = HostOptions::new(&manifest);
         o.listen = "127.0.0.1:0".parse()?;

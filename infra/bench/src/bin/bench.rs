@@ -82,10 +82,11 @@ fn main() -> Result<()> {
     ];
 
     // The project's host on `dir` (the application on `runtime_config`'s state, or its
-    // local files), with the floor beside it on a local file.
+    // local files), with the floor beside it (on `floor_config`'s, or a local file).
     let host_backend = |label: &'static str,
                         dir: &Path,
                         runtime_config: Option<PathBuf>,
+                        floor_config: Option<PathBuf>,
                         children: Vec<Children>|
      -> Result<Backend> {
         let start_host = |manifest: &Path, sub: &str, config: Option<PathBuf>| -> Result<RunningHost> {
@@ -98,7 +99,7 @@ fn main() -> Result<()> {
             start(&o)
         };
         let app = start_host(&app_manifest, "app", runtime_config)?;
-        let base = start_host(&base_manifest, "base", None)?;
+        let base = start_host(&base_manifest, "base", floor_config)?;
         // The host serves from this process, beside the load threads; its servers too.
         let servers: Vec<u32> = children.iter().flat_map(|c| c.0.iter().map(|p| p.id())).collect();
         Ok(Backend {
@@ -119,7 +120,7 @@ fn main() -> Result<()> {
     {
         let dir = data.join("host");
         prepare(&dir)?;
-        backends.push(host_backend("host", &dir, None, vec![])?);
+        backends.push(host_backend("host", &dir, None, None, vec![])?);
     }
     if let Some(spin) = &spin {
         let dir = data.join("spin");
@@ -155,7 +156,19 @@ fn main() -> Result<()> {
             .arg(dir.join("server"))
             .args(["--http-listen-addr", &format!("127.0.0.1:{sqld_port}")])
             .args(ryd_host::runtime_config::SQLD_ARGS);
-        let sqld = listening(cmd, sqld_port, "sqld")?;
+        let sqld_app = listening(cmd, sqld_port, "sqld")?;
+        // The floor over libSQL: its one-table database on a second sqld of the same build,
+        // reached the same way (a new client per request, one HTTP request per statement).
+        let floor_db = dir.join("floor-server/dbs/default");
+        std::fs::create_dir_all(&floor_db)?;
+        std::fs::copy(dir.join("base/sqlite_db.db"), floor_db.join("data"))?;
+        let floor_port = free_port()?;
+        let mut cmd = std::process::Command::new(&sqld);
+        cmd.arg("--db-path")
+            .arg(dir.join("floor-server"))
+            .args(["--http-listen-addr", &format!("127.0.0.1:{floor_port}")])
+            .args(ryd_host::runtime_config::SQLD_ARGS);
+        let sqld_floor = listening(cmd, floor_port, "sqld (floor)")?;
         let mut cmd = std::process::Command::new("redis-server");
         cmd.args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
         let redis = listening(cmd, redis_port, "redis-server")?;
@@ -167,7 +180,15 @@ fn main() -> Result<()> {
                  [key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:{redis_port}\"\n"
             ),
         )?;
-        backends.push(host_backend("sqld", &dir, Some(config), vec![Children(vec![sqld, redis])])?);
+        let floor_config = dir.join("floor-runtime-config.toml");
+        std::fs::write(
+            &floor_config,
+            format!(
+                "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"http://127.0.0.1:{floor_port}\"\ntoken = \"\"\n"
+            ),
+        )?;
+        let children = vec![Children(vec![sqld_app, sqld_floor, redis])];
+        backends.push(host_backend("sqld", &dir, Some(config), Some(floor_config), children)?);
     }
     // Varnish with the deployment's configuration in front of each server's application,
     // for the public reads measured through it (where Varnish is installed).
