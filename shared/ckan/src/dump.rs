@@ -30,7 +30,12 @@ pub(crate) fn answer<'a>(req: &Request, sql: &'a dyn Sql) -> Result<Answer<'a>, 
     // Read before any record: a change after it is in the feed from this cursor on, whether
     // or not the pages below show it, so a mirror continuing from here misses nothing.
     let seq = changes::newest(sql)?;
-    let etag = changes::etag_at(seq);
+    // Each coding its own strong validator (RFC 9110 §8.8.3): the compressed bytes are not
+    // the plain ones.
+    let etag = match ryd_http::stream::accepts_gzip(req) {
+        true => format!("{}-gzip\"", changes::etag_at(seq).trim_end_matches('"')),
+        false => changes::etag_at(seq),
+    };
     if req.header("if-none-match").is_some_and(|h| ryd_http::none_match_hits(h, &etag)) {
         return Ok(Answer::whole(Response::not_modified(&etag)));
     }

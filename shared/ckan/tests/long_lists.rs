@@ -171,6 +171,10 @@ fn the_registry_dump_is_every_public_record_as_its_show_action_shapes_it() {
     req.headers.push(("accept-encoding".into(), "gzip".into()));
     let zipped = ryd_ckan::handle(&req, &db, &|_| {}, &Default::default());
     assert_eq!((zipped.header("content-encoding"), zipped.header("vary")), (Some("gzip"), Some("Accept-Encoding")));
+    let zipped_tag = zipped.header("etag").unwrap();
+    assert_ne!(zipped_tag, etag, "each coding its own validator");
+    req.headers.push(("if-none-match".into(), zipped_tag.to_string()));
+    assert_eq!(ryd_ckan::handle(&req, &db, &|_| {}, &Default::default()).status, 304);
     let mut plain = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped.body[..]), &mut plain).unwrap();
     assert_eq!(plain, r.body);
