@@ -30,6 +30,12 @@ fn public_endpoints_answer_without_a_token() {
     let host = serve!(&data, test_env(&[]));
     let c = Client::new(&host);
     c.send("GET", "/health", None, &[], None).expect(200);
+    // A probe is one statement: the outbox's count carries the schema's version.
+    let before = host.stats().map(|s| s.snapshot().sqlite_statements);
+    c.send("GET", "/health", None, &[], None).expect(200);
+    if let (Some(s), Some(before)) = (host.stats(), before) {
+        assert_eq!(s.snapshot().sqlite_statements - before, 1, "/health's statements");
+    }
     assert!(c.send("GET", "/api/v1/licences", None, &[], None).expect(200).is_array());
     assert!(c.send("GET", "/api/v1/openapi.json", None, &[], None).expect(200).is_object());
 }

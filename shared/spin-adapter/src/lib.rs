@@ -11,7 +11,9 @@ pub use ryd_api::routes;
 #[cfg(feature = "api")]
 use ryd_api::{Fetched, Ports};
 use ryd_store::{Rows, Sql, SqlError, Value};
-use spin_sdk::http::{Method, Request, Response};
+#[cfg(any(feature = "api", feature = "dashboard"))]
+use spin_sdk::http::Response;
+use spin_sdk::http::{Method, Request};
 use spin_sdk::sqlite;
 #[cfg(feature = "api")]
 use spin_sdk::{key_value, variables};

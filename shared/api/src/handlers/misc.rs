@@ -10,7 +10,8 @@ const OUTBOX_MAX_AGE: &str = "RYD_OUTBOX_MAX_AGE";
 const DEFAULT_OUTBOX_MAX_AGE: i64 = 900;
 
 pub(crate) fn health(ctx: &Ctx) -> ApiResult<Reply> {
-    let db = ryd_store::ensure_schema(ctx.sql()).and_then(|()| ryd_store::outbox::pending(ctx.sql()));
+    // One statement: the count carries the schema's version (ryd_store::current_row).
+    let db = ryd_store::outbox::pending(ctx.sql());
     let reply = match db {
         Ok((pending, oldest)) => {
             // Email waiting longer than the bound means no worker drains it, or the relay
