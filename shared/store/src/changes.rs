@@ -32,7 +32,8 @@ pub struct Change {
 /// Records, before `listed` is recomputed as `listed_now` for the datasets `rows` selects
 /// (bound to `key`), what each one becomes for a reader of public data.
 pub(crate) fn record_datasets(sql: &dyn Sql, rows: &str, key: &str, listed_now: &str) -> Result<(), SqlError> {
-    sql.execute(
+    recorded(
+        sql,
         &format!(
             "INSERT INTO public_changes (kind, id, name, change, version, at) \
              SELECT 'dataset', id, short_name, \
@@ -44,20 +45,19 @@ pub(crate) fn record_datasets(sql: &dyn Sql, rows: &str, key: &str, listed_now: 
              FROM datasets WHERE {rows} AND (listed OR ({listed_now})) ORDER BY rowid"
         ),
         &[key.into()],
-    )?;
-    Ok(())
+    )
 }
 
 /// A public dataset changed without its listing being recomputed (the pipeline's facts).
 pub fn dataset_updated(sql: &dyn Sql, id: &str) -> Result<(), SqlError> {
-    sql.execute(
+    recorded(
+        sql,
         &format!(
             "INSERT INTO public_changes (kind, id, name, change, version, at) \
              SELECT 'dataset', id, short_name, 'updated', version, {NOW} FROM datasets WHERE id = ? AND listed"
         ),
         &[id.into()],
-    )?;
-    Ok(())
+    )
 }
 
 /// Whether an organisation is public now (read before a write, for [`org_written`]).
@@ -69,7 +69,8 @@ pub fn org_visible(sql: &dyn Sql, id: &str) -> Result<bool, SqlError> {
 
 /// Records an organisation's write from whether it was public before it.
 pub fn org_written(sql: &dyn Sql, id: &str, visible_before: bool) -> Result<(), SqlError> {
-    sql.execute(
+    recorded(
+        sql,
         &format!(
             "INSERT INTO public_changes (kind, id, name, change, version, at) \
              SELECT 'organisation', o.id, o.short_name, \
@@ -79,7 +80,24 @@ pub fn org_written(sql: &dyn Sql, id: &str, visible_before: bool) -> Result<(), 
              FROM organisations o WHERE o.id = ?1 AND (?2 OR ({ORG_VISIBLE}))"
         ),
         &[id.into(), visible_before.into()],
+    )
+}
+
+/// Runs `insert` (into `public_changes`) and hands what it recorded to the organisations'
+/// webhooks, in the same transaction. Whether any endpoint is enabled comes back with the
+/// new rows, so a registry without webhooks pays no statement for them; one with them pays
+/// one ([`crate::webhooks::enqueue_changes`]). Code, not a trigger: every request's
+/// connection parses every trigger in the schema, and most requests write nothing.
+fn recorded(sql: &dyn Sql, insert: &str, params: &[Value]) -> Result<(), SqlError> {
+    let rows = sql.execute(
+        &format!("{insert} RETURNING seq, EXISTS (SELECT 1 FROM webhooks WHERE disabled_at IS NULL)"),
+        params,
     )?;
+    if rows.iter().any(|r| r.bool(1)) {
+        let seqs: Vec<i64> = rows.iter().map(|r| r.int(0)).collect();
+        let (first, last) = (seqs.iter().min().copied().unwrap_or(0), seqs.iter().max().copied().unwrap_or(0));
+        crate::webhooks::enqueue_changes(sql, first, last)?;
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_console.sql"),
     include_str!("../migrations/0013_outbox.sql"),
     include_str!("../migrations/0014_webhooks.sql"),
+    include_str!("../migrations/0015_webhooks_without_trigger.sql"),
 ];
 
 /// The version a fully migrated database has.

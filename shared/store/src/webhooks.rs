@@ -180,6 +180,33 @@ pub fn failed(sql: &dyn Sql, id: &str, reason: &str, bound: i64, now_ms: i64) ->
     Ok(disabled)
 }
 
+/// Writes the public changes `first..=last` (the change feed's rows) for every enabled
+/// endpoint of their organisation that asked for them: one statement, in the causing
+/// write's transaction, in the feed's order.
+pub fn enqueue_changes(sql: &dyn Sql, first: i64, last: i64) -> Result<(), SqlError> {
+    let event = "c.kind || '.' || c.change";
+    sql.execute(
+        &format!(
+            "INSERT INTO outbox (id, channel, event, organisation_id, recipient, subject, body_text, body_html, \
+             created_at, next_attempt_at) \
+             SELECT 'msg_' || lower(hex(randomblob(16))), 'webhook', {event}, w.organisation_id, w.id, {event}, \
+               json_object('type', {event}, 'timestamp', c.at, \
+                 'data', json_object('organisation_id', w.organisation_id, 'kind', c.kind, 'id', c.id, 'name', c.name, \
+                                     'change', c.change, 'version', c.version, 'seq', c.seq)), \
+               '', {NOW_MS}, {NOW_MS} \
+             FROM public_changes c JOIN webhooks w ON w.disabled_at IS NULL AND w.organisation_id = \
+               CASE c.kind WHEN 'organisation' THEN c.id ELSE (SELECT organisation_id FROM datasets WHERE id = c.id) END \
+             WHERE c.seq BETWEEN ?1 AND ?2 AND {} ORDER BY c.seq, w.rowid",
+            matches(event, "c.kind")
+        ),
+        &[first.into(), last.into()],
+    )?;
+    Ok(())
+}
+
+/// Now in Unix milliseconds, as SQLite tells it.
+const NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
 /// Writes event `event_type` (of kind `kind`) with `data` (a JSON object) for every enabled
 /// endpoint of the organisation that asked for it: one statement, in the causing write's
 /// transaction. `at` is the event's time (RFC 3339).

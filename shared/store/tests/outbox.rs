@@ -182,27 +182,20 @@ mod webhooks {
     }
 
     #[test]
-    fn the_trigger_holds_the_same_condition_as_the_store() {
-        let migration = include_str!("../migrations/0014_webhooks.sql");
-        assert!(migration.contains(&webhooks::matches("NEW.kind || '.' || NEW.change", "NEW.kind")));
-    }
-
-    #[test]
     fn each_endpoint_hears_what_it_asked_for_of_its_own_organisation() {
         let db = db();
         hook(&db, "all", "*");
         hook(&db, "datasets", "dataset.*");
         hook(&db, "created", "organisation.created membership.join_requested");
+        // What the store's organisation writes record (ryd_store::changes): o1 changed,
+        // and o2, another organisation, appeared.
+        ryd_store::changes::org_written(&db, "o1", true).unwrap();
         db.execute(
-            "INSERT INTO public_changes (kind, id, name, change, version, at) VALUES ('organisation', 'o1', 'one', 'updated', 2, 'now')",
+            "INSERT INTO organisations (id, short_name, human_readable_name, registry_approved, created_date) VALUES ('o2', 'two', 'Two', 1, 'now')",
             &[],
         )
         .unwrap();
-        db.execute(
-            "INSERT INTO public_changes (kind, id, name, change, version, at) VALUES ('organisation', 'o2', 'two', 'created', 1, 'now')",
-            &[],
-        )
-        .unwrap();
+        ryd_store::changes::org_written(&db, "o2", false).unwrap();
         webhooks::enqueue_event(&db, "o1", "membership", "membership.join_requested", r#"{"user_id":"u2"}"#, "now", 5)
             .unwrap();
         assert_eq!(
@@ -222,6 +215,29 @@ mod webhooks {
         let v: serde_json::Value = serde_json::from_str(&payload).unwrap();
         assert_eq!(v["data"]["user_id"], "u2");
         assert_eq!(v["type"], "membership.join_requested");
+    }
+
+    #[test]
+    fn a_change_costs_one_statement_more_only_where_an_endpoint_listens() {
+        struct Counting<'a>(&'a NativeSql, std::cell::Cell<u32>);
+        impl Sql for Counting<'_> {
+            fn execute(&self, s: &str, p: &[ryd_store::Value]) -> Result<ryd_store::Rows, ryd_store::SqlError> {
+                self.1.set(self.1.get() + 1);
+                self.0.execute(s, p)
+            }
+        }
+        let db = db();
+        let counted = Counting(&db, Default::default());
+        ryd_store::changes::org_written(&counted, "o1", true).unwrap();
+        assert_eq!(counted.1.get(), 1, "no endpoint: the change's own statement");
+        hook(&db, "h", "dataset.*");
+        ryd_store::changes::org_written(&counted, "o1", true).unwrap();
+        assert_eq!(counted.1.get(), 3, "an endpoint: one more, whether or not it asked for this");
+        assert!(heard(&db).is_empty(), "it asked for datasets only");
+        let disabled = db.execute("UPDATE webhooks SET disabled_at = 1", &[]);
+        disabled.unwrap();
+        ryd_store::changes::org_written(&counted, "o1", true).unwrap();
+        assert_eq!(counted.1.get(), 4, "disabled endpoints listen to nothing");
     }
 
     #[test]
