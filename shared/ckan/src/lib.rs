@@ -110,16 +110,7 @@ fn answer<'a>(req: &Request, sql: &'a dyn Sql, log: &dyn Fn(&str)) -> Answer<'a>
         }
         Ok(actions::Answer::Names(list)) => return tagged(names(&help, list, sql), etag),
         Ok(actions::Answer::Raw(body)) => Response::json(200, &body),
-        Err(e) => {
-            if let CkanError::Internal(m) | CkanError::Unavailable(m) = &e {
-                log(&format!("ckan {action}: {m}"));
-            }
-            let mut r = Response::json(e.status(), &json!({"help": help, "success": false, "error": e.body()}));
-            if matches!(e, CkanError::Unavailable(_)) {
-                r.set_header("retry-after", "1");
-            }
-            r
-        }
+        Err(e) => failure(e, json!({"help": help}), &|m| log(&format!("ckan {action}: {m}"))),
     });
     if action == "validate_cookie" {
         // Whose session it is: never kept by a cache between the gateway and us.
@@ -138,17 +129,23 @@ fn registry_dump<'a>(req: &Request, sql: &'a dyn Sql, log: &dyn Fn(&str)) -> Ans
         r.set_header("allow", "GET, HEAD");
         return Answer::whole(r);
     }
-    dump::answer(req, sql).unwrap_or_else(|e| {
-        let e = CkanError::from(e);
-        if let CkanError::Internal(m) | CkanError::Unavailable(m) = &e {
-            log(&format!("registry dump: {m}"));
-        }
-        let mut r = Response::json(e.status(), &json!({"success": false, "error": e.body()}));
-        if matches!(e, CkanError::Unavailable(_)) {
-            r.set_header("retry-after", "1");
-        }
-        Answer::whole(r)
-    })
+    dump::answer(req, sql)
+        .unwrap_or_else(|e| Answer::whole(failure(e.into(), json!({}), &|m| log(&format!("registry dump: {m}")))))
+}
+
+/// An error in CKAN's envelope (`envelope`'s fields, then `success: false` and the error),
+/// its status, `Retry-After` when the database asks for patience; an internal cause logged.
+fn failure(e: CkanError, mut envelope: serde_json::Value, log: &dyn Fn(&str)) -> Response {
+    if let CkanError::Internal(m) | CkanError::Unavailable(m) = &e {
+        log(m);
+    }
+    envelope["success"] = json!(false);
+    envelope["error"] = e.body();
+    let mut r = Response::json(e.status(), &envelope);
+    if matches!(e, CkanError::Unavailable(_)) {
+        r.set_header("retry-after", "1");
+    }
+    r
 }
 
 /// The answer with its entity tag, when it has one and succeeded.
