@@ -113,6 +113,14 @@ pub fn prepare(registry: &Registry, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A connection to the application's database in a server's state directory that has
+/// read once (so it has the WAL's files open), for the caller to hold.
+pub fn hold(dir: &Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(dir.join("app/sqlite_db.db"))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+    Ok(conn)
+}
+
 /// A synthetic registry of `datasets` datasets (and an eighth as many organisations, at
 /// most 160,000): generated and imported once into `target/bench-ckan/<datasets>/`, whose
 /// `sqlite_db.db` it is (a server's data directory); migrated when an older schema made it.

