@@ -8,7 +8,7 @@
 //! time as the answer is written, and gzip-compressed as they go when the client accepts
 //! it. `ryd-host import` loads the file as it loads a `ckanapi dump`.
 
-use crate::views;
+use crate::{keyset, views};
 use ryd_http::stream::Answer;
 use ryd_http::{Request, Response};
 use ryd_store::{changes, public, Sql};
@@ -52,13 +52,12 @@ pub(crate) fn answer<'a>(req: &Request, sql: &'a dyn Sql) -> Result<Answer<'a>, 
         body: format!("{header}\n").into_bytes(),
     };
     head.set_header("content-disposition", "inline; filename=\"registry.jsonl\"");
-    let orgs = pages(ORGS_PAGE, move |after| {
-        let page = public::orgs_after(sql, after, ORGS_PAGE)?;
-        Ok(page.iter().map(|o| (o.name.clone(), views::org(o, true).to_string())).collect())
+    let line = |value: serde_json::Value| format!("{value}\n").into_bytes();
+    let orgs = keyset::pages("registry dump", ORGS_PAGE, None, None, move |after, n| {
+        Ok(public::orgs_after(sql, after, n)?.iter().map(|o| (o.name.clone(), line(views::org(o, true)))).collect())
     });
-    let datasets = pages(DATASETS_PAGE, move |after| {
-        let page = public::datasets_after(sql, after, DATASETS_PAGE)?;
-        Ok(page.iter().map(|d| (d.name.clone(), views::dataset(d).to_string())).collect())
+    let datasets = keyset::pages("registry dump", DATASETS_PAGE, None, None, move |after, n| {
+        Ok(public::datasets_after(sql, after, n)?.iter().map(|d| (d.name.clone(), line(views::dataset(d)))).collect())
     });
     let mut answer = Answer { head, rest: Some(Box::new(orgs.chain(datasets))) }.gzip_for(req);
     if req.method == "HEAD" {
@@ -66,37 +65,4 @@ pub(crate) fn answer<'a>(req: &Request, sql: &'a dyn Sql) -> Result<Answer<'a>, 
         answer.rest = None;
     }
     Ok(answer)
-}
-
-type Page = Result<Vec<(String, String)>, ryd_store::SqlError>;
-
-/// Lines page after page, each page read from the last name of the one before, until a
-/// page comes back short; the first error ends them.
-fn pages<'a>(
-    size: i64,
-    mut read: impl FnMut(Option<&str>) -> Page + 'a,
-) -> impl Iterator<Item = Result<Vec<u8>, String>> + 'a {
-    let mut last: Option<String> = None;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        let page = match read(last.as_deref()) {
-            Ok(page) => page,
-            Err(e) => {
-                done = true;
-                return Some(Err(format!("registry dump after {last:?}: {}", e.message)));
-            }
-        };
-        done = (page.len() as i64) < size;
-        let mut bytes = Vec::new();
-        for (name, line) in &page {
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(b'\n');
-            last = Some(name.clone());
-        }
-        (!page.is_empty()).then_some(Ok(bytes))
-    })
-    .fuse()
 }

@@ -8,6 +8,7 @@
 mod actions;
 pub mod dump;
 mod error;
+mod keyset;
 mod params;
 mod search;
 mod views;
@@ -164,38 +165,28 @@ const END: &[u8] = br#"],"success":true}"#;
 /// was read before the first page, so a change made while the list streams is never
 /// hidden from the next conditional request, whether or not this list shows it.
 fn names<'a>(help: &str, list: actions::NameList, sql: &'a dyn Sql) -> Answer<'a> {
-    let quoted = |names: &[String]| {
-        names.iter().map(|n| serde_json::Value::String(n.clone()).to_string()).collect::<Vec<_>>().join(",")
-    };
+    let quote = |name: &str| serde_json::Value::String(name.to_owned()).to_string();
     let help = serde_json::Value::String(help.to_string());
     let mut head = Response::json(200, &json!(null));
     // As every other answer here is written: compact, keys in order.
-    head.body = format!(r#"{{"help":{help},"result":[{}"#, quoted(&list.first)).into_bytes();
-    let Some(mut left) = list.left else {
+    head.body =
+        format!(r#"{{"help":{help},"result":[{}"#, list.first.iter().map(|n| quote(n)).collect::<Vec<_>>().join(","))
+            .into_bytes();
+    let Some(left) = list.left else {
         head.body.extend_from_slice(END);
         return Answer::whole(head);
     };
-    let mut last = list.first.last().cloned();
-    let mut done = false;
-    let pages = std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        let page = left.map_or(actions::NAMES_PAGE, |n| n.min(actions::NAMES_PAGE));
-        let names = match ryd_store::public::dataset_names_after(sql, last.as_deref(), page) {
-            Ok(names) => names,
-            Err(e) => {
-                done = true;
-                return Some(Err(format!("package_list after {last:?}: {}", e.message)));
-            }
-        };
-        left = left.map(|n| n - names.len() as i64);
-        done = (names.len() as i64) < page || left == Some(0);
-        last = names.last().cloned().or(last.take());
-        (!names.is_empty()).then(|| Ok(format!(",{}", quoted(&names)).into_bytes()))
-    });
+    let pages =
+        keyset::pages("package_list", actions::NAMES_PAGE, left, list.first.last().cloned(), move |after, n| {
+            let names = ryd_store::public::dataset_names_after(sql, after, n)?;
+            let item = |name: String| {
+                let bytes = format!(",{}", quote(&name)).into_bytes();
+                (name, bytes)
+            };
+            Ok(names.into_iter().map(item).collect())
+        });
     let end = std::iter::once(Ok(END.to_vec()));
-    Answer { head, rest: Some(Box::new(pages.fuse().chain(end))) }
+    Answer { head, rest: Some(Box::new(pages.chain(end))) }
 }
 
 /// The path without a locale prefix: CKAN routes its actions under one too (`/en/api/3/
