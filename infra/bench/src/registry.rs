@@ -121,6 +121,49 @@ pub fn hold(dir: &Path) -> Result<rusqlite::Connection> {
     Ok(conn)
 }
 
+/// A benchmark over the sized registries: `--sizes a,b` (datasets; by default 13,000 and
+/// 1,300,000), each [`sized`], with the application built for the host to serve.
+pub struct SizedRun {
+    /// The project's root.
+    pub root: PathBuf,
+    /// The application's manifest.
+    pub manifest: PathBuf,
+    /// The registries' sizes, in datasets.
+    pub sizes: Vec<u64>,
+}
+
+impl SizedRun {
+    /// The sizes `--sizes` names, the application built.
+    pub fn from_args(args: &[String]) -> Result<Self> {
+        let sizes = args
+            .iter()
+            .position(|a| a == "--sizes")
+            .and_then(|i| args.get(i + 1))
+            .map_or("13000,1300000", String::as_str)
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+        let manifest = root.join("spin.toml");
+        ryd_host::build::build(&ryd_host::manifest::Manifest::load(&manifest)?)?;
+        Ok(Self { root, manifest, sizes })
+    }
+
+    /// The variables the application needs to start: the public reads need no token.
+    pub fn env() -> Vec<(String, String)> {
+        vec![("SPIN_VARIABLE_OIDC_ISSUER".into(), "https://unused".into())]
+    }
+
+    /// The project's host serving the application on `data`.
+    pub fn host(&self, data: &Path) -> Result<ryd_host::RunningHost> {
+        let mut o = ryd_host::HostOptions::new(&self.manifest);
+        o.listen = "127.0.0.1:0".parse()?;
+        o.data_dir = Some(data.to_path_buf());
+        o.env = Some(Self::env().into_iter().collect());
+        ryd_host::start(&o).context("starting the host")
+    }
+}
+
 /// A synthetic registry of `datasets` datasets (and an eighth as many organisations, at
 /// most 160,000): generated and imported once into `target/bench-ckan/<datasets>/`, whose
 /// `sqlite_db.db` it is (a server's data directory); migrated when an older schema made it.

@@ -7,36 +7,22 @@
 //!
 //! `cargo run --release -p ryd-bench --bin bench-ckan [-- --sizes 13000,1300000] [--requests N]`
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ryd_bench::load::{run, Scenario};
-use ryd_host::{build, manifest::Manifest, start, HostOptions};
-use std::path::PathBuf;
+use ryd_bench::registry::SizedRun;
 use std::sync::Arc;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let requests: usize = arg("--requests").and_then(|n| n.parse().ok()).unwrap_or(400);
-    let sizes: Vec<u64> = arg("--sizes")
-        .unwrap_or_else(|| "13000,1300000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
-    let manifest = root.join("spin.toml");
-    build::build(&Manifest::load(&manifest)?)?;
+    let sized = SizedRun::from_args(&args)?;
     println!("package_search through the host, {requests} requests per cell, keep-alive over loopback");
     println!("{:>9} {:<44} {:>5} {:>8} {:>8} {:>8}", "datasets", "query", "conc", "req/s", "p50 ms", "p99 ms");
-    for size in sizes {
-        let (data, imported) = ryd_bench::registry::sized(&root, size)?;
-        if let Some(summary) = imported {
-            print!("{summary}");
-        }
-        let mut o = HostOptions::new(&manifest);
-        o.listen = "127.0.0.1:0".parse()?;
-        o.data_dir = Some(data.clone());
-        o.env = Some([("SPIN_VARIABLE_OIDC_ISSUER".to_string(), "https://unused".to_string())].into());
-        let host = start(&o).context("starting the host")?;
+    for &size in &sized.sizes {
+        let (data, imported) = ryd_bench::registry::sized(&sized.root, size)?;
+        print!("{}", imported.unwrap_or_default());
+        let host = sized.host(&data)?;
         let deep = (size as i64 - 1000).clamp(0, 12_000);
         let queries = [
             ("q=water", "/api/3/action/package_search?q=water".to_string()),

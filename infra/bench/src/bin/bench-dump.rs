@@ -13,7 +13,7 @@
 
 use anyhow::{Context, Result};
 use ryd_bench::load::Conn;
-use ryd_host::{build, manifest::Manifest, start, HostOptions};
+use ryd_bench::registry::SizedRun;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -123,32 +123,17 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let spin = arg("--spin").map(PathBuf::from);
-    let sizes: Vec<u64> = arg("--sizes")
-        .unwrap_or_else(|| "13000,1300000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
-    let manifest = root.join("spin.toml");
-    build::build(&Manifest::load(&manifest)?)?;
-    let env = [("SPIN_VARIABLE_OIDC_ISSUER".to_string(), "https://unused".to_string())];
+    let sized = SizedRun::from_args(&args)?;
     println!("the registry in one read against a mirror's re-list; one connection, one request at a time");
-    for size in sizes {
-        let (data, imported) = ryd_bench::registry::sized(&root, size)?;
-        if let Some(summary) = imported {
-            print!("{summary}");
-        }
-        {
-            let mut o = HostOptions::new(&manifest);
-            o.listen = "127.0.0.1:0".parse()?;
-            o.data_dir = Some(data.clone());
-            o.env = Some(env.iter().cloned().collect());
-            let host = start(&o).context("starting the host")?;
-            measure(host.addr, "host", size, None)?;
-            host.stop();
-        }
+    for &size in &sized.sizes {
+        let (data, imported) = ryd_bench::registry::sized(&sized.root, size)?;
+        print!("{}", imported.unwrap_or_default());
+        let host = sized.host(&data)?;
+        measure(host.addr, "host", size, None)?;
+        host.stop();
         if let Some(spin) = &spin {
-            let up = ryd_host::real_spin::up(spin, &manifest, &data, env.iter().map(|(k, v)| (k, v)), &[])?;
+            let env = SizedRun::env();
+            let up = ryd_host::real_spin::up(spin, &sized.manifest, &data, env.iter().map(|(k, v)| (k, v)), &[])?;
             measure(up.addr, "real Spin", size, Some(up.pid()))?;
         }
     }
