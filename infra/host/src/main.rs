@@ -263,14 +263,15 @@ fn run(command: Command) -> Result<()> {
                         s.report.organisations, s.report.datasets, s.organisation.1
                     );
                 }
+                let m = Manifest::load(&opts.manifest)?;
                 println!(
-                    "\nDevelopment identity (key in .spin/, its Identity Service at http://{}{}; never without --dev). \
+                    "\nDevelopment identity (key in {}, its Identity Service at http://{}{}; never without --dev). \
                      Try, as a superadmin:\n",
+                    opts.data_dir(&m).display(),
                     host.addr,
                     ryd_host::dev_idp::PATH
                 );
                 println!("curl -H \"Authorization: Bearer {token}\" http://{}/api/v1/reporting-orgs\n", host.addr);
-                let m = Manifest::load(&opts.manifest)?;
                 if ryd_host::sample::admin_present(&opts.data_dir(&m).join("sqlite_db.db")) {
                     let (admin, name, email, _) = ryd_host::sample::MEMBERS[0];
                     let state = match &opts.data_dir {
