@@ -641,6 +641,36 @@ impl Client {
         Answer { status, headers, text }
     }
 
+    /// The median time of `n` GETs of `path` answering 200: all on one connection kept
+    /// alive (`reuse`, opened by a request not counted) or each on a connection of its own.
+    /// An answer that leaves in several small writes can wait for the client's delayed
+    /// acknowledgement (Nagle's algorithm), but only once a connection is past its first
+    /// exchange, so the two medians differ exactly by such stalls.
+    pub fn median_get(&self, path: &str, n: usize, reuse: bool) -> std::time::Duration {
+        let kept = Client::at(&self.base);
+        if reuse {
+            assert_eq!(kept.send("GET", path, None, &[], None).status, 200, "{path}");
+        }
+        let mut times: Vec<std::time::Duration> = (0..n)
+            .map(|_| {
+                let fresh;
+                let c = if reuse {
+                    &kept
+                } else {
+                    fresh = Client::at(&self.base);
+                    &fresh
+                };
+                let started = std::time::Instant::now();
+                let a = c.send("GET", path, None, &[], None);
+                let took = started.elapsed();
+                assert_eq!(a.status, 200, "{path}: {}", a.text);
+                took
+            })
+            .collect();
+        times.sort();
+        times[n / 2]
+    }
+
     /// A GET whose body is bytes (a compressed answer), as sent.
     pub fn send_bytes(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Bytes {
         let mut req = ureq::http::Request::builder().method(method).uri(format!("{}{}", self.base, path));

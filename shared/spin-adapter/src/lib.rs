@@ -197,10 +197,37 @@ pub fn serve_ckan(req: Request, out: spin_sdk::http::ResponseOutparam) {
     send_streamed(ryd_ckan::handle_streamed(&api_req, &sql, &|m| eprintln!("{m}"), &freshness()), out);
 }
 
-/// Writes an answer as its parts are read: the head at once, each later part when the one
-/// before has been written. A part that fails ends the body without finishing it, so the
-/// client sees the answer cut (wasi:http: an outgoing body dropped unfinished is an error),
-/// never a short one passed as whole.
+/// The least a streamed answer writes at a time (its last write aside). Small writes
+/// after the first wait on the client's delayed acknowledgement (Nagle's algorithm, which
+/// Spin leaves on, holds a small segment while an earlier one is unacknowledged): ~40 ms
+/// each on a kept-alive connection. Most answers are smaller than this and leave in one
+/// write; the whole registry leaves in writes of this size, mostly full segments.
+#[cfg(feature = "ckan")]
+const WRITE_SIZE: usize = 1024 * 1024;
+
+/// `bytes` written whole, in as few writes as the stream takes, then flushed once.
+/// (`blocking_write_and_flush` takes at most 4,096 bytes a call: one small write each.)
+#[cfg(feature = "ckan")]
+fn write_all(stream: &wasi::io::streams::OutputStream, bytes: &[u8]) -> Result<(), String> {
+    let mut left = bytes;
+    while !left.is_empty() {
+        let allowed = stream.check_write().map_err(|e| format!("{e:?}"))?;
+        if allowed == 0 {
+            stream.subscribe().block();
+            continue;
+        }
+        let (now, later) = left.split_at(usize::try_from(allowed).unwrap_or(usize::MAX).min(left.len()));
+        stream.write(now).map_err(|e| format!("{e:?}"))?;
+        left = later;
+    }
+    stream.blocking_flush().map_err(|e| format!("{e:?}"))
+}
+
+/// Writes an answer as its parts are read, a write each time [`WRITE_SIZE`] bytes are
+/// gathered; no part is read before the ones before it have been written or gathered. A
+/// part that fails ends the body without finishing it, so the client sees the answer cut
+/// (wasi:http: an outgoing body dropped unfinished is an error), never a short one passed
+/// as whole.
 #[cfg(feature = "ckan")]
 fn send_streamed(answer: ryd_http::stream::Answer<'_>, out: spin_sdk::http::ResponseOutparam) {
     use spin_sdk::http::{Fields, OutgoingBody, OutgoingResponse};
@@ -224,16 +251,24 @@ fn send_streamed(answer: ryd_http::stream::Answer<'_>, out: spin_sdk::http::Resp
         eprintln!("answer body not writable");
         return;
     };
+    let mut pending: Vec<u8> = Vec::new();
     let parts = std::iter::once(Ok(head.body)).chain(rest.into_iter().flatten());
     for part in parts {
         let written = part.and_then(|bytes| {
-            // wasi:io allows at most 4096 bytes per blocking write.
-            bytes.chunks(4096).try_for_each(|c| stream.blocking_write_and_flush(c).map_err(|e| format!("{e:?}")))
+            pending.extend_from_slice(&bytes);
+            if pending.len() < WRITE_SIZE {
+                return Ok(());
+            }
+            write_all(&stream, &std::mem::take(&mut pending))
         });
         if let Err(e) = written {
             eprintln!("answer cut: {e}");
             return;
         }
+    }
+    if let Err(e) = write_all(&stream, &pending) {
+        eprintln!("answer cut: {e}");
+        return;
     }
     drop(stream);
     if let Err(e) = OutgoingBody::finish(body, None) {
