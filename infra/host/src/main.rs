@@ -236,8 +236,9 @@ fn run(command: Command) -> Result<()> {
             env,
         } => {
             let mut opts = state.options(&manifest.file);
+            let m = Manifest::load(&opts.manifest)?;
             if with_build {
-                build::build(&Manifest::load(&opts.manifest)?)?;
+                build::build(&m)?;
             }
             opts.dev = dev;
             opts.listen = listen;
@@ -250,7 +251,7 @@ fn run(command: Command) -> Result<()> {
             println!("Serving http://{}", host.addr);
             println!("Available routes:");
             let served = |c: &str| opts.components.is_empty() || opts.components.iter().any(|o| o == c);
-            for r in Manifest::load(&opts.manifest)?.routes.into_iter().filter(|r| served(&r.component)) {
+            for r in m.routes.iter().filter(|r| served(&r.component)) {
                 println!("  {}: http://{}{}", r.component, host.addr, r.route);
             }
             if let Some(dev) = &host.dev {
@@ -263,16 +264,16 @@ fn run(command: Command) -> Result<()> {
                         s.report.organisations, s.report.datasets, s.organisation.1
                     );
                 }
-                let m = Manifest::load(&opts.manifest)?;
+                let data = opts.data_dir(&m);
                 println!(
                     "\nDevelopment identity (key in {}, its Identity Service at http://{}{}; never without --dev). \
                      Try, as a superadmin:\n",
-                    opts.data_dir(&m).display(),
+                    data.display(),
                     host.addr,
                     ryd_host::dev_idp::PATH
                 );
                 println!("curl -H \"Authorization: Bearer {token}\" http://{}/api/v1/reporting-orgs\n", host.addr);
-                if ryd_host::sample::admin_present(&opts.data_dir(&m).join("sqlite_db.db")) {
+                if ryd_host::sample::admin_present(&data.join("sqlite_db.db")) {
                     let (admin, name, email, _) = ryd_host::sample::MEMBERS[0];
                     let state = match &opts.data_dir {
                         Some(d) => format!(" --state-dir {}", d.display()),
